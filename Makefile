@@ -1,0 +1,77 @@
+# RTvNIC top-level build.
+#
+#   make            install Debian deps, unpack OVS 3.1.0 into build/ovs, apply
+#                   ovs-patches/series, overlay our files, configure, build.
+#   make check      build, then run every RTvNIC suite and the OVS testsuite
+#                   subsets the patches touch; last line "N passed, M failed".
+#   make bench-edf  EDF queue vs lib/heap.c micro-benchmark.
+#   make patches    regenerate ovs-patches/ from the commits in build/ovs.
+#   make demo       the embedded default scenario.
+#
+# build/ovs is the work tree of a scratch git repository, build/ovs.git: its
+# first commit is the pristine Debian tree (tag "pristine"), then one commit
+# per patch.  Edit OVS files in build/ovs, commit with utilities/ovs-git, and
+# run "make patches" to export them.
+
+OVS_VERSION     := 3.1.0
+OVS_TARBALL     := /usr/src/openvswitch/openvswitch.tar.gz
+BUILD           := build
+OVS             := $(BUILD)/ovs
+JOBS            ?= $(shell nproc)
+TOP             := $(CURDIR)
+
+# Our files, overlaid into the OVS tree at the same relative path.
+OVERLAY := $(shell git ls-files -- lib vswitchd tests Documentation \
+                    'utilities/*.c' 'utilities/*.in' 'utilities/*.mk' \
+                    rtvnic.mk controller 2>/dev/null || \
+                 find lib vswitchd tests Documentation controller rtvnic.mk \
+                    -type f 2>/dev/null)
+
+.PHONY: all deps build check bench bench-edf patches demo clean distclean overlay
+
+all: build
+
+deps:
+	@bash utilities/install-deps.sh
+
+$(OVS)/.unpacked: | deps
+	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS)" "$(OVS_VERSION)"
+	@touch $@
+
+$(OVS)/.patched: $(OVS)/.unpacked ovs-patches/series $(wildcard ovs-patches/*.patch)
+	@bash utilities/rtvnic-apply-patches.sh "$(OVS)" ovs-patches
+	@touch $@
+
+overlay: $(OVS)/.patched
+	@bash utilities/rtvnic-overlay.sh "$(OVS)" $(OVERLAY)
+
+$(OVS)/Makefile: $(OVS)/.patched
+	@$(MAKE) --no-print-directory overlay
+	cd $(OVS) && ./boot.sh >/dev/null && \
+	    ./configure --enable-silent-rules CC="ccache gcc" \
+	        CFLAGS="-g -O2 -Wno-error" >/dev/null
+	@echo "configured $(OVS)"
+
+build: deps $(OVS)/Makefile
+	@$(MAKE) --no-print-directory overlay
+	$(MAKE) -C $(OVS) -j$(JOBS)
+
+check: build
+	@bash utilities/rtvnic-check.sh "$(OVS)"
+
+bench-edf: build
+	@bash utilities/rtvnic-bench-edf.sh "$(OVS)"
+
+bench: bench-edf
+
+demo: build
+	@bash utilities/rtvnic-demo.sh "$(OVS)"
+
+patches:
+	@bash utilities/rtvnic-export-patches.sh "$(OVS)" ovs-patches
+
+clean:
+	-$(MAKE) -C $(OVS) clean
+
+distclean:
+	rm -rf $(BUILD)

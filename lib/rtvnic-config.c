@@ -1,0 +1,295 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "rtvnic-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "smap.h"
+#include "util.h"
+
+static const char *const rtvnic_keys[] = {
+    "deadline", "min-rate", "burst",
+    "max-rate", "default-deadline", "queue-limit", "late-policy",
+};
+
+/* Parses the leading decimal digits of 'value' into '*n'.  Returns the
+ * first character after them, or NULL if 'value' does not start with a digit
+ * or the number does not fit in 64 bits. */
+static const char *
+parse_digits(const char *value, uint64_t *n, bool *overflow)
+{
+    const char *p = value;
+    uint64_t x = 0;
+
+    *overflow = false;
+    if (!isdigit((unsigned char) *p)) {
+        return NULL;
+    }
+    for (; isdigit((unsigned char) *p); p++) {
+        unsigned int digit = *p - '0';
+        if (x > (UINT64_MAX - digit) / 10) {
+            *overflow = true;
+            return NULL;
+        }
+        x = x * 10 + digit;
+    }
+    *n = x;
+    return p;
+}
+
+static char *
+number_error(const char *key, const char *value, bool overflow,
+             const char *what)
+{
+    if (overflow) {
+        return xasprintf("%s=\"%s\": number too large", key, value);
+    } else if (value[0] == '-') {
+        return xasprintf("%s=\"%s\": must not be negative", key, value);
+    } else if (value[0] == '\0') {
+        return xasprintf("%s=\"\": empty value", key);
+    } else {
+        return xasprintf("%s=\"%s\": not %s", key, value, what);
+    }
+}
+
+/* Parses 'value', a positive whole number with a "us", "ms" or "s" suffix,
+ * into nanoseconds.  Returns NULL on success, otherwise a malloc()ed error
+ * message that names 'key' and 'value'. */
+char *
+rtvnic_parse_duration(const char *key, const char *value, uint64_t *ns)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ns;
+    } units[] = {
+        { "us", 1000 },
+        { "ms", 1000 * 1000 },
+        { "s", 1000 * 1000 * 1000 },
+    };
+    uint64_t n;
+    bool overflow;
+    const char *suffix = parse_digits(value, &n, &overflow);
+
+    if (!suffix) {
+        return number_error(key, value, overflow,
+                            "a duration (e.g. 2ms, 500us, 1s)");
+    }
+    if (*suffix == '\0') {
+        return xasprintf("%s=\"%s\": missing unit (us, ms or s)",
+                         key, value);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+        if (!strcmp(suffix, units[i].suffix)) {
+            if (n == 0) {
+                return xasprintf("%s=\"%s\": must be greater than zero",
+                                 key, value);
+            }
+            if (n > RTVNIC_MAX_DEADLINE_NS / units[i].ns) {
+                return xasprintf("%s=\"%s\": out of range (at most 60s)",
+                                 key, value);
+            }
+            *ns = n * units[i].ns;
+            return NULL;
+        }
+    }
+    return xasprintf("%s=\"%s\": unknown unit \"%s\" (use us, ms or s)",
+                     key, value, suffix);
+}
+
+/* Parses 'value', a positive whole number no greater than 'max', into
+ * '*rate'.  Returns NULL on success, otherwise a malloc()ed error message
+ * that names 'key' and 'value'. */
+char *
+rtvnic_parse_rate(const char *key, const char *value, uint64_t max,
+                  uint64_t *rate)
+{
+    uint64_t n;
+    bool overflow;
+    const char *end = parse_digits(value, &n, &overflow);
+
+    if (!end || *end != '\0') {
+        return number_error(key, value, overflow, "a whole number");
+    }
+    if (n == 0) {
+        return xasprintf("%s=\"%s\": must be greater than zero", key, value);
+    }
+    if (n > max) {
+        return xasprintf("%s=\"%s\": out of range (at most %"PRIu64")",
+                         key, value, max);
+    }
+    *rate = n;
+    return NULL;
+}
+
+static char *
+parse_queue_limit(const char *value, struct rtvnic_config *cfg)
+{
+    uint64_t n;
+    bool overflow;
+    const char *end = parse_digits(value, &n, &overflow);
+
+    if (!end || (*end != '\0' && strcmp(end, "B"))) {
+        return number_error("queue-limit", value, overflow,
+                            "a packet count (N) or a byte count (NB)");
+    }
+    if (n == 0) {
+        return xasprintf("queue-limit=\"%s\": must be greater than zero",
+                         value);
+    }
+    if (*end == 'B') {
+        if (n > RTVNIC_MAX_QUEUE_BYTES) {
+            return xasprintf("queue-limit=\"%s\": out of range (at most "
+                             "%"PRIu64"B)", value, RTVNIC_MAX_QUEUE_BYTES);
+        }
+        cfg->queue_limit_bytes = n;
+        cfg->queue_limit_packets = 0;
+    } else {
+        if (n > RTVNIC_MAX_QUEUE_PACKETS) {
+            return xasprintf("queue-limit=\"%s\": out of range (at most %u "
+                             "packets)", value, RTVNIC_MAX_QUEUE_PACKETS);
+        }
+        cfg->queue_limit_packets = n;
+        cfg->queue_limit_bytes = 0;
+    }
+    return NULL;
+}
+
+static bool
+is_known_key(const char *key)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(rtvnic_keys); i++) {
+        if (!strcmp(key, rtvnic_keys[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parses 'other_config' into '*cfg'.  Returns NULL on success.  On failure
+ * returns a malloc()ed message naming the first offending key and value (keys
+ * are examined in sorted order, so the message is deterministic) and leaves
+ * '*cfg' zeroed: a configuration is applied whole or not at all. */
+char *
+rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
+{
+    const struct smap_node **nodes = smap_sort(other_config);
+    size_t n = smap_count(other_config);
+    char *error = NULL;
+    const char *value;
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->default_deadline_ns = RTVNIC_DEFAULT_DEADLINE_NS;
+    cfg->queue_limit_packets = RTVNIC_DEFAULT_QUEUE_PACKETS;
+    cfg->late_policy = RTVNIC_LATE_SEND;
+
+    for (size_t i = 0; i < n && !error; i++) {
+        const char *key = nodes[i]->key;
+
+        value = nodes[i]->value;
+        if (!is_known_key(key)) {
+            error = xasprintf("%s=\"%s\": unknown key (valid keys: deadline, "
+                              "min-rate, burst, max-rate, default-deadline, "
+                              "queue-limit, late-policy)", key, value);
+        } else if (!strcmp(key, "deadline")) {
+            error = rtvnic_parse_duration(key, value, &cfg->deadline_ns);
+            cfg->is_source = true;
+        } else if (!strcmp(key, "min-rate")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
+                                      &cfg->min_rate_bps);
+        } else if (!strcmp(key, "burst")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_BURST_BITS,
+                                      &cfg->burst_bits);
+        } else if (!strcmp(key, "max-rate")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
+                                      &cfg->max_rate_bps);
+            cfg->is_egress = true;
+        } else if (!strcmp(key, "default-deadline")) {
+            error = rtvnic_parse_duration(key, value,
+                                          &cfg->default_deadline_ns);
+        } else if (!strcmp(key, "queue-limit")) {
+            error = parse_queue_limit(value, cfg);
+        } else if (!strcmp(key, "late-policy")) {
+            if (!strcmp(value, "send")) {
+                cfg->late_policy = RTVNIC_LATE_SEND;
+            } else if (!strcmp(value, "drop")) {
+                cfg->late_policy = RTVNIC_LATE_DROP;
+            } else {
+                error = xasprintf("late-policy=\"%s\": must be \"send\" or "
+                                  "\"drop\"", value);
+            }
+        }
+    }
+    free(nodes);
+
+    if (!error) {
+        if (cfg->is_source && !cfg->min_rate_bps) {
+            error = xasprintf("deadline=\"%s\": a source needs min-rate too",
+                              smap_get(other_config, "deadline"));
+        } else if (!cfg->is_source && cfg->min_rate_bps) {
+            error = xasprintf("min-rate=\"%s\": a source needs deadline too",
+                              smap_get(other_config, "min-rate"));
+        } else if (!cfg->is_source && cfg->burst_bits) {
+            error = xasprintf("burst=\"%s\": a source needs deadline and "
+                              "min-rate too", smap_get(other_config, "burst"));
+        } else if (!cfg->is_egress
+                   && (value = smap_get(other_config, "default-deadline"))) {
+            error = xasprintf("default-deadline=\"%s\": only valid with "
+                              "max-rate", value);
+        } else if (!cfg->is_egress
+                   && (value = smap_get(other_config, "queue-limit"))) {
+            error = xasprintf("queue-limit=\"%s\": only valid with max-rate",
+                              value);
+        } else if (!cfg->is_egress
+                   && (value = smap_get(other_config, "late-policy"))) {
+            error = xasprintf("late-policy=\"%s\": only valid with max-rate",
+                              value);
+        } else if (cfg->is_source && cfg->is_egress
+                   && cfg->min_rate_bps > cfg->max_rate_bps) {
+            error = xasprintf("min-rate=\"%s\": exceeds max-rate=\"%s\"",
+                              smap_get(other_config, "min-rate"),
+                              smap_get(other_config, "max-rate"));
+        }
+    }
+
+    if (error) {
+        memset(cfg, 0, sizeof *cfg);
+    }
+    return error;
+}
+
+/* Appends 'ns' to 'ds' in the largest of s, ms, us that represents it
+ * exactly, else in ns. */
+void
+rtvnic_format_duration(struct ds *ds, uint64_t ns)
+{
+    if (ns && ns % 1000000000 == 0) {
+        ds_put_format(ds, "%"PRIu64"s", ns / 1000000000);
+    } else if (ns && ns % 1000000 == 0) {
+        ds_put_format(ds, "%"PRIu64"ms", ns / 1000000);
+    } else if (ns % 1000 == 0) {
+        ds_put_format(ds, "%"PRIu64"us", ns / 1000);
+    } else {
+        ds_put_format(ds, "%"PRIu64"ns", ns);
+    }
+}

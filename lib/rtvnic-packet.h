@@ -1,0 +1,49 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef RTVNIC_PACKET_H
+#define RTVNIC_PACKET_H 1
+
+/* Per-packet RTvNIC state, embedded at the end of struct dp_packet.
+ *
+ * It lives outside 'struct pkt_metadata' on purpose: native tunnel push
+ * re-initialises the metadata (in_port becomes the uplink), but these fields
+ * survive it, so the EDF egress behind a tunnel still knows which vNIC a
+ * packet came from and when.  dp_packet_clone*() copies them.
+ *
+ * All zero means "not stamped": a packet that did not enter through a port
+ * of a userspace datapath (e.g. a packet-out) is scheduled as best effort
+ * with the time it reaches the egress as its arrival. */
+
+#include <stdint.h>
+#include "rtvnic-edf.h"
+
+struct rtvnic_packet_meta {
+    uint64_t arrival_ns;        /* OVS monotonic time of reception, ns. */
+    uint64_t rel_deadline_ns;   /* Source's effective deadline; 0: none. */
+    uint16_t source_id;         /* RTvNIC source vNIC id; 0: best effort. */
+    struct rtvnic_edf_node node; /* Position in an egress queue. */
+};
+
+static inline void
+rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
+{
+    meta->arrival_ns = 0;
+    meta->rel_deadline_ns = 0;
+    meta->source_id = 0;
+}
+
+#endif /* rtvnic-packet.h */
