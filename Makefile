@@ -21,11 +21,8 @@ JOBS            ?= $(shell nproc)
 TOP             := $(CURDIR)
 
 # Our files, overlaid into the OVS tree at the same relative path.
-OVERLAY := $(shell git ls-files -- lib vswitchd tests Documentation \
-                    'utilities/*.c' 'utilities/*.in' 'utilities/*.mk' \
-                    rtvnic.mk controller 2>/dev/null || \
-                 find lib vswitchd tests Documentation controller rtvnic.mk \
-                    -type f 2>/dev/null)
+OVERLAY = $(shell find lib vswitchd tests Documentation controller \
+                -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf patches demo clean distclean overlay
 

@@ -91,7 +91,8 @@ rtvnic_admission_test(const struct rtvnic_admission_flow *flows, size_t n,
             rtvnic_format_duration(&s, d_k);
             ds_put_format(&s, ": worst-case demand %"PRIu64" bits exceeds "
                           "%"PRIu64" bits the link sends in that time",
-                          bits_from_bit_ns(demand), supply / NS_PER_S);
+                          bits_from_bit_ns(demand),
+                          (uint64_t) (supply / NS_PER_S));
             error = ds_steal_cstr(&s);
         }
     }

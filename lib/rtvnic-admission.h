@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/compiler.h"
 
 struct rtvnic_admission_flow {
     uint64_t deadline_ns;

@@ -35,6 +35,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openvswitch/compiler.h"
 
 struct smap;
 struct ds;

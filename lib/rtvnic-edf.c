@@ -38,6 +38,12 @@
  * (e.g. after rtvnic_edf_pop_last()); the slow paths of
  * rtvnic_edf_insert() bring it up to date before deciding to clamp.
  *
+ * Clamping: with 'first' and 'last' the earliest and latest queued buckets, a
+ * node with q >= first + N is queued in bucket first + N - 1, and one with
+ * q <= last - N at the tail of bucket 'first' (N = RTVNIC_EDF_N_BUCKETS).
+ * Any other 'q' is exact: if it lies below the cursor, the cursor moves back
+ * to it.
+ *
  * Bitmap levels: bit 'p' of 'bits0' is set iff bucket 'p' is non-empty, bit
  * 'i' of 'bits1' iff word 'i' of 'bits0' is non-zero, bit 'j' of 'bits2' iff
  * word 'j' of 'bits1' is non-zero. */
@@ -49,7 +55,7 @@
 /* Returned by the bitmap searches when they find nothing. */
 #define EDF_NONE UINT32_MAX
 
-BUILD_ASSERT_DECL(IS_POW2(RTVNIC_EDF_N_BUCKETS));
+BUILD_ASSERT_DECL((RTVNIC_EDF_N_BUCKETS & EDF_MASK) == 0);
 BUILD_ASSERT_DECL(RTVNIC_EDF_N_BUCKETS >= 64 * 64);
 BUILD_ASSERT_DECL(EDF_N_WORDS1 <= 64);
 BUILD_ASSERT_DECL(ARRAY_SIZE(((struct rtvnic_edf *) NULL)->bits2) == 1);
@@ -69,14 +75,20 @@ edf_set_bit(struct rtvnic_edf *edf, uint32_t p)
     edf->bits2[0] |= UINT64_C(1) << (p / 64 / 64);
 }
 
-/* Marks bucket 'p' empty. */
+/* Marks bucket 'p' empty if 'empty' is true.  Whether a pop empties its
+ * bucket is hard to predict, so the first level is updated without a
+ * branch; the upper levels rarely change. */
 static inline void
-edf_clear_bit(struct rtvnic_edf *edf, uint32_t p)
+edf_update_bit(struct rtvnic_edf *edf, uint32_t p, bool empty)
 {
-    edf->bits0[p / 64] &= ~(UINT64_C(1) << (p % 64));
-    if (!edf->bits0[p / 64]) {
-        edf->bits1[p / 64 / 64] &= ~(UINT64_C(1) << (p / 64 % 64));
-        if (!edf->bits1[p / 64 / 64]) {
+    uint64_t *word0 = &edf->bits0[p / 64];
+
+    *word0 &= ~((uint64_t) empty << (p % 64));
+    if (OVS_UNLIKELY(!*word0)) {
+        uint64_t *word1 = &edf->bits1[p / 64 / 64];
+
+        *word1 &= ~(UINT64_C(1) << (p / 64 % 64));
+        if (!*word1) {
             edf->bits2[0] &= ~(UINT64_C(1) << (p / 64 / 64));
         }
     }
@@ -322,9 +334,7 @@ rtvnic_edf_pop_first(struct rtvnic_edf *edf)
     struct ovs_list *list_node = ovs_list_pop_front(bucket);
 
     edf->cursor = edf_bucket_q(edf, p);
-    if (ovs_list_is_empty(bucket)) {
-        edf_clear_bit(edf, p);
-    }
+    edf_update_bit(edf, p, ovs_list_is_empty(bucket));
     edf->n--;
     return edf_node_from_list(list_node);
 }
@@ -342,9 +352,7 @@ rtvnic_edf_pop_last(struct rtvnic_edf *edf)
     struct ovs_list *bucket = &edf->buckets[p];
     struct ovs_list *list_node = ovs_list_pop_back(bucket);
 
-    if (ovs_list_is_empty(bucket)) {
-        edf_clear_bit(edf, p);
-    }
+    edf_update_bit(edf, p, ovs_list_is_empty(bucket));
     edf->n--;
     return edf_node_from_list(list_node);
 }

@@ -22,11 +22,12 @@
  * Contract
  * ========
  *
- * Nodes are ordered by their quantised deadline q = deadline >> RTVNIC_EDF_SHIFT
- * (deadlines are absolute, in nanoseconds; one bucket is 8.192 us), and
- * first-in first-out among nodes with equal q.  rtvnic_edf_pop_first() returns
- * the node that is first in that order, rtvnic_edf_pop_last() the node that is
- * last in it (the latest deadline, most recently inserted among equals).
+ * Nodes are ordered by their quantised deadline
+ * q = deadline >> RTVNIC_EDF_SHIFT (deadlines are absolute, in nanoseconds;
+ * one bucket is 8.192 us), and first-in first-out among nodes with equal q.
+ * rtvnic_edf_pop_first() returns the node that is first in that order,
+ * rtvnic_edf_pop_last() the node that is last in it (the latest deadline,
+ * most recently inserted among equals).
  *
  * The order is exact as long as the queued quantised deadlines span fewer than
  * RTVNIC_EDF_N_BUCKETS buckets (about 1.07 s).  A node whose deadline lies

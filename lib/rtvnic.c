@@ -1,0 +1,788 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "rtvnic.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/timerfd.h>
+#include <unistd.h>
+#endif
+
+#include "dp-packet.h"
+#include "id-pool.h"
+#include "netdev-provider.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
+#include "ovs-thread.h"
+#include "rtvnic-admission.h"
+#include "rtvnic-config.h"
+#include "rtvnic-sched.h"
+#include "smap.h"
+#include "sset.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(rtvnic);
+
+/* Largest Geneve-over-IPv4 encapsulation RTvNIC adds in front of a frame:
+ * outer Ethernet (14), IPv4 (20), UDP (8), Geneve (8), RTvNIC option (28). */
+#define RTVNIC_ENCAP_OVERHEAD 78
+
+/* Ethernet header plus one VLAN tag on top of the MTU. */
+#define RTVNIC_L2_OVERHEAD 18
+
+enum rtvnic_admission {
+    RTVNIC_ADMITTED,            /* Holds its guarantee at every egress. */
+    RTVNIC_REFUSED,             /* Failed the test: best effort. */
+    RTVNIC_NO_EGRESS,           /* No RTvNIC egress exists yet. */
+};
+
+/* What the receive path needs, replaced as a whole under RCU. */
+struct rtvnic_rx_info {
+    uint16_t source_id;
+    uint64_t rel_deadline_ns;
+};
+
+struct rtvnic_port {
+    struct hmap_node node;      /* In 'rtvnic_ports', by netdev pointer. */
+    struct netdev *netdev;      /* Not referenced: we go before it does. */
+    struct smap details;        /* Configuration as given. */
+    char *error;                /* Why 'details' is invalid, else NULL. */
+    struct rtvnic_config cfg;   /* Valid only if !error. */
+
+    /* Source role. */
+    uint16_t source_id;         /* 0 if not a valid source. */
+    uint64_t burst_bits;        /* Configured, or the default. */
+    uint64_t effective_deadline_ns;
+    enum rtvnic_admission admission;
+    char *refusal;              /* Reason, if refused. */
+    OVSRCU_TYPE(struct rtvnic_rx_info *) rx_info;
+
+    /* Egress role. */
+    uint64_t lmax_bits;
+    OVSRCU_TYPE(struct rtvnic_sched *) sched;
+};
+
+static struct ovs_mutex rtvnic_mutex = OVS_MUTEX_INITIALIZER;
+static struct hmap rtvnic_ports OVS_GUARDED_BY(rtvnic_mutex)
+    = HMAP_INITIALIZER(&rtvnic_ports);
+static struct id_pool *source_ids OVS_GUARDED_BY(rtvnic_mutex);
+
+atomic_bool rtvnic_enabled = false;
+
+static void rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex);
+
+static const char *
+port_name(const struct rtvnic_port *port)
+{
+    return netdev_get_name(port->netdev);
+}
+
+static struct rtvnic_port *
+rtvnic_port_lookup(const struct netdev *netdev) OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_port *port;
+
+    HMAP_FOR_EACH_WITH_HASH (port, node, hash_pointer(netdev, 0),
+                             &rtvnic_ports) {
+        if (port->netdev == netdev) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static struct rtvnic_port *
+rtvnic_port_lookup_by_name(const char *name) OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_port *port;
+
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        if (!strcmp(port_name(port), name)) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static void
+publish_rx_info(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_rx_info *old = ovsrcu_get_protected(struct rtvnic_rx_info *,
+                                                      &port->rx_info);
+    struct rtvnic_rx_info *new = NULL;
+
+    if (port->source_id) {
+        new = xmalloc(sizeof *new);
+        new->source_id = port->source_id;
+        new->rel_deadline_ns = port->effective_deadline_ns;
+    }
+    ovsrcu_set(&port->rx_info, new);
+    if (old) {
+        ovsrcu_postpone(free, old);
+    }
+}
+
+/* struct rtvnic_sched is opaque, which ovsrcu_postpone() does not accept. */
+static void
+postpone_sched_destroy(struct rtvnic_sched *sched)
+{
+    ovsrcu_postpone__((void (*)(void *)) rtvnic_sched_destroy, sched);
+}
+
+static void
+rtvnic_port_free__(struct rtvnic_port *port)
+{
+    rtvnic_sched_destroy(ovsrcu_get_protected(struct rtvnic_sched *,
+                                              &port->sched));
+    free(ovsrcu_get_protected(struct rtvnic_rx_info *, &port->rx_info));
+    smap_destroy(&port->details);
+    free(port->error);
+    free(port->refusal);
+    free(port);
+}
+
+static void
+update_enabled(void) OVS_REQUIRES(rtvnic_mutex)
+{
+    atomic_store_relaxed(&rtvnic_enabled, !hmap_is_empty(&rtvnic_ports));
+}
+
+/* Drops every role 'port' has: its source id, its scheduler (queued packets
+ * are freed once no datapath thread can reach them any more). */
+static void
+rtvnic_port_clear_roles(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+    if (sched) {
+        ovsrcu_set(&port->sched, NULL);
+        postpone_sched_destroy(sched);
+    }
+    if (port->source_id) {
+        struct rtvnic_port *other;
+
+        HMAP_FOR_EACH (other, node, &rtvnic_ports) {
+            struct rtvnic_sched *s;
+
+            s = ovsrcu_get_protected(struct rtvnic_sched *, &other->sched);
+            if (s) {
+                rtvnic_sched_remove_source(s, port->source_id);
+            }
+        }
+        id_pool_free_id(source_ids, port->source_id);
+        port->source_id = 0;
+        publish_rx_info(port);
+    }
+    free(port->refusal);
+    port->refusal = NULL;
+    port->admission = RTVNIC_NO_EGRESS;
+}
+
+static void
+rtvnic_port_destroy(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
+{
+    rtvnic_port_clear_roles(port);
+    hmap_remove(&rtvnic_ports, &port->node);
+    ovsrcu_set(&port->netdev->rtvnic, NULL);
+    ovsrcu_postpone(rtvnic_port_free__, port);
+    update_enabled();
+}
+
+static uint64_t
+netdev_max_frame_bits(const struct netdev *netdev)
+{
+    int mtu;
+
+    if (netdev_get_mtu(netdev, &mtu) || mtu <= 0) {
+        mtu = ETH_PAYLOAD_MAX;
+    }
+    return (uint64_t) (mtu + RTVNIC_L2_OVERHEAD) * 8;
+}
+
+/* Applies a valid 'cfg' to 'port', creating or updating its roles. */
+static void
+rtvnic_port_apply(struct rtvnic_port *port, const struct rtvnic_config *cfg)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+
+    port->cfg = *cfg;
+    if (cfg->is_egress) {
+        port->lmax_bits = netdev_max_frame_bits(port->netdev);
+        if (sched) {
+            rtvnic_sched_reconfigure(sched, cfg);
+        } else {
+            ovsrcu_set(&port->sched, rtvnic_sched_create(cfg));
+        }
+    } else if (sched) {
+        ovsrcu_set(&port->sched, NULL);
+        postpone_sched_destroy(sched);
+    }
+
+    if (cfg->is_source) {
+        if (!port->source_id) {
+            uint32_t id;
+
+            if (!id_pool_alloc_id(source_ids, &id)) {
+                free(port->error);
+                port->error = xstrdup("no free RTvNIC source id");
+                VLOG_WARN("%s: QoS rtvnic: %s, port stays best effort",
+                          port_name(port), port->error);
+                return;
+            }
+            port->source_id = id;
+        }
+        port->burst_bits = (cfg->burst_bits ? cfg->burst_bits
+                            : (netdev_max_frame_bits(port->netdev)
+                               + RTVNIC_ENCAP_OVERHEAD * 8));
+        port->effective_deadline_ns = cfg->deadline_ns;
+        publish_rx_info(port);
+    } else if (port->source_id) {
+        uint16_t id = port->source_id;
+        struct rtvnic_port *other;
+
+        HMAP_FOR_EACH (other, node, &rtvnic_ports) {
+            struct rtvnic_sched *s;
+
+            s = ovsrcu_get_protected(struct rtvnic_sched *, &other->sched);
+            if (s) {
+                rtvnic_sched_remove_source(s, id);
+            }
+        }
+        id_pool_free_id(source_ids, id);
+        port->source_id = 0;
+        publish_rx_info(port);
+    }
+}
+
+void
+rtvnic_netdev_add_qos_types(const struct netdev *netdev, struct sset *types)
+{
+    const char *dpif_type = netdev_get_dpif_type(netdev);
+
+    if (!dpif_type || !strcmp(dpif_type, "netdev")
+        || !strcmp(dpif_type, "dummy")) {
+        sset_add(types, RTVNIC_QOS_TYPE);
+    }
+}
+
+/* Configures QoS 'type' with 'details' on 'netdev', as far as RTvNIC is
+ * concerned.  Returns 0 or a positive errno value if 'type' is "rtvnic";
+ * returns -1 if 'type' is another type (after dropping any RTvNIC state of
+ * 'netdev'), so that the caller hands it to the netdev class. */
+int
+rtvnic_netdev_set_qos(struct netdev *netdev, const char *type,
+                      const struct smap *details)
+{
+    struct rtvnic_port *port;
+    struct rtvnic_config cfg;
+    const char *dpif_type;
+    char *error;
+    int retval = 0;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    if (strcmp(type, RTVNIC_QOS_TYPE)) {
+        if (port) {
+            VLOG_INFO("%s: QoS rtvnic removed", port_name(port));
+            rtvnic_port_destroy(port);
+            rtvnic_admit_all();
+        }
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return -1;
+    }
+
+    if (!details) {
+        static const struct smap empty = SMAP_INITIALIZER(&empty);
+        details = &empty;
+    }
+    if (port && smap_equal(&port->details, details)) {
+        /* bridge reconfigures QoS on every database change. */
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return port->error ? EINVAL : 0;
+    }
+
+    if (!source_ids) {
+        source_ids = id_pool_create(1, UINT16_MAX);
+    }
+    if (!port) {
+        port = xzalloc(sizeof *port);
+        port->netdev = netdev;
+        smap_init(&port->details);
+        ovsrcu_init(&port->rx_info, NULL);
+        ovsrcu_init(&port->sched, NULL);
+        port->admission = RTVNIC_NO_EGRESS;
+        hmap_insert(&rtvnic_ports, &port->node, hash_pointer(netdev, 0));
+        ovsrcu_set(&netdev->rtvnic, port);
+        update_enabled();
+    }
+    smap_destroy(&port->details);
+    smap_clone(&port->details, details);
+    free(port->error);
+    port->error = NULL;
+
+    dpif_type = netdev_get_dpif_type(netdev);
+    if (dpif_type && strcmp(dpif_type, "netdev")
+        && strcmp(dpif_type, "dummy")) {
+        error = xasprintf("needs a userspace (netdev) datapath, not \"%s\"",
+                          dpif_type);
+        cfg.is_source = cfg.is_egress = false;
+    } else {
+        error = rtvnic_config_parse(details, &cfg);
+    }
+
+    if (error) {
+        VLOG_WARN("%s: QoS rtvnic: %s; port stays best effort",
+                  port_name(port), error);
+        port->error = error;
+        rtvnic_port_clear_roles(port);
+        memset(&port->cfg, 0, sizeof port->cfg);
+        retval = EINVAL;
+    } else {
+        rtvnic_port_apply(port, &cfg);
+        retval = port->error ? EINVAL : 0;
+        if (!retval) {
+            VLOG_INFO("%s: QoS rtvnic configured%s%s", port_name(port),
+                      cfg.is_source ? " as source" : "",
+                      cfg.is_egress ? " as egress" : "");
+        }
+    }
+    rtvnic_admit_all();
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return retval;
+}
+
+/* If 'netdev' has QoS of type "rtvnic" (valid or not), stores the type in
+ * '*typep', the configuration in 'details', and returns true. */
+bool
+rtvnic_netdev_get_qos(const struct netdev *netdev, const char **typep,
+                      struct smap *details)
+{
+    struct rtvnic_port *port;
+
+    if (!rtvnic_is_enabled()) {
+        return false;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    if (port) {
+        *typep = RTVNIC_QOS_TYPE;
+        smap_clear(details);
+        smap_clone(details, &port->details);
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return port != NULL;
+}
+
+void
+rtvnic_netdev_destroy(struct netdev *netdev)
+{
+    struct rtvnic_port *port;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    if (port) {
+        rtvnic_port_destroy(port);
+        rtvnic_admit_all();
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+}
+
+/* Admission control. */
+
+static int
+compare_source_id(const void *a_, const void *b_)
+{
+    const struct rtvnic_port *const *a = a_;
+    const struct rtvnic_port *const *b = b_;
+
+    return (*a)->source_id - (*b)->source_id;
+}
+
+/* Re-runs admission control over every source, in the order of their ids
+ * (so that sources admitted earlier keep their guarantee when a newcomer
+ * does not fit), and pushes the result into every egress scheduler. */
+static void
+rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
+{
+    size_t n_ports = hmap_count(&rtvnic_ports);
+    struct rtvnic_port **sources = xmalloc(n_ports * sizeof *sources);
+    struct rtvnic_port **egresses = xmalloc(n_ports * sizeof *egresses);
+    struct rtvnic_admission_flow *admitted = xmalloc(n_ports
+                                                     * sizeof *admitted);
+    size_t n_sources = 0, n_egresses = 0, n_admitted = 0;
+    struct rtvnic_port *port;
+
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        if (port->source_id) {
+            sources[n_sources++] = port;
+        }
+        if (ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)) {
+            egresses[n_egresses++] = port;
+        }
+    }
+    qsort(sources, n_sources, sizeof *sources, compare_source_id);
+
+    for (size_t i = 0; i < n_sources; i++) {
+        struct rtvnic_port *src = sources[i];
+        enum rtvnic_admission old = src->admission;
+        char *refusal = NULL;
+
+        admitted[n_admitted] = (struct rtvnic_admission_flow) {
+            .deadline_ns = src->cfg.deadline_ns,
+            .rate_bps = src->cfg.min_rate_bps,
+            .burst_bits = src->burst_bits,
+        };
+        for (size_t j = 0; j < n_egresses && !refusal; j++) {
+            struct rtvnic_port *egress = egresses[j];
+            char *why = rtvnic_admission_test(admitted, n_admitted + 1,
+                                              egress->cfg.max_rate_bps,
+                                              egress->lmax_bits);
+            if (why) {
+                refusal = xasprintf("at egress %s: %s", port_name(egress),
+                                    why);
+                free(why);
+            }
+        }
+
+        if (!n_egresses) {
+            src->admission = RTVNIC_NO_EGRESS;
+        } else if (refusal) {
+            src->admission = RTVNIC_REFUSED;
+        } else {
+            src->admission = RTVNIC_ADMITTED;
+            n_admitted++;
+        }
+
+        if (src->admission == RTVNIC_REFUSED
+            && (old != RTVNIC_REFUSED || !src->refusal
+                || strcmp(src->refusal, refusal))) {
+            VLOG_WARN("%s: RTvNIC admission refused %s; vNIC stays best "
+                      "effort", port_name(src), refusal);
+        } else if (src->admission == RTVNIC_ADMITTED
+                   && old != RTVNIC_ADMITTED) {
+            VLOG_INFO("%s: RTvNIC source %"PRIu16" admitted (deadline "
+                      "%"PRIu64" ns, min-rate %"PRIu64" bit/s, burst %"PRIu64
+                      " bits)", port_name(src), src->source_id,
+                      src->cfg.deadline_ns, src->cfg.min_rate_bps,
+                      src->burst_bits);
+        }
+        free(src->refusal);
+        src->refusal = refusal;
+    }
+
+    for (size_t j = 0; j < n_egresses; j++) {
+        struct rtvnic_sched *sched;
+
+        sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                     &egresses[j]->sched);
+        for (size_t i = 0; i < n_sources; i++) {
+            struct rtvnic_port *src = sources[i];
+
+            rtvnic_sched_set_source(sched, src->source_id,
+                                    src->admission == RTVNIC_ADMITTED,
+                                    src->cfg.min_rate_bps, src->burst_bits);
+        }
+    }
+
+    free(admitted);
+    free(egresses);
+    free(sources);
+}
+
+/* Datapath side. */
+
+/* Stamps every packet of 'batch', just received on 'netdev' at 'now_usec',
+ * with its arrival time and, if 'netdev' is an RTvNIC source, the source's
+ * id and effective deadline. */
+void
+rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
+                long long int now_usec)
+{
+    struct rtvnic_port *port = ovsrcu_get(struct rtvnic_port *,
+                                          &netdev->rtvnic);
+    const struct rtvnic_rx_info *info = NULL;
+    uint64_t now_ns = (uint64_t) now_usec * 1000;
+    struct dp_packet *packet;
+
+    if (port) {
+        info = ovsrcu_get(struct rtvnic_rx_info *, &port->rx_info);
+    }
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        packet->rtvnic.arrival_ns = now_ns;
+        packet->rtvnic.source_id = info ? info->source_id : 0;
+        packet->rtvnic.rel_deadline_ns = info ? info->rel_deadline_ns : 0;
+    }
+}
+
+/* Returns the EDF scheduler of 'netdev', or NULL if it is not an RTvNIC
+ * egress.  Valid until the calling thread next quiesces. */
+struct rtvnic_sched *
+rtvnic_egress(const struct netdev *netdev)
+{
+    struct rtvnic_port *port = ovsrcu_get(struct rtvnic_port *,
+                                          &netdev->rtvnic);
+
+    return port ? ovsrcu_get(struct rtvnic_sched *, &port->sched) : NULL;
+}
+
+#ifdef __linux__
+/* Wakes the main thread for a release less than a millisecond away, which
+ * the poll loop's millisecond timers cannot express. */
+static void
+wait_sub_msec(uint64_t delta_ns)
+{
+    static int timer_fd = -1;
+    static long long int last_armed_usec;
+    struct itimerspec its;
+    long long int now_usec = time_usec();
+    uint64_t dummy;
+
+    if (timer_fd < 0) {
+        timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (timer_fd < 0) {
+            VLOG_WARN_ONCE("timerfd_create failed (%s); RTvNIC releases on "
+                           "the main thread have millisecond granularity",
+                           ovs_strerror(errno));
+            return;
+        }
+    }
+    if (read(timer_fd, &dummy, sizeof dummy) < 0) {
+        /* EAGAIN: not expired, nothing to clear. */
+    }
+    if (now_usec == last_armed_usec) {
+        /* OVS time stands still ("time/stop"): real time would only spin. */
+        return;
+    }
+    last_armed_usec = now_usec;
+
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = delta_ns / 1000000000;
+    its.it_value.tv_nsec = delta_ns % 1000000000;
+    if (!timerfd_settime(timer_fd, 0, &its, NULL)) {
+        poll_fd_wait(timer_fd, POLLIN);
+    }
+}
+#else
+static void
+wait_sub_msec(uint64_t delta_ns OVS_UNUSED)
+{
+}
+#endif
+
+/* Arranges for the calling (main) thread's poll loop to wake up when the
+ * earliest RTvNIC egress can release its next packet. */
+void
+rtvnic_wait(void)
+{
+    uint64_t next = UINT64_MAX;
+    struct rtvnic_port *port;
+
+    if (!rtvnic_is_enabled()) {
+        return;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        struct rtvnic_sched *sched;
+
+        sched = ovsrcu_get_protected(struct rtvnic_sched *, &port->sched);
+        if (sched) {
+            next = MIN(next, rtvnic_sched_next_release(sched));
+        }
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+
+    if (next != UINT64_MAX) {
+        uint64_t now_ns = (uint64_t) time_usec() * 1000;
+
+        if (next <= now_ns) {
+            poll_immediate_wake();
+        } else {
+            poll_timer_wait_until(DIV_ROUND_UP(next, 1000000));
+            if (next - now_ns < 1000000) {
+                wait_sub_msec(next - now_ns);
+            }
+        }
+    }
+}
+
+int
+rtvnic_set_effective_deadline(const char *name, uint64_t ns)
+{
+    struct rtvnic_port *port;
+    int error = 0;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup_by_name(name);
+    if (!port || !port->source_id) {
+        error = ENOENT;
+    } else if (!ns || ns > port->cfg.deadline_ns) {
+        error = EINVAL;
+    } else if (port->effective_deadline_ns != ns) {
+        VLOG_INFO("%s: effective deadline %"PRIu64" ns -> %"PRIu64" ns "
+                  "(contract %"PRIu64" ns)", name,
+                  port->effective_deadline_ns, ns, port->cfg.deadline_ns);
+        port->effective_deadline_ns = ns;
+        publish_rx_info(port);
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+/* "rtvnic/show". */
+
+static const char *
+admission_name(enum rtvnic_admission admission)
+{
+    switch (admission) {
+    case RTVNIC_ADMITTED:
+        return "admitted";
+    case RTVNIC_REFUSED:
+        return "refused";
+    case RTVNIC_NO_EGRESS:
+        return "pending (no rtvnic egress)";
+    }
+    OVS_NOT_REACHED();
+}
+
+static int
+compare_port_name(const void *a_, const void *b_)
+{
+    const struct rtvnic_port *const *a = a_;
+    const struct rtvnic_port *const *b = b_;
+
+    return strcmp(port_name(*a), port_name(*b));
+}
+
+static void
+show_egress(struct ds *ds, struct rtvnic_port *port,
+            struct rtvnic_port **ports, size_t n_ports)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+    struct rtvnic_source_stats ss;
+    struct rtvnic_sched_stats st;
+
+    rtvnic_sched_get_stats(sched, &st);
+    ds_put_format(ds, "  egress: max-rate %"PRIu64" bit/s, default-deadline ",
+                  port->cfg.max_rate_bps);
+    rtvnic_format_duration(ds, port->cfg.default_deadline_ns);
+    if (port->cfg.queue_limit_packets) {
+        ds_put_format(ds, ", queue-limit %"PRIu32" packets",
+                      port->cfg.queue_limit_packets);
+    } else {
+        ds_put_format(ds, ", queue-limit %"PRIu64" bytes",
+                      port->cfg.queue_limit_bytes);
+    }
+    ds_put_format(ds, ", late-policy %s\n",
+                  port->cfg.late_policy == RTVNIC_LATE_DROP ? "drop" : "send");
+    ds_put_format(ds, "    queued: %"PRIu64" packets, %"PRIu64" bytes\n",
+                  st.queued_packets, st.queued_bytes);
+    ds_put_format(ds, "    enqueued: %"PRIu64", sent: %"PRIu64" packets, "
+                  "%"PRIu64" bytes, dropped: %"PRIu64", late: %"PRIu64
+                  ", late-dropped: %"PRIu64"\n", st.enqueued, st.sent_packets,
+                  st.sent_bytes, st.dropped, st.late, st.late_dropped);
+    for (size_t i = 0; i < n_ports; i++) {
+        struct rtvnic_port *src = ports[i];
+
+        if (src->source_id
+            && rtvnic_sched_get_source_stats(sched, src->source_id, &ss)) {
+            ds_put_format(ds, "    source %s: conforming %"PRIu64", excess "
+                          "%"PRIu64", sent %"PRIu64", late %"PRIu64", "
+                          "dropped %"PRIu64"\n", port_name(src),
+                          ss.conforming, ss.excess, ss.sent_packets, ss.late,
+                          ss.dropped);
+        }
+    }
+    if (rtvnic_sched_get_source_stats(sched, 0, &ss)) {
+        ds_put_format(ds, "    best effort: packets %"PRIu64", sent %"PRIu64
+                      ", late %"PRIu64", dropped %"PRIu64"\n",
+                      ss.excess, ss.sent_packets, ss.late, ss.dropped);
+    }
+}
+
+static void
+show_port(struct ds *ds, struct rtvnic_port *port,
+          struct rtvnic_port **ports, size_t n_ports)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    ds_put_format(ds, "%s:\n", port_name(port));
+    if (port->error) {
+        ds_put_format(ds, "  invalid configuration: %s\n"
+                      "  (port is best effort)\n", port->error);
+        return;
+    }
+    if (port->source_id) {
+        ds_put_format(ds, "  source %"PRIu16": deadline ", port->source_id);
+        rtvnic_format_duration(ds, port->cfg.deadline_ns);
+        ds_put_cstr(ds, ", effective ");
+        rtvnic_format_duration(ds, port->effective_deadline_ns);
+        ds_put_format(ds, ", min-rate %"PRIu64" bit/s, burst %"PRIu64
+                      " bits: %s\n", port->cfg.min_rate_bps, port->burst_bits,
+                      admission_name(port->admission));
+        if (port->refusal) {
+            ds_put_format(ds, "    refused %s\n", port->refusal);
+        }
+    }
+    if (ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)) {
+        show_egress(ds, port, ports, n_ports);
+    }
+}
+
+/* Appends to 'ds' the state of 'name' or, if 'name' is NULL, of every RTvNIC
+ * port.  Returns false if 'name' has no RTvNIC QoS. */
+bool
+rtvnic_show(struct ds *ds, const char *name)
+{
+    struct rtvnic_port **ports;
+    struct rtvnic_port *port;
+    size_t n = 0;
+    bool found = !name;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    ports = xmalloc(hmap_count(&rtvnic_ports) * sizeof *ports + 1);
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        ports[n++] = port;
+    }
+    qsort(ports, n, sizeof *ports, compare_port_name);
+    for (size_t i = 0; i < n; i++) {
+        if (!name || !strcmp(name, port_name(ports[i]))) {
+            show_port(ds, ports[i], ports, n);
+            found = true;
+        }
+    }
+    if (!n && !name) {
+        ds_put_cstr(ds, "no port has QoS of type rtvnic\n");
+    }
+    free(ports);
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return found;
+}

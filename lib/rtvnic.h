@@ -1,0 +1,86 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef RTVNIC_H
+#define RTVNIC_H 1
+
+/* RTvNIC ports: the QoS type "rtvnic" on the netdevs of a userspace datapath.
+ *
+ * This module owns every netdev's RTvNIC state and is the only thing the OVS
+ * hook points call:
+ *
+ *   - lib/netdev.c hands it QoS of type "rtvnic" (rtvnic_netdev_*()): the
+ *     other_config is parsed whole (rtvnic-config.h), admission control
+ *     (rtvnic-admission.h) re-runs over all sources and egresses, and the
+ *     result is published to the datapath through RCU.  An invalid
+ *     configuration leaves the port best effort, logs a warning naming port,
+ *     key and value, and keeps the reason for "rtvnic/show".
+ *
+ *   - lib/dpif-netdev.c stamps received packets (rtvnic_rx_stamp()), diverts
+ *     output to an RTvNIC egress into its scheduler (rtvnic_egress()), and
+ *     arms the main thread's wake-up for the next release (rtvnic_wait()).
+ *
+ * Sources get small integer ids (1...65535), stable while the port has a
+ * valid source configuration. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ovs-atomic.h"
+
+struct ds;
+struct dp_packet_batch;
+struct netdev;
+struct rtvnic_sched;
+struct smap;
+struct sset;
+
+#define RTVNIC_QOS_TYPE "rtvnic"
+
+/* Hooks for lib/netdev.c. */
+void rtvnic_netdev_add_qos_types(const struct netdev *, struct sset *);
+int rtvnic_netdev_set_qos(struct netdev *, const char *type,
+                          const struct smap *details);
+bool rtvnic_netdev_get_qos(const struct netdev *, const char **typep,
+                           struct smap *details);
+void rtvnic_netdev_destroy(struct netdev *);
+
+/* Hooks for the userspace datapath. */
+extern atomic_bool rtvnic_enabled;
+
+/* Returns true if any port has RTvNIC state, so that datapath hooks cost one
+ * relaxed load when RTvNIC is not in use. */
+static inline bool
+rtvnic_is_enabled(void)
+{
+    bool enabled;
+
+    atomic_read_relaxed(&rtvnic_enabled, &enabled);
+    return enabled;
+}
+
+void rtvnic_rx_stamp(const struct netdev *, struct dp_packet_batch *,
+                     long long int now_usec);
+struct rtvnic_sched *rtvnic_egress(const struct netdev *);
+void rtvnic_wait(void);
+
+/* For the controller-facing side: the deadline the datapath applies to a
+ * source (the OVSDB contract is left untouched). */
+int rtvnic_set_effective_deadline(const char *port_name, uint64_t ns);
+
+/* "rtvnic/show". */
+bool rtvnic_show(struct ds *, const char *port_name);
+
+#endif /* rtvnic.h */

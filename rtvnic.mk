@@ -1,0 +1,25 @@
+# RTvNIC's additions to OVS's build.  Overlaid into the OVS tree and included
+# at the end of its Makefile.am (patch "build: Include rtvnic.mk").
+
+lib_libopenvswitch_la_SOURCES += \
+	lib/rtvnic.c \
+	lib/rtvnic.h \
+	lib/rtvnic-admission.c \
+	lib/rtvnic-admission.h \
+	lib/rtvnic-config.c \
+	lib/rtvnic-config.h \
+	lib/rtvnic-edf.c \
+	lib/rtvnic-edf.h \
+	lib/rtvnic-packet.h \
+	lib/rtvnic-sched.c \
+	lib/rtvnic-sched.h
+
+vswitchd_ovs_vswitchd_SOURCES += \
+	vswitchd/rtvnic-bridge.c \
+	vswitchd/rtvnic-bridge.h
+
+tests_ovstest_SOURCES += \
+	tests/test-rtvnic-edf.c \
+	tests/test-rtvnic-config.c
+
+TESTSUITE_AT += tests/rtvnic.at
