@@ -290,6 +290,13 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
     struct dp_packet *packet;
 
     ovs_mutex_lock(&sched->mutex);
+    if (rtvnic_edf_is_empty(&sched->conforming)
+        && rtvnic_edf_is_empty(&sched->excess)
+        && sched->next_tx_ns < now_ns) {
+        /* An idle link saves up no credit. */
+        sched->next_tx_ns = now_ns;
+        sched->tx_rem = 0;
+    }
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
         struct rtvnic_packet_meta *meta = &packet->rtvnic;
         struct sched_source *src = sched_source(sched, meta->source_id);
@@ -336,7 +343,8 @@ pace(struct rtvnic_sched *sched, uint32_t size, uint64_t now_ns)
     uint64_t bits = (uint64_t) size * 8;
 
     if (sched->next_tx_ns + RTVNIC_PACER_SLACK_NS < now_ns) {
-        /* The link was idle: it does not save up more than the slack. */
+        /* The releasing thread woke up late: catch up, but by no more than
+         * the slack, so that the burst handed to the NIC stays short. */
         sched->next_tx_ns = now_ns - RTVNIC_PACER_SLACK_NS;
         sched->tx_rem = 0;
     }

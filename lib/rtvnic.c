@@ -716,16 +716,17 @@ show_egress(struct ds *ds, struct rtvnic_port *port,
         if (src->source_id
             && rtvnic_sched_get_source_stats(sched, src->source_id, &ss)) {
             ds_put_format(ds, "    source %s: conforming %"PRIu64", excess "
-                          "%"PRIu64", sent %"PRIu64", late %"PRIu64", "
-                          "dropped %"PRIu64"\n", port_name(src),
-                          ss.conforming, ss.excess, ss.sent_packets, ss.late,
-                          ss.dropped);
+                          "%"PRIu64", sent %"PRIu64" (%"PRIu64" bytes), late "
+                          "%"PRIu64", dropped %"PRIu64"\n", port_name(src),
+                          ss.conforming, ss.excess, ss.sent_packets,
+                          ss.sent_bytes, ss.late, ss.dropped);
         }
     }
     if (rtvnic_sched_get_source_stats(sched, 0, &ss)) {
         ds_put_format(ds, "    best effort: packets %"PRIu64", sent %"PRIu64
-                      ", late %"PRIu64", dropped %"PRIu64"\n",
-                      ss.excess, ss.sent_packets, ss.late, ss.dropped);
+                      " (%"PRIu64" bytes), late %"PRIu64", dropped %"PRIu64
+                      "\n", ss.excess, ss.sent_packets, ss.sent_bytes,
+                      ss.late, ss.dropped);
     }
 }
 
