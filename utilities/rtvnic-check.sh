@@ -1,0 +1,54 @@
+#!/bin/bash
+# rtvnic-check.sh OVSDIR: runs every RTvNIC test suite and the OVS testsuite
+# subsets in the areas our patches touch, prints each suite's result, and
+# ends with one line "N passed, M failed".  Exits 1 if anything failed or a
+# suite selected no test at all.
+#
+# RTVNIC_CHECK_SUITES overrides the list of suites (names as below).
+set -u
+ovs=$(cd "$1" && pwd)
+jobs=${JOBS:-$(nproc)}
+top=$(cd "$(dirname "$0")/.." && pwd)
+results=$top/build/check
+mkdir -p "$results"
+
+# name:testsuite keyword (OR-ed keywords are separate suites: commas in one
+# -k would mean AND).
+default_suites="rtvnic:rtvnic dpif-netdev:dpif-netdev
+tunnel_push_pop:tunnel_push_pop qos:qos ofp-actions:ofp-actions
+pmd:pmd"
+suites=${RTVNIC_CHECK_SUITES:-$default_suites}
+
+make -s -C "$ovs" tests/testsuite tests/atconfig tests/atlocal >/dev/null ||
+    { echo "rtvnic-check: cannot build $ovs/tests/testsuite" >&2; exit 1; }
+
+total_pass=0
+total_fail=0
+for suite in $suites; do
+    name=${suite%%:*}
+    keyword=${suite#*:}
+    log=$results/$name.log
+    start=$(date +%s)
+    (cd "$ovs/tests" && ./testsuite -j"$jobs" -k "$keyword" \
+        AUTOTEST_PATH="$ovs/utilities:$ovs/vswitchd:$ovs/ovsdb:$ovs/vtep:$ovs/tests:$ovs/ipsec::" \
+        > "$log" 2>&1)
+    pass=$(grep -cE '^ *[0-9]+: .* ok$' "$log")
+    fail=$(grep -cE '^ *[0-9]+: .* FAILED \(' "$log")
+    skip=$(grep -cE '^ *[0-9]+: .* skipped \(' "$log")
+    if [ $((pass + fail)) = 0 ]; then
+        echo "rtvnic-check: suite $name ($keyword) selected no test" >&2
+        fail=1
+    fi
+    printf '%-16s %4d passed, %d failed, %d skipped (%ds)\n' \
+        "$name" "$pass" "$fail" "$skip" $(( $(date +%s) - start ))
+    if [ "$fail" != 0 ]; then
+        grep -E 'FAILED \(' "$log" | sed 's/^/    /'
+        cp -r "$ovs/tests/testsuite.dir" "$results/$name.testsuite.dir" \
+            2>/dev/null || true
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+done
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
