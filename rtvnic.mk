@@ -23,3 +23,5 @@ tests_ovstest_SOURCES += \
 	tests/test-rtvnic-config.c
 
 TESTSUITE_AT += tests/rtvnic.at
+
+DOC_SOURCE += Documentation/topics/rtvnic.rst
