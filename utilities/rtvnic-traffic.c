@@ -1,0 +1,330 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* rtvnic-traffic: UDP traffic with per-packet one-way delay, measured by the
+ * application, independently of the switch's own counters.
+ *
+ *   rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES --duration SEC
+ *                       [--id N] [--burst N]
+ *       Sends UDP datagrams of BYTES payload bytes, PPS per second on average,
+ *       in bursts of N back-to-back datagrams (default 1).  Each payload
+ *       starts with a magic, the flow id, a sequence number and the
+ *       CLOCK_REALTIME send time in ns.
+ *
+ *   rtvnic-traffic recv PORT --duration SEC [--deadline-us US] [--quiet]
+ *       Receives them and prints, every second and at the end, per flow id:
+ *       packets, lost (sequence gaps), bytes, one-way delay p50/p99/p999/max
+ *       and misses (delay above the deadline).  Sender and receiver must
+ *       share a clock: they run on one machine (e.g. in two namespaces).
+ *
+ * It is a test tool: a plain program with no OVS dependency. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC 0x52545654u       /* "RTVT" */
+#define MAX_FLOWS 16
+#define MAX_SAMPLES (1 << 20)
+
+struct header {
+    uint32_t magic;
+    uint32_t id;
+    uint64_t seq;
+    uint64_t send_ns;
+};
+
+struct flow {
+    bool active;
+    uint64_t next_seq;
+    uint64_t packets, lost, bytes, misses, max_ns;
+    uint64_t *samples;          /* Delays of the current interval, ns. */
+    size_t n_samples;
+    uint64_t total_packets, total_lost, total_misses, total_max_ns;
+    uint64_t *all;              /* Delays of the whole run, ns. */
+    size_t n_all;
+};
+
+static uint64_t
+now_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+            "usage: rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES "
+            "--duration SEC [--id N] [--burst N]\n"
+            "       rtvnic-traffic recv PORT --duration SEC "
+            "[--deadline-us US] [--quiet]\n");
+    exit(2);
+}
+
+static double
+arg_number(int argc, char *argv[], const char *name, double dflt)
+{
+    for (int i = 0; i < argc - 1; i++) {
+        if (!strcmp(argv[i], name)) {
+            char *end;
+            double x = strtod(argv[i + 1], &end);
+
+            if (*end || x < 0) {
+                fprintf(stderr, "rtvnic-traffic: %s %s: not a number\n",
+                        name, argv[i + 1]);
+                exit(2);
+            }
+            return x;
+        }
+    }
+    if (dflt < 0) {
+        fprintf(stderr, "rtvnic-traffic: %s is required\n", name);
+        exit(2);
+    }
+    return dflt;
+}
+
+static bool
+arg_flag(int argc, char *argv[], const char *name)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+do_send(int argc, char *argv[])
+{
+    struct sockaddr_in dst = { .sin_family = AF_INET };
+    double rate = arg_number(argc, argv, "--rate", -1);
+    size_t size = arg_number(argc, argv, "--size", -1);
+    double duration = arg_number(argc, argv, "--duration", -1);
+    uint32_t id = arg_number(argc, argv, "--id", 1);
+    unsigned int burst = arg_number(argc, argv, "--burst", 1);
+    char buf[65536];
+    uint64_t start, end, interval, next, seq = 0, errors = 0;
+    int fd;
+
+    if (argc < 2 || inet_pton(AF_INET, argv[0], &dst.sin_addr) != 1) {
+        usage();
+    }
+    dst.sin_port = htons(atoi(argv[1]));
+    if (size < sizeof(struct header) || size > sizeof buf || !rate || !burst) {
+        fprintf(stderr, "rtvnic-traffic: bad --size, --rate or --burst\n");
+        return 2;
+    }
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *) &dst, sizeof dst)) {
+        perror("rtvnic-traffic: socket");
+        return 1;
+    }
+    memset(buf, 0x5a, sizeof buf);
+
+    interval = 1e9 / rate * burst;
+    start = now_ns(CLOCK_MONOTONIC);
+    end = start + duration * 1e9;
+    for (next = start; next < end; next += interval) {
+        struct timespec ts = { next / 1000000000, next % 1000000000 };
+
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        for (unsigned int i = 0; i < burst; i++) {
+            struct header h = {
+                .magic = htonl(MAGIC),
+                .id = htonl(id),
+                .seq = seq++,
+                .send_ns = now_ns(CLOCK_REALTIME),
+            };
+            memcpy(buf, &h, sizeof h);
+            if (send(fd, buf, size, 0) < 0) {
+                errors++;
+            }
+        }
+    }
+    printf("sent id=%"PRIu32" packets=%"PRIu64" send-errors=%"PRIu64"\n",
+           id, seq, errors);
+    close(fd);
+    return 0;
+}
+
+static int
+compare_u64(const void *a_, const void *b_)
+{
+    uint64_t a = *(const uint64_t *) a_, b = *(const uint64_t *) b_;
+    return a < b ? -1 : a > b;
+}
+
+static double
+percentile_ms(uint64_t *v, size_t n, double p)
+{
+    if (!n) {
+        return 0;
+    }
+    size_t i = p * (n - 1) + 0.5;
+    return v[i] / 1e6;
+}
+
+static void
+print_flow(const char *when, uint32_t id, uint64_t packets, uint64_t lost,
+           uint64_t bytes, uint64_t misses, uint64_t *v, size_t n)
+{
+    qsort(v, n, sizeof *v, compare_u64);
+    printf("%s id=%"PRIu32" packets=%"PRIu64" lost=%"PRIu64" bytes=%"PRIu64
+           " p50=%.3fms p99=%.3fms p999=%.3fms max=%.3fms misses=%"PRIu64"\n",
+           when, id, packets, lost, bytes, percentile_ms(v, n, 0.5),
+           percentile_ms(v, n, 0.99), percentile_ms(v, n, 0.999),
+           n ? v[n - 1] / 1e6 : 0.0, misses);
+}
+
+static int
+do_recv(int argc, char *argv[])
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    double duration = arg_number(argc, argv, "--duration", -1);
+    uint64_t deadline_ns = arg_number(argc, argv, "--deadline-us", 0) * 1000;
+    bool quiet = arg_flag(argc, argv, "--quiet");
+    static struct flow flows[MAX_FLOWS];
+    uint64_t start, end, next_report;
+    unsigned int second = 0;
+    char buf[65536];
+    int fd, rcvbuf = 4 << 20;
+
+    if (argc < 1) {
+        usage();
+    }
+    addr.sin_port = htons(atoi(argv[0]));
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr)) {
+        perror("rtvnic-traffic: bind");
+        return 1;
+    }
+
+    start = now_ns(CLOCK_MONOTONIC);
+    end = start + duration * 1e9;
+    next_report = start + 1000000000;
+    for (;;) {
+        uint64_t mono = now_ns(CLOCK_MONOTONIC);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        if (mono >= next_report || mono >= end) {
+            char when[32];
+
+            second++;
+            snprintf(when, sizeof when, "t=%us", second);
+            for (uint32_t id = 0; id < MAX_FLOWS; id++) {
+                struct flow *f = &flows[id];
+
+                if (f->active && !quiet) {
+                    print_flow(when, id, f->packets, f->lost, f->bytes,
+                               f->misses, f->samples, f->n_samples);
+                }
+                f->packets = f->lost = f->bytes = f->misses = 0;
+                f->n_samples = 0;
+            }
+            fflush(stdout);
+            next_report += 1000000000;
+            if (mono >= end) {
+                break;
+            }
+        }
+        if (poll(&pfd, 1, 10) <= 0) {
+            continue;
+        }
+
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        uint64_t rx = now_ns(CLOCK_REALTIME);
+        struct header h;
+        if (n < (ssize_t) sizeof h) {
+            continue;
+        }
+        memcpy(&h, buf, sizeof h);
+        uint32_t id = ntohl(h.id);
+        if (ntohl(h.magic) != MAGIC || id >= MAX_FLOWS) {
+            continue;
+        }
+
+        struct flow *f = &flows[id];
+        if (!f->active) {
+            f->active = true;
+            f->samples = calloc(MAX_SAMPLES, sizeof *f->samples);
+            f->all = calloc(MAX_SAMPLES * 8, sizeof *f->all);
+        }
+        if (h.seq > f->next_seq) {
+            f->lost += h.seq - f->next_seq;
+            f->total_lost += h.seq - f->next_seq;
+        }
+        if (h.seq >= f->next_seq) {
+            f->next_seq = h.seq + 1;
+        }
+        uint64_t delay = rx > h.send_ns ? rx - h.send_ns : 0;
+        f->packets++;
+        f->total_packets++;
+        f->bytes += n;
+        if (deadline_ns && delay > deadline_ns) {
+            f->misses++;
+            f->total_misses++;
+        }
+        if (f->n_samples < MAX_SAMPLES) {
+            f->samples[f->n_samples++] = delay;
+        }
+        if (f->n_all < MAX_SAMPLES * 8) {
+            f->all[f->n_all++] = delay;
+        }
+    }
+
+    for (uint32_t id = 0; id < MAX_FLOWS; id++) {
+        struct flow *f = &flows[id];
+
+        if (f->active) {
+            print_flow("total", id, f->total_packets, f->total_lost, 0,
+                       f->total_misses, f->all, f->n_all);
+        }
+    }
+    close(fd);
+    return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        usage();
+    }
+    if (!strcmp(argv[1], "send")) {
+        return do_send(argc - 2, argv + 2);
+    } else if (!strcmp(argv[1], "recv")) {
+        return do_recv(argc - 2, argv + 2);
+    }
+    usage();
+    return 2;
+}
