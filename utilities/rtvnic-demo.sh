@@ -8,10 +8,11 @@
 #                                                          │ up0: 100 Mbit/s "NIC"
 #                                                        sink (receivers)
 #
-# Phase 1 is stock OVS: the 100 Mbit/s uplink queue is the kernel's (htb, one
-# FIFO class).  Phase 2 is RTvNIC: the same uplink, with an rtvnic egress
-# paced at 95 Mbit/s in front of it and the VMs' ports as RT sources.  Each
-# phase prints the one-way delay the receivers measure per flow.
+# Phase 1 is stock OVS: QoS linux-htb at 100 Mbit/s on the uplink, so the
+# queue is the kernel's (one FIFO class).  Phase 2 is RTvNIC: an rtvnic
+# egress paced at 95 Mbit/s on the uplink (it replaces the htb) and the VMs'
+# ports as RT sources.  Each phase prints the one-way delay the receivers
+# measure per flow.
 #
 # Environment: PHASE_SECONDS (default 10).
 set -e -o pipefail
@@ -84,11 +85,6 @@ ip -n "$ns_sink" link set eth0 up
 ip -n "$ns_host" link set up0 up
 ip netns exec "$ns_sink" ethtool -K eth0 tx off >/dev/null
 ip netns exec "$ns_host" ethtool -K up0 tx off >/dev/null
-# The host's "NIC": 100 Mbit/s, one FIFO class.
-ip netns exec "$ns_host" tc qdisc add dev up0 root handle 1: htb default 1 \
-    r2q 100
-ip netns exec "$ns_host" tc class add dev up0 parent 1: classid 1:1 htb \
-    rate 100mbit ceil 100mbit
 
 echo "== starting ovsdb-server and ovs-vswitchd (userspace datapath)"
 in_host "$ovs/ovsdb/ovsdb-tool" create "$run/conf.db" \
@@ -137,8 +133,11 @@ run_phase() {
         | sed 's/^total //; 2,$s/^/                      /'
 }
 
-echo "== phase 1 (${secs}s): stock OVS, kernel FIFO at the 100 Mbit/s uplink"
-run_phase "stock OVS" 1
+echo "== phase 1 (${secs}s): stock OVS, linux-htb QoS (one FIFO class) at" \
+     "100 Mbit/s on the uplink"
+vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
+    other-config:max-rate=100000000 >/dev/null
+run_phase "stock OVS + htb" 1
 
 echo "== phase 2 (${secs}s): RTvNIC EDF egress at 95 Mbit/s"
 vsctl -- set port up0 qos=@q -- --id=@q create qos type=rtvnic \

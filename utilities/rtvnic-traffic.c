@@ -63,7 +63,7 @@ struct flow {
     uint64_t packets, lost, bytes, misses, max_ns;
     uint64_t *samples;          /* Delays of the current interval, ns. */
     size_t n_samples;
-    uint64_t total_packets, total_lost, total_misses, total_max_ns;
+    uint64_t total_packets, total_lost, total_bytes, total_misses;
     uint64_t *all;              /* Delays of the whole run, ns. */
     size_t n_all;
 };
@@ -290,6 +290,7 @@ do_recv(int argc, char *argv[])
         f->packets++;
         f->total_packets++;
         f->bytes += n;
+        f->total_bytes += n;
         if (deadline_ns && delay > deadline_ns) {
             f->misses++;
             f->total_misses++;
@@ -306,7 +307,8 @@ do_recv(int argc, char *argv[])
         struct flow *f = &flows[id];
 
         if (f->active) {
-            print_flow("total", id, f->total_packets, f->total_lost, 0,
+            print_flow("total", id, f->total_packets, f->total_lost,
+                       f->total_bytes,
                        f->total_misses, f->all, f->n_all);
         }
     }
