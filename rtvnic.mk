@@ -11,8 +11,12 @@ lib_libopenvswitch_la_SOURCES += \
 	lib/rtvnic-edf.c \
 	lib/rtvnic-edf.h \
 	lib/rtvnic-packet.h \
+	lib/rtvnic-rx.c \
+	lib/rtvnic-rx.h \
 	lib/rtvnic-sched.c \
-	lib/rtvnic-sched.h
+	lib/rtvnic-sched.h \
+	lib/rtvnic-stamp.c \
+	lib/rtvnic-stamp.h
 
 vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/rtvnic-bridge.c \

@@ -31,10 +31,23 @@
 #include <stdint.h>
 #include "rtvnic-edf.h"
 
+/* 'orig_dscp' holds the DSCP of the packet as received, shifted left by 2,
+ * with this bit set when it is known. */
+#define RTVNIC_ORIG_DSCP_VALID 0x1
+
 struct rtvnic_packet_meta {
     uint64_t arrival_ns;        /* OVS monotonic time of reception, ns. */
     uint64_t rel_deadline_ns;   /* Source's effective deadline; 0: none. */
+    uint32_t contract_deadline_us; /* Source's configured deadline. */
     uint16_t source_id;         /* RTvNIC source vNIC id; 0: best effort. */
+    uint8_t orig_dscp;          /* See RTVNIC_ORIG_DSCP_VALID. */
+
+    /* Where a Geneve push put the wire stamp's departure field and the outer
+     * UDP checksum, as distances from the end of the packet (so that outer
+     * headers pushed later do not move them); 0 if there is none. */
+    uint16_t stamp_tail;
+    uint16_t csum_tail;
+
     struct rtvnic_edf_node node; /* Position in an egress queue. */
 };
 
@@ -43,7 +56,11 @@ rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
 {
     meta->arrival_ns = 0;
     meta->rel_deadline_ns = 0;
+    meta->contract_deadline_us = 0;
     meta->source_id = 0;
+    meta->orig_dscp = 0;
+    meta->stamp_tail = 0;
+    meta->csum_tail = 0;
 }
 
 #endif /* rtvnic-packet.h */

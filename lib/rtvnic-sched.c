@@ -27,6 +27,7 @@
 #include "ovs-thread.h"
 #include "rtvnic-config.h"
 #include "rtvnic-edf.h"
+#include "rtvnic-stamp.h"
 #include "util.h"
 
 #define NS_PER_S UINT64_C(1000000000)
@@ -392,6 +393,7 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
             }
         }
         pace(sched, size, now_ns);
+        rtvnic_stamp_depart(packet, now_ns);
         sched->stats.sent_packets++;
         sched->stats.sent_bytes += size;
         src->stats.sent_packets++;

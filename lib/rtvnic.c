@@ -39,6 +39,7 @@
 #include "rtvnic-admission.h"
 #include "rtvnic-config.h"
 #include "rtvnic-sched.h"
+#include "rtvnic-stamp.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -63,6 +64,7 @@ enum rtvnic_admission {
 struct rtvnic_rx_info {
     uint16_t source_id;
     uint64_t rel_deadline_ns;
+    uint32_t contract_deadline_us;
 };
 
 struct rtvnic_port {
@@ -138,6 +140,8 @@ publish_rx_info(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
         new = xmalloc(sizeof *new);
         new->source_id = port->source_id;
         new->rel_deadline_ns = port->effective_deadline_ns;
+        new->contract_deadline_us = MIN(port->cfg.deadline_ns / 1000,
+                                        UINT32_MAX);
     }
     ovsrcu_set(&port->rx_info, new);
     if (old) {
@@ -170,6 +174,29 @@ update_enabled(void) OVS_REQUIRES(rtvnic_mutex)
     atomic_store_relaxed(&rtvnic_enabled, !hmap_is_empty(&rtvnic_ports));
 }
 
+/* Makes 'port' no source any more: frees its id and forgets it at every
+ * egress. */
+static void
+rtvnic_port_drop_source(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_port *other;
+
+    if (!port->source_id) {
+        return;
+    }
+    HMAP_FOR_EACH (other, node, &rtvnic_ports) {
+        struct rtvnic_sched *sched;
+
+        sched = ovsrcu_get_protected(struct rtvnic_sched *, &other->sched);
+        if (sched) {
+            rtvnic_sched_remove_source(sched, port->source_id);
+        }
+    }
+    id_pool_free_id(source_ids, port->source_id);
+    port->source_id = 0;
+    publish_rx_info(port);
+}
+
 /* Drops every role 'port' has: its source id, its scheduler (queued packets
  * are freed once no datapath thread can reach them any more). */
 static void
@@ -181,21 +208,7 @@ rtvnic_port_clear_roles(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
         ovsrcu_set(&port->sched, NULL);
         postpone_sched_destroy(sched);
     }
-    if (port->source_id) {
-        struct rtvnic_port *other;
-
-        HMAP_FOR_EACH (other, node, &rtvnic_ports) {
-            struct rtvnic_sched *s;
-
-            s = ovsrcu_get_protected(struct rtvnic_sched *, &other->sched);
-            if (s) {
-                rtvnic_sched_remove_source(s, port->source_id);
-            }
-        }
-        id_pool_free_id(source_ids, port->source_id);
-        port->source_id = 0;
-        publish_rx_info(port);
-    }
+    rtvnic_port_drop_source(port);
     free(port->refusal);
     port->refusal = NULL;
     port->admission = RTVNIC_NO_EGRESS;
@@ -261,21 +274,8 @@ rtvnic_port_apply(struct rtvnic_port *port, const struct rtvnic_config *cfg)
                                + RTVNIC_ENCAP_OVERHEAD * 8));
         port->effective_deadline_ns = cfg->deadline_ns;
         publish_rx_info(port);
-    } else if (port->source_id) {
-        uint16_t id = port->source_id;
-        struct rtvnic_port *other;
-
-        HMAP_FOR_EACH (other, node, &rtvnic_ports) {
-            struct rtvnic_sched *s;
-
-            s = ovsrcu_get_protected(struct rtvnic_sched *, &other->sched);
-            if (s) {
-                rtvnic_sched_remove_source(s, id);
-            }
-        }
-        id_pool_free_id(source_ids, id);
-        port->source_id = 0;
-        publish_rx_info(port);
+    } else {
+        rtvnic_port_drop_source(port);
     }
 }
 
@@ -536,9 +536,19 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
         info = ovsrcu_get(struct rtvnic_rx_info *, &port->rx_info);
     }
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        packet->rtvnic.arrival_ns = now_ns;
-        packet->rtvnic.source_id = info ? info->source_id : 0;
-        packet->rtvnic.rel_deadline_ns = info ? info->rel_deadline_ns : 0;
+        struct rtvnic_packet_meta *meta = &packet->rtvnic;
+        uint8_t dscp;
+
+        rtvnic_packet_meta_init(meta);
+        meta->arrival_ns = now_ns;
+        if (info) {
+            meta->source_id = info->source_id;
+            meta->rel_deadline_ns = info->rel_deadline_ns;
+            meta->contract_deadline_us = info->contract_deadline_us;
+            if (rtvnic_packet_get_dscp(packet, &dscp)) {
+                meta->orig_dscp = (dscp << 2) | RTVNIC_ORIG_DSCP_VALID;
+            }
+        }
     }
 }
 

@@ -17,8 +17,12 @@
 #ifndef RTVNIC_BRIDGE_H
 #define RTVNIC_BRIDGE_H 1
 
-/* ovs-vswitchd's RTvNIC user interface: the "rtvnic/..." unixctl commands. */
+/* ovs-vswitchd's RTvNIC user interface: the "rtvnic/..." unixctl commands
+ * and the global RTvNIC settings in the Open_vSwitch table. */
+
+struct smap;
 
 void rtvnic_bridge_init(void);
+void rtvnic_bridge_reconfigure(const struct smap *other_config);
 
 #endif /* rtvnic-bridge.h */
