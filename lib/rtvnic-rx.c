@@ -31,9 +31,14 @@
 #include "rtvnic-stamp.h"
 #include "util.h"
 
-/* Histogram: bucket 4*k + j holds delays d (ns) with 2^k <= d < 2^(k+1) and
- * the next two bits j; delays below 4 ns go to buckets 0-3 directly. */
-#define N_BUCKETS (64 * 4)
+/* Histogram: log-linear, SUB_BUCKETS per octave.  Bucket SUB_BUCKETS * k + j
+ * holds delays d (ns) with 2^k <= d < 2^(k+1) whose next SUB_BITS bits after
+ * the leading one are j; delays below SUB_BUCKETS ns have a bucket each.  A
+ * percentile is reported as its bucket's upper bound: at most 1/16 above the
+ * true value. */
+#define SUB_BITS 4
+#define SUB_BUCKETS (1 << SUB_BITS)
+#define N_BUCKETS (64 * SUB_BUCKETS)
 
 struct rx_flow {
     struct hmap_node node;
@@ -82,23 +87,23 @@ rx_flow_get(const struct in6_addr *sender, uint16_t vnic_id)
 static unsigned int
 bucket_of(uint64_t ns)
 {
-    if (ns < 4) {
+    if (ns < SUB_BUCKETS) {
         return ns;
     }
     int k = 63 - raw_clz64(ns);
-    return 4 * k + ((ns >> (k - 2)) & 3);
+    return SUB_BUCKETS * k + ((ns >> (k - SUB_BITS)) & (SUB_BUCKETS - 1));
 }
 
 /* Upper bound of the delays in bucket 'b'. */
 static uint64_t
 bucket_top(unsigned int b)
 {
-    if (b < 4) {
+    if (b < SUB_BUCKETS) {
         return b;
     }
-    int k = b / 4;
-    uint64_t j = b % 4;
-    return (UINT64_C(1) << k) + ((j + 1) << (k - 2)) - 1;
+    int k = b / SUB_BUCKETS;
+    uint64_t j = b % SUB_BUCKETS;
+    return (UINT64_C(1) << k) + ((j + 1) << (k - SUB_BITS)) - 1;
 }
 
 void

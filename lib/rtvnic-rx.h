@@ -25,7 +25,7 @@
  * switch) and the network part (the rest); a miss when the delay exceeds the
  * stamp's deadline, and by how much; losses as gaps in the sequence numbers;
  * delays below zero (clock skew) apart; and malformed stamps ("bad_stamp").
- * Delays go into a log-linear histogram (4 buckets per octave) for
+ * Delays go into a log-linear histogram (16 buckets per octave) for
  * percentiles.
  *
  * Thread safe: datapath threads record, the main thread shows. */
