@@ -11,6 +11,8 @@ lib_libopenvswitch_la_SOURCES += \
 	lib/rtvnic-edf.c \
 	lib/rtvnic-edf.h \
 	lib/rtvnic-packet.h \
+	lib/rtvnic-report.c \
+	lib/rtvnic-report.h \
 	lib/rtvnic-rx.c \
 	lib/rtvnic-rx.h \
 	lib/rtvnic-sched.c \

@@ -28,6 +28,7 @@
 #include "ovs-thread.h"
 #include "packets.h"
 #include "rtvnic-config.h"
+#include "rtvnic-report.h"
 #include "rtvnic-stamp.h"
 #include "util.h"
 
@@ -59,6 +60,16 @@ struct rx_flow {
     bool seq_valid;
     uint32_t next_seq;
     uint64_t hist[N_BUCKETS];
+
+    /* Since the last report interval: for miss reports. */
+    struct {
+        uint32_t packets, misses, lost;
+        uint64_t max_excess_ns;
+        uint64_t host_sum_ns, host_max_ns, net_sum_ns, net_max_ns;
+    } ival;
+
+    /* Since the last heartbeat. */
+    uint32_t beat_packets, beat_misses;
 };
 
 static struct ovs_mutex rx_mutex = OVS_MUTEX_INITIALIZER;
@@ -83,6 +94,8 @@ rx_flow_get(const struct in6_addr *sender, uint16_t vnic_id)
     hmap_insert(&rx_flows, &f->node, hash);
     return f;
 }
+
+static struct rx_flow **sorted_flows(size_t *n) OVS_REQUIRES(rx_mutex);
 
 static unsigned int
 bucket_of(uint64_t ns)
@@ -122,6 +135,7 @@ rtvnic_rx_record(const struct in6_addr *sender,
 
         if (gap > 0) {
             f->lost += gap;
+            f->ival.lost += gap;
         } else if (gap < 0) {
             /* Late, or duplicate: it was counted lost when passed over. */
             f->reordered++;
@@ -144,6 +158,12 @@ rtvnic_rx_record(const struct in6_addr *sender,
         uint64_t deadline = (uint64_t) stamp->deadline_us * 1000;
 
         f->hist[bucket_of(delay)]++;
+        f->ival.packets++;
+        f->ival.host_sum_ns += host;
+        f->ival.host_max_ns = MAX(f->ival.host_max_ns, host);
+        f->ival.net_sum_ns += net;
+        f->ival.net_max_ns = MAX(f->ival.net_max_ns, net);
+        f->beat_packets++;
         f->delay_max_ns = MAX(f->delay_max_ns, delay);
         f->host_sum_ns += host;
         f->host_max_ns = MAX(f->host_max_ns, host);
@@ -152,6 +172,10 @@ rtvnic_rx_record(const struct in6_addr *sender,
         if (deadline && delay > deadline) {
             f->misses++;
             f->excess_max_ns = MAX(f->excess_max_ns, delay - deadline);
+            f->ival.misses++;
+            f->ival.max_excess_ns = MAX(f->ival.max_excess_ns,
+                                        delay - deadline);
+            f->beat_misses++;
         }
     }
     ovs_mutex_unlock(&rx_mutex);
@@ -165,6 +189,88 @@ rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id)
     ovs_mutex_lock(&rx_mutex);
     rx_flow_get(sender, vnic_id)->bad_stamp++;
     ovs_mutex_unlock(&rx_mutex);
+}
+
+static uint32_t
+clamp32(uint64_t x)
+{
+    return MIN(x, UINT32_MAX);
+}
+
+/* Stores in '*reports' (to be freed by the caller) one report for each flow
+ * that had misses since the previous call, which was 'interval_us' ago, and
+ * starts a new interval for every flow.  Returns the number of reports. */
+size_t
+rtvnic_rx_take_reports(struct rtvnic_report **reports, uint32_t interval_us)
+{
+    struct rx_flow *f;
+    size_t n = 0;
+
+    ovs_mutex_lock(&rx_mutex);
+    *reports = xmalloc((hmap_count(&rx_flows) + 1) * sizeof **reports);
+    HMAP_FOR_EACH (f, node, &rx_flows) {
+        if (f->ival.misses) {
+            uint32_t pkts = f->ival.packets;
+
+            (*reports)[n++] = (struct rtvnic_report) {
+                .sender = f->sender,
+                .vnic_id = f->vnic_id,
+                .interval_us = interval_us,
+                .packets = pkts,
+                .misses = f->ival.misses,
+                .lost = f->ival.lost,
+                .deadline_us = f->deadline_us,
+                .max_excess_ns = f->ival.max_excess_ns,
+                .host_mean_ns = clamp32(pkts ? f->ival.host_sum_ns / pkts : 0),
+                .host_max_ns = clamp32(f->ival.host_max_ns),
+                .network_mean_ns = clamp32(pkts ? f->ival.net_sum_ns / pkts
+                                           : 0),
+                .network_max_ns = clamp32(f->ival.net_max_ns),
+            };
+        }
+        memset(&f->ival, 0, sizeof f->ival);
+    }
+    ovs_mutex_unlock(&rx_mutex);
+    return n;
+}
+
+/* Stores in '*entries' (to be freed by the caller) every flow's packets and
+ * misses since the previous call, and starts counting anew.  Returns the
+ * number of entries. */
+size_t
+rtvnic_rx_take_heartbeat(struct rtvnic_beat_entry **entries)
+{
+    struct rx_flow **flows;
+    size_t n;
+
+    ovs_mutex_lock(&rx_mutex);
+    flows = sorted_flows(&n);
+    *entries = xmalloc((n + 1) * sizeof **entries);
+    for (size_t i = 0; i < n; i++) {
+        struct rx_flow *f = flows[i];
+
+        (*entries)[i] = (struct rtvnic_beat_entry) {
+            .sender = f->sender,
+            .vnic_id = f->vnic_id,
+            .packets = f->beat_packets,
+            .misses = f->beat_misses,
+        };
+        f->beat_packets = f->beat_misses = 0;
+    }
+    free(flows);
+    ovs_mutex_unlock(&rx_mutex);
+    return n;
+}
+
+bool
+rtvnic_rx_is_empty(void)
+{
+    bool empty;
+
+    ovs_mutex_lock(&rx_mutex);
+    empty = hmap_is_empty(&rx_flows);
+    ovs_mutex_unlock(&rx_mutex);
+    return empty;
 }
 
 void

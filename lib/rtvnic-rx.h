@@ -31,15 +31,22 @@
  * Thread safe: datapath threads record, the main thread shows. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
 struct in6_addr;
+struct rtvnic_beat_entry;
+struct rtvnic_report;
 struct rtvnic_stamp;
 
 void rtvnic_rx_record(const struct in6_addr *sender,
                       const struct rtvnic_stamp *, uint64_t now_wall_ns);
 void rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id);
+
+size_t rtvnic_rx_take_reports(struct rtvnic_report **, uint32_t interval_us);
+size_t rtvnic_rx_take_heartbeat(struct rtvnic_beat_entry **);
+bool rtvnic_rx_is_empty(void);
 
 void rtvnic_rx_format(struct ds *);
 void rtvnic_rx_format_json(struct ds *);

@@ -643,25 +643,60 @@ rtvnic_wait(void)
     }
 }
 
-int
-rtvnic_set_effective_deadline(const char *name, uint64_t ns)
+static struct rtvnic_port *
+rtvnic_port_lookup_by_source(uint16_t source_id) OVS_REQUIRES(rtvnic_mutex)
 {
     struct rtvnic_port *port;
-    int error = 0;
 
-    ovs_mutex_lock(&rtvnic_mutex);
-    port = rtvnic_port_lookup_by_name(name);
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        if (source_id && port->source_id == source_id) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static int
+set_effective_deadline(struct rtvnic_port *port, uint64_t ns)
+    OVS_REQUIRES(rtvnic_mutex)
+{
     if (!port || !port->source_id) {
-        error = ENOENT;
+        return ENOENT;
     } else if (!ns || ns > port->cfg.deadline_ns) {
-        error = EINVAL;
+        return EINVAL;
     } else if (port->effective_deadline_ns != ns) {
         VLOG_INFO("%s: effective deadline %"PRIu64" ns -> %"PRIu64" ns "
-                  "(contract %"PRIu64" ns)", name,
+                  "(contract %"PRIu64" ns)", port_name(port),
                   port->effective_deadline_ns, ns, port->cfg.deadline_ns);
         port->effective_deadline_ns = ns;
         publish_rx_info(port);
     }
+    return 0;
+}
+
+/* Sets the deadline that the datapath applies to the source on port 'name'
+ * to 'ns', which must not exceed its configured deadline.  Returns 0, ENOENT
+ * if there is no such source, or EINVAL. */
+int
+rtvnic_set_effective_deadline(const char *name, uint64_t ns)
+{
+    int error;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    error = set_effective_deadline(rtvnic_port_lookup_by_name(name), ns);
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+/* The same, for the source with id 'source_id'. */
+int
+rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns)
+{
+    int error;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    error = set_effective_deadline(rtvnic_port_lookup_by_source(source_id),
+                                   ns);
     ovs_mutex_unlock(&rtvnic_mutex);
     return error;
 }

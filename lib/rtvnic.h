@@ -79,6 +79,7 @@ void rtvnic_wait(void);
 /* For the controller-facing side: the deadline the datapath applies to a
  * source (the OVSDB contract is left untouched). */
 int rtvnic_set_effective_deadline(const char *port_name, uint64_t ns);
+int rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns);
 
 /* "rtvnic/show". */
 bool rtvnic_show(struct ds *, const char *port_name);

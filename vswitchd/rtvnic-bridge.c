@@ -14,11 +14,12 @@
  * limitations under the License.
  */
 
-/* ovs-vswitchd's RTvNIC user interface.
+/* ovs-vswitchd's RTvNIC interfaces.
  *
- * Registers the "rtvnic/..." unixctl commands and applies the global RTvNIC
- * settings of the Open_vSwitch table; the state itself belongs to
- * lib/rtvnic*.c. */
+ * Registers the "rtvnic/..." unixctl commands, applies the global RTvNIC
+ * settings of the Open_vSwitch table, and sends the receiver's miss reports
+ * and heartbeats (lib/rtvnic-report.h) to the bridges' controllers; the
+ * state itself belongs to lib/rtvnic*.c. */
 
 #include <config.h>
 
@@ -29,9 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ofproto/ofproto.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "rtvnic.h"
+#include "rtvnic-report.h"
 #include "rtvnic-rx.h"
 #include "rtvnic-stamp.h"
 #include "smap.h"
@@ -157,5 +162,83 @@ rtvnic_bridge_reconfigure(const struct smap *other_config)
         VLOG_INFO("RTvNIC stamps use Geneve option class %#"PRIx16", type "
                   "%#"PRIx8, opt_class, type);
         rtvnic_stamp_set_option(opt_class, type);
+    }
+}
+
+/* Miss reports. */
+
+static long long int next_report_usec;
+static long long int next_beat_usec;
+static struct ofpbuf *pending;          /* Bodies to send, back to back. */
+static size_t n_pending;
+
+bool
+rtvnic_bridge_reports_due(void)
+{
+    long long int now = time_usec();
+    uint32_t interval = rtvnic_report_interval_us();
+
+    if (rtvnic_rx_is_empty() || now < next_report_usec) {
+        return false;
+    }
+
+    struct rtvnic_report *reports;
+    size_t n = rtvnic_rx_take_reports(&reports, interval);
+
+    pending = ofpbuf_new(0);
+    for (size_t i = 0; i < n; i++) {
+        struct rtvnic_msg msg = { .type = RTVNIC_MSG_REPORT,
+                                  .report = reports[i] };
+
+        rtvnic_msg_encode(&msg, pending);
+    }
+    n_pending = n;
+    free(reports);
+
+    if (now >= next_beat_usec) {
+        struct rtvnic_msg msg = { .type = RTVNIC_MSG_HEARTBEAT };
+
+        msg.beat.n = rtvnic_rx_take_heartbeat(&msg.beat.entries);
+        rtvnic_msg_encode(&msg, pending);
+        n_pending++;
+        free(msg.beat.entries);
+        next_beat_usec = now + RTVNIC_HEARTBEAT_INTERVAL_US;
+    }
+    next_report_usec = now + interval;
+    if (!n_pending) {
+        rtvnic_bridge_reports_sent();
+        return false;
+    }
+    return true;
+}
+
+/* Sends every pending message to 'ofproto''s controllers. */
+void
+rtvnic_bridge_send_reports(struct ofproto *ofproto)
+{
+    const uint8_t *p = pending ? pending->data : NULL;
+    const uint8_t *end = p ? p + pending->size : NULL;
+
+    while (p && p < end) {
+        size_t len = (p[2] << 8) | p[3];
+
+        ofproto_send_rtvnic(ofproto, p, len);
+        p += len;
+    }
+}
+
+void
+rtvnic_bridge_reports_sent(void)
+{
+    ofpbuf_delete(pending);
+    pending = NULL;
+    n_pending = 0;
+}
+
+void
+rtvnic_bridge_wait(void)
+{
+    if (!rtvnic_rx_is_empty()) {
+        poll_timer_wait_until(DIV_ROUND_UP(next_report_usec, 1000));
     }
 }

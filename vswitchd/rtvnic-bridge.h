@@ -17,12 +17,24 @@
 #ifndef RTVNIC_BRIDGE_H
 #define RTVNIC_BRIDGE_H 1
 
-/* ovs-vswitchd's RTvNIC user interface: the "rtvnic/..." unixctl commands
- * and the global RTvNIC settings in the Open_vSwitch table. */
+#include <stdbool.h>
 
+/* ovs-vswitchd's RTvNIC interfaces: the "rtvnic/..." unixctl commands, the
+ * global RTvNIC settings in the Open_vSwitch table, and the miss reports to
+ * OpenFlow controllers. */
+
+struct ofproto;
 struct smap;
 
 void rtvnic_bridge_init(void);
 void rtvnic_bridge_reconfigure(const struct smap *other_config);
+
+/* Miss reports and heartbeats to the controllers.  bridge_run() calls
+ * rtvnic_bridge_send_reports() for every bridge when
+ * rtvnic_bridge_reports_due(), then rtvnic_bridge_reports_sent(). */
+bool rtvnic_bridge_reports_due(void);
+void rtvnic_bridge_send_reports(struct ofproto *);
+void rtvnic_bridge_reports_sent(void);
+void rtvnic_bridge_wait(void);
 
 #endif /* rtvnic-bridge.h */
