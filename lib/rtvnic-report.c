@@ -39,6 +39,7 @@ VLOG_DEFINE_THIS_MODULE(rtvnic_report);
 #define BEAT_ENTRY_LEN 32
 #define SET_DEADLINE_LEN 24
 #define CONFIG_LEN 16
+#define SOURCE_ENTRY_LEN 16
 
 static atomic_uint32_t report_interval_us = RTVNIC_REPORT_INTERVAL_DEFAULT_US;
 
@@ -137,6 +138,19 @@ rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
         put_be(b, msg->config.report_interval_us, 4);
         put_be(b, 0, 4);
         break;
+    case RTVNIC_MSG_SOURCES:
+        put_be(b, msg->sources.n, 4);
+        put_be(b, 0, 4);
+        for (size_t i = 0; i < msg->sources.n; i++) {
+            const struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+            put_be(b, e->vnic_id, 2);
+            put_be(b, 0, 2);
+            put_be(b, e->ofp_port, 4);
+            put_be(b, e->deadline_us, 4);
+            put_be(b, e->effective_us, 4);
+        }
+        break;
     }
 
     uint8_t *len = (uint8_t *) b->data + start + 2;
@@ -185,6 +199,14 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         break;
     case RTVNIC_MSG_CONFIG:
         expected = CONFIG_LEN;
+        break;
+    case RTVNIC_MSG_SOURCES:
+        expected = HEADER_LEN + 8;
+        if (len >= expected) {
+            const uint8_t *n = p;
+
+            expected += SOURCE_ENTRY_LEN * get_be(&n, 4);
+        }
         break;
     default:
         return xasprintf("unknown RTvNIC message type %"PRIu16, type);
@@ -246,6 +268,21 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
             return xstrdup("RTvNIC config with a zero report interval");
         }
         break;
+    case RTVNIC_MSG_SOURCES:
+        msg->sources.n = get_be(&p, 4);
+        p += 4;
+        msg->sources.entries = xcalloc(msg->sources.n + 1,
+                                       sizeof *msg->sources.entries);
+        for (size_t i = 0; i < msg->sources.n; i++) {
+            struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+            e->vnic_id = get_be(&p, 2);
+            p += 2;
+            e->ofp_port = get_be(&p, 4);
+            e->deadline_us = get_be(&p, 4);
+            e->effective_us = get_be(&p, 4);
+        }
+        break;
     }
     return NULL;
 }
@@ -256,6 +293,9 @@ rtvnic_msg_uninit(struct rtvnic_msg *msg)
     if (msg && msg->type == RTVNIC_MSG_HEARTBEAT) {
         free(msg->beat.entries);
         msg->beat.entries = NULL;
+    } else if (msg && msg->type == RTVNIC_MSG_SOURCES) {
+        free(msg->sources.entries);
+        msg->sources.entries = NULL;
     }
 }
 
@@ -296,6 +336,16 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
     case RTVNIC_MSG_CONFIG:
         ds_put_format(s, "config report_interval_us=%"PRIu32,
                       msg->config.report_interval_us);
+        break;
+    case RTVNIC_MSG_SOURCES:
+        ds_put_format(s, "sources n=%"PRIuSIZE, msg->sources.n);
+        for (size_t i = 0; i < msg->sources.n; i++) {
+            const struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+            ds_put_format(s, " (vnic=%"PRIu16" port=%"PRIu32" deadline_us=%"
+                          PRIu32" effective_us=%"PRIu32")", e->vnic_id,
+                          e->ofp_port, e->deadline_us, e->effective_us);
+        }
         break;
     }
 }
@@ -382,6 +432,7 @@ rtvnic_ofp_handle(const struct ofp_header *oh)
         break;
     case RTVNIC_MSG_REPORT:
     case RTVNIC_MSG_HEARTBEAT:
+    case RTVNIC_MSG_SOURCES:
         ofperr = OFPERR_OFPBRC_BAD_TYPE;
         break;
     }

@@ -40,6 +40,11 @@
  *
  *   CONFIG (4), controller -> switch: report_interval_us(4) pad(4).
  *
+ *   SOURCES (5), switch -> controller, every second, per bridge: n(4)
+ *   pad(4), then n entries of vnic_id(2) pad(2) ofp_port(4) deadline_us(4)
+ *   effective_deadline_us(4): the RTvNIC sources on the bridge's ports, so
+ *   that the controller can match their traffic in flow_mods.
+ *
  * This file is the only encoder and decoder of the format: ovs-vswitchd,
  * ovs-ofctl (printing) and rtvctl all use it. */
 
@@ -60,6 +65,7 @@ enum rtvnic_msg_type {
     RTVNIC_MSG_HEARTBEAT = 2,
     RTVNIC_MSG_SET_DEADLINE = 3,
     RTVNIC_MSG_CONFIG = 4,
+    RTVNIC_MSG_SOURCES = 5,
 };
 
 #define RTVNIC_REPORT_INTERVAL_DEFAULT_US 10000
@@ -87,6 +93,13 @@ struct rtvnic_beat_entry {
     uint32_t misses;
 };
 
+struct rtvnic_source_entry {
+    uint16_t vnic_id;
+    uint32_t ofp_port;
+    uint32_t deadline_us;
+    uint32_t effective_us;
+};
+
 struct rtvnic_msg {
     enum rtvnic_msg_type type;
     union {
@@ -102,6 +115,10 @@ struct rtvnic_msg {
         struct {
             uint32_t report_interval_us;
         } config;
+        struct {
+            struct rtvnic_source_entry *entries;
+            size_t n;
+        } sources;
     };
 };
 

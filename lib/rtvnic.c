@@ -701,6 +701,30 @@ rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns)
     return error;
 }
 
+/* Stores in '*sources' (to be freed by the caller, names included) every
+ * valid RTvNIC source, and returns their number. */
+size_t
+rtvnic_get_sources(struct rtvnic_source_info **sources)
+{
+    struct rtvnic_port *port;
+    size_t n = 0;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    *sources = xmalloc((hmap_count(&rtvnic_ports) + 1) * sizeof **sources);
+    HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        if (port->source_id) {
+            (*sources)[n++] = (struct rtvnic_source_info) {
+                .name = xstrdup(port_name(port)),
+                .source_id = port->source_id,
+                .deadline_ns = port->cfg.deadline_ns,
+                .effective_deadline_ns = port->effective_deadline_ns,
+            };
+        }
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return n;
+}
+
 /* "rtvnic/show". */
 
 static const char *

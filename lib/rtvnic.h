@@ -37,6 +37,7 @@
  * valid source configuration. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "ovs-atomic.h"
 
@@ -80,6 +81,14 @@ void rtvnic_wait(void);
  * source (the OVSDB contract is left untouched). */
 int rtvnic_set_effective_deadline(const char *port_name, uint64_t ns);
 int rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns);
+
+struct rtvnic_source_info {
+    char *name;                 /* Port name. */
+    uint16_t source_id;
+    uint64_t deadline_ns;
+    uint64_t effective_deadline_ns;
+};
+size_t rtvnic_get_sources(struct rtvnic_source_info **);
 
 /* "rtvnic/show". */
 bool rtvnic_show(struct ds *, const char *port_name);

@@ -171,6 +171,7 @@ static long long int next_report_usec;
 static long long int next_beat_usec;
 static struct ofpbuf *pending;          /* Bodies to send, back to back. */
 static size_t n_pending;
+static bool send_sources;               /* Send each bridge its sources. */
 
 bool
 rtvnic_bridge_reports_due(void)
@@ -178,7 +179,13 @@ rtvnic_bridge_reports_due(void)
     long long int now = time_usec();
     uint32_t interval = rtvnic_report_interval_us();
 
-    if (rtvnic_rx_is_empty() || now < next_report_usec) {
+    /* A switch that neither has RTvNIC sources nor receives stamps has
+     * nothing to tell its controllers. */
+    if (rtvnic_rx_is_empty()
+        && (!rtvnic_is_enabled() || now < next_beat_usec)) {
+        return false;
+    }
+    if (now < next_report_usec) {
         return false;
     }
 
@@ -203,19 +210,58 @@ rtvnic_bridge_reports_due(void)
         n_pending++;
         free(msg.beat.entries);
         next_beat_usec = now + RTVNIC_HEARTBEAT_INTERVAL_US;
+        send_sources = true;
     }
     next_report_usec = now + interval;
-    if (!n_pending) {
+    if (!n_pending && !send_sources) {
         rtvnic_bridge_reports_sent();
         return false;
     }
     return true;
 }
 
+/* Sends 'ofproto''s controllers the RTvNIC sources on its ports. */
+static void
+send_bridge_sources(struct ofproto *ofproto)
+{
+    struct rtvnic_msg msg = { .type = RTVNIC_MSG_SOURCES };
+    struct rtvnic_source_info *sources;
+    size_t n = rtvnic_get_sources(&sources);
+    struct ofpbuf body;
+
+    msg.sources.entries = xmalloc((n + 1) * sizeof *msg.sources.entries);
+    for (size_t i = 0; i < n; i++) {
+        struct ofproto_port port;
+
+        if (!ofproto_port_query_by_name(ofproto, sources[i].name, &port)) {
+            msg.sources.entries[msg.sources.n++] = (struct rtvnic_source_entry) {
+                .vnic_id = sources[i].source_id,
+                .ofp_port = ofp_to_u16(port.ofp_port),
+                .deadline_us = sources[i].deadline_ns / 1000,
+                .effective_us = sources[i].effective_deadline_ns / 1000,
+            };
+            ofproto_port_destroy(&port);
+        }
+        free(sources[i].name);
+    }
+    free(sources);
+
+    if (msg.sources.n) {
+        ofpbuf_init(&body, 0);
+        rtvnic_msg_encode(&msg, &body);
+        ofproto_send_rtvnic(ofproto, body.data, body.size);
+        ofpbuf_uninit(&body);
+    }
+    free(msg.sources.entries);
+}
+
 /* Sends every pending message to 'ofproto''s controllers. */
 void
 rtvnic_bridge_send_reports(struct ofproto *ofproto)
 {
+    if (send_sources) {
+        send_bridge_sources(ofproto);
+    }
     const uint8_t *p = pending ? pending->data : NULL;
     const uint8_t *end = p ? p + pending->size : NULL;
 
@@ -233,6 +279,7 @@ rtvnic_bridge_reports_sent(void)
     ofpbuf_delete(pending);
     pending = NULL;
     n_pending = 0;
+    send_sources = false;
 }
 
 void
@@ -240,5 +287,7 @@ rtvnic_bridge_wait(void)
 {
     if (!rtvnic_rx_is_empty()) {
         poll_timer_wait_until(DIV_ROUND_UP(next_report_usec, 1000));
+    } else if (rtvnic_is_enabled()) {
+        poll_timer_wait_until(DIV_ROUND_UP(next_beat_usec, 1000));
     }
 }
