@@ -234,12 +234,13 @@ send_bridge_sources(struct ofproto *ofproto)
         struct ofproto_port port;
 
         if (!ofproto_port_query_by_name(ofproto, sources[i].name, &port)) {
-            msg.sources.entries[msg.sources.n++] = (struct rtvnic_source_entry) {
-                .vnic_id = sources[i].source_id,
-                .ofp_port = ofp_to_u16(port.ofp_port),
-                .deadline_us = sources[i].deadline_ns / 1000,
-                .effective_us = sources[i].effective_deadline_ns / 1000,
-            };
+            struct rtvnic_source_entry *e;
+
+            e = &msg.sources.entries[msg.sources.n++];
+            e->vnic_id = sources[i].source_id;
+            e->ofp_port = ofp_to_u16(port.ofp_port);
+            e->deadline_us = sources[i].deadline_ns / 1000;
+            e->effective_us = sources[i].effective_deadline_ns / 1000;
             ofproto_port_destroy(&port);
         }
         free(sources[i].name);
