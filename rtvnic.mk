@@ -31,3 +31,14 @@ tests_ovstest_SOURCES += \
 TESTSUITE_AT += tests/rtvnic.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
+
+bin_PROGRAMS += controller/rtvctl
+controller_rtvctl_SOURCES = \
+	controller/rtvctl.c \
+	controller/rtvctl-http.c \
+	controller/rtvctl-http.h \
+	controller/rtvctl-logic.c \
+	controller/rtvctl-logic.h \
+	controller/rtvctl-policy.c \
+	controller/rtvctl-policy.h
+controller_rtvctl_LDADD = lib/libopenvswitch.la -ljson-c -levent

@@ -1,0 +1,140 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "rtvctl-logic.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rtvctl-policy.h"
+#include "rtvnic-report.h"
+#include "util.h"
+
+void
+rtvctl_flow_state_init(struct rtvctl_flow_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->last_miss_ms = LLONG_MIN / 2;
+    st->last_change_ms = LLONG_MIN / 2;
+}
+
+static void
+act(struct rtvctl_action *a, enum rtvctl_action_type type)
+{
+    a->type = type;
+}
+
+void
+rtvctl_decide_report(const struct rtvctl_policy *p,
+                     struct rtvctl_flow_state *st,
+                     const struct rtvnic_report *r, long long int now_ms,
+                     struct rtvctl_action *a)
+{
+    memset(a, 0, sizeof *a);
+    st->reports++;
+    st->misses += r->misses;
+    if (!r->misses || !r->packets
+        || (double) r->misses / r->packets < p->miss_ratio_threshold) {
+        snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" packets "
+                 "missed, below the threshold", r->misses, r->packets);
+        return;
+    }
+    st->last_miss_ms = now_ms;
+    if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
+        snprintf(a->why, sizeof a->why, "last change %lld ms ago, within "
+                 "min_step_interval_ms %"PRIu32, now_ms - st->last_change_ms,
+                 p->min_step_interval_ms);
+        return;
+    }
+
+    bool host_dominates = r->host_mean_ns >= r->network_mean_ns;
+    uint64_t excess_us = DIV_ROUND_UP(r->max_excess_ns, 1000);
+
+    if (host_dominates && st->contract_us
+        && st->effective_us > p->tighten_floor_us) {
+        uint64_t target = (st->effective_us > excess_us + p->tighten_floor_us
+                           ? st->effective_us - excess_us
+                           : p->tighten_floor_us);
+
+        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, host "
+                 "mean %"PRIu32" us >= network mean %"PRIu32" us, excess "
+                 "%"PRIu64" us: tighten deadline %"PRIu64" -> %"PRIu64" us",
+                 r->misses, r->packets, r->host_mean_ns / 1000,
+                 r->network_mean_ns / 1000, excess_us, st->effective_us,
+                 target);
+        st->effective_us = target;
+        a->deadline_us = target;
+        act(a, RTVCTL_ACT_SET_DEADLINE);
+    } else if (st->level + 1 < p->n_ladder) {
+        st->level++;
+        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, %s: "
+                 "escalate DSCP %u -> %u", r->misses, r->packets,
+                 (host_dominates
+                  ? "deadline at its floor"
+                  : "network part dominates"),
+                 p->dscp_ladder[st->level - 1], p->dscp_ladder[st->level]);
+        a->level = st->level;
+        act(a, RTVCTL_ACT_SET_LEVEL);
+    } else {
+        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses at the "
+                 "top of the DSCP ladder: nothing left to do", r->misses,
+                 r->packets);
+        return;
+    }
+    st->last_change_ms = now_ms;
+}
+
+void
+rtvctl_decide_relax(const struct rtvctl_policy *p,
+                    struct rtvctl_flow_state *st, long long int now_ms,
+                    struct rtvctl_action *a)
+{
+    memset(a, 0, sizeof *a);
+    if (now_ms - st->last_miss_ms < p->quiet_period_ms
+        || now_ms - st->last_change_ms < p->quiet_period_ms) {
+        return;
+    }
+    if (st->level > 0) {
+        st->level--;
+        snprintf(a->why, sizeof a->why, "no misses for %lld ms: relax DSCP "
+                 "%u -> %u", now_ms - st->last_miss_ms,
+                 p->dscp_ladder[st->level + 1], p->dscp_ladder[st->level]);
+        a->level = st->level;
+        act(a, RTVCTL_ACT_SET_LEVEL);
+    } else if (st->contract_us && st->effective_us < st->contract_us) {
+        snprintf(a->why, sizeof a->why, "no misses for %lld ms: relax "
+                 "deadline %"PRIu64" -> %"PRIu64" us (contract)",
+                 now_ms - st->last_miss_ms, st->effective_us,
+                 st->contract_us);
+        st->effective_us = st->contract_us;
+        a->deadline_us = st->contract_us;
+        act(a, RTVCTL_ACT_SET_DEADLINE);
+    } else {
+        return;
+    }
+    st->last_change_ms = now_ms;
+}
+
+const char *
+rtvctl_stage_name(const struct rtvctl_flow_state *st)
+{
+    return (st->level ? "escalated"
+            : st->contract_us && st->effective_us < st->contract_us
+            ? "tightened" : "normal");
+}

@@ -1,0 +1,80 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef RTVCTL_POLICY_H
+#define RTVCTL_POLICY_H 1
+
+/* rtvctl's policy: what the controller does about deadline misses.
+ *
+ * Read from a JSON file (json-c).  Every key is optional and has the default
+ * shown in controller/policy/default.json; an unknown key or an invalid
+ * value makes the whole file invalid, with a message that names the key and
+ * value.  Nothing here talks to switches. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include "openvswitch/compiler.h"
+
+#define RTVCTL_MAX_LADDER 8
+
+/* A host: a switch that sends RTvNIC traffic, known by its datapath ID, and
+ * the tunnel source IP its stamps carry. */
+struct rtvctl_host {
+    uint64_t datapath_id;
+    struct in6_addr tunnel_ip;
+};
+
+/* A switch of the network, and the queue each DSCP gets there. */
+struct rtvctl_netswitch {
+    uint64_t datapath_id;
+    size_t n_queues;
+    uint8_t dscp[64];
+    uint32_t queue[64];
+};
+
+struct rtvctl_policy {
+    uint32_t report_interval_ms;
+    double miss_ratio_threshold;    /* Misses/packets that count, 0..1. */
+    uint32_t tighten_floor_us;      /* Smallest effective deadline. */
+    uint8_t dscp_ladder[RTVCTL_MAX_LADDER];  /* Increasing; [0] is base. */
+    size_t n_ladder;
+    uint32_t quiet_period_ms;       /* Without misses, before relaxing. */
+    uint32_t min_step_interval_ms;  /* Between two changes of one flow. */
+    uint8_t escalation_table;       /* Where the DSCP flows go... */
+    uint8_t next_table;             /* ...and where they resubmit to. */
+    uint16_t escalation_priority;
+
+    struct rtvctl_host *hosts;
+    size_t n_hosts;
+    struct rtvctl_netswitch *netswitches;
+    size_t n_netswitches;
+};
+
+void rtvctl_policy_init_default(struct rtvctl_policy *);
+char *rtvctl_policy_from_file(const char *file_name, struct rtvctl_policy *)
+    OVS_WARN_UNUSED_RESULT;
+char *rtvctl_policy_from_string(const char *json, struct rtvctl_policy *)
+    OVS_WARN_UNUSED_RESULT;
+void rtvctl_policy_destroy(struct rtvctl_policy *);
+
+const struct rtvctl_host *rtvctl_policy_host_by_ip(
+    const struct rtvctl_policy *, const struct in6_addr *);
+const struct rtvctl_netswitch *rtvctl_policy_netswitch(
+    const struct rtvctl_policy *, uint64_t datapath_id);
+
+#endif /* rtvctl-policy.h */
