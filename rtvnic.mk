@@ -41,4 +41,4 @@ controller_rtvctl_SOURCES = \
 	controller/rtvctl-logic.h \
 	controller/rtvctl-policy.c \
 	controller/rtvctl-policy.h
-controller_rtvctl_LDADD = lib/libopenvswitch.la -ljson-c -levent
+controller_rtvctl_LDADD = lib/libopenvswitch.la -levent

@@ -20,11 +20,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "openvswitch/shash.h"
 #include "packets.h"
 #include "util.h"
 
@@ -57,17 +58,27 @@ rtvctl_policy_destroy(struct rtvctl_policy *p)
     }
 }
 
+/* Returns 'v' as JSON text, malloc()ed, for error messages. */
 static char *
-get_uint(struct json_object *v, const char *key, uint64_t min, uint64_t max,
+json_text(const struct json *v)
+{
+    return json_to_string(v, 0);
+}
+
+static char *
+get_uint(const struct json *v, const char *key, uint64_t min, uint64_t max,
          uint64_t *out)
 {
+    char *text;
     int64_t x;
 
-    if (!json_object_is_type(v, json_type_int)) {
-        return xasprintf("%s: %s is not an integer", key,
-                         json_object_to_json_string(v));
+    if (v->type != JSON_INTEGER) {
+        text = json_text(v);
+        char *error = xasprintf("%s: %s is not an integer", key, text);
+        free(text);
+        return error;
     }
-    x = json_object_get_int64(v);
+    x = json_integer(v);
     if (x < 0 || (uint64_t) x < min || (uint64_t) x > max) {
         return xasprintf("%s: %"PRId64" is out of range [%"PRIu64", %"PRIu64
                          "]", key, x, min, max);
@@ -77,73 +88,103 @@ get_uint(struct json_object *v, const char *key, uint64_t min, uint64_t max,
 }
 
 static char *
-get_datapath_id(struct json_object *v, const char *key, uint64_t *dpid)
+get_datapath_id(const struct json *v, const char *key, uint64_t *dpid)
 {
-    const char *s;
     unsigned long long int x;
 
-    if (json_object_is_type(v, json_type_int)
-        && json_object_get_int64(v) >= 0) {
-        *dpid = json_object_get_int64(v);
+    if (v->type == JSON_INTEGER && json_integer(v) >= 0) {
+        *dpid = json_integer(v);
         return NULL;
     }
-    if (!json_object_is_type(v, json_type_string)
-        || !(s = json_object_get_string(v))
-        || !str_to_ullong(s, 0, &x)) {
-        return xasprintf("%s: %s is not a datapath ID (integer or \"0x...\")",
-                         key, json_object_to_json_string(v));
+    if (v->type != JSON_STRING || !str_to_ullong(json_string(v), 0, &x)) {
+        char *text = json_text(v);
+        char *error = xasprintf("%s: %s is not a datapath ID (integer or "
+                                "\"0x...\")", key, text);
+        free(text);
+        return error;
     }
     *dpid = x;
     return NULL;
 }
 
+/* Calls 'cb' for each member of object 'v', in sorted key order, until it
+ * returns an error. */
 static char *
-parse_hosts(struct json_object *v, struct rtvctl_policy *p)
+for_each_member(const struct json *v, const char *what,
+                char *(*cb)(const char *key, const struct json *value,
+                            void *aux),
+                void *aux)
 {
-    size_t n;
+    const struct shash_node **nodes;
+    char *error = NULL;
 
-    if (!json_object_is_type(v, json_type_array)) {
+    if (v->type != JSON_OBJECT) {
+        return xasprintf("%s: not an object", what);
+    }
+    nodes = shash_sort(json_object(v));
+    for (size_t i = 0; i < shash_count(json_object(v)) && !error; i++) {
+        error = cb(nodes[i]->name, nodes[i]->data, aux);
+    }
+    free(nodes);
+    return error;
+}
+
+struct host_ctx {
+    struct rtvctl_host *host;
+    size_t index;
+    bool have_dpid, have_ip;
+};
+
+static char *
+parse_host_member(const char *key, const struct json *val, void *ctx_)
+{
+    struct host_ctx *ctx = ctx_;
+    struct rtvctl_host *host = ctx->host;
+
+    if (!strcmp(key, "datapath_id")) {
+        ctx->have_dpid = true;
+        return get_datapath_id(val, "hosts[].datapath_id",
+                               &host->datapath_id);
+    } else if (!strcmp(key, "tunnel_ip")) {
+        ovs_be32 ip4;
+
+        ctx->have_ip = true;
+        if (val->type == JSON_STRING && ip_parse(json_string(val), &ip4)) {
+            in6_addr_set_mapped_ipv4(&host->tunnel_ip, ip4);
+        } else if (val->type != JSON_STRING
+                   || !ipv6_parse(json_string(val), &host->tunnel_ip)) {
+            char *text = json_text(val);
+            char *error = xasprintf("hosts[%"PRIuSIZE"].tunnel_ip: %s is "
+                                    "not an IP address", ctx->index, text);
+            free(text);
+            return error;
+        }
+        return NULL;
+    }
+    return xasprintf("hosts[%"PRIuSIZE"]: unknown key \"%s\"", ctx->index,
+                     key);
+}
+
+static char *
+parse_hosts(const struct json *v, struct rtvctl_policy *p)
+{
+    const struct json_array *a;
+
+    if (v->type != JSON_ARRAY) {
         return xstrdup("hosts: not an array");
     }
-    n = json_object_array_length(v);
-    p->hosts = xcalloc(n + 1, sizeof *p->hosts);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *h = json_object_array_get_idx(v, i);
-        struct rtvctl_host *host = &p->hosts[i];
-        bool have_dpid = false, have_ip = false;
-        char *error;
-
-        if (!json_object_is_type(h, json_type_object)) {
-            return xasprintf("hosts[%"PRIuSIZE"]: not an object", i);
+    a = json_array(v);
+    p->hosts = xcalloc(a->n + 1, sizeof *p->hosts);
+    for (size_t i = 0; i < a->n; i++) {
+        struct host_ctx ctx = { .host = &p->hosts[i], .index = i };
+        char *what = xasprintf("hosts[%"PRIuSIZE"]", i);
+        char *error = for_each_member(a->elems[i], what, parse_host_member,
+                                      &ctx);
+        free(what);
+        if (error) {
+            return error;
         }
-        json_object_object_foreach (h, key, val) {
-            if (!strcmp(key, "datapath_id")) {
-                error = get_datapath_id(val, "hosts[].datapath_id",
-                                        &host->datapath_id);
-                if (error) {
-                    return error;
-                }
-                have_dpid = true;
-            } else if (!strcmp(key, "tunnel_ip")) {
-                const char *s = json_object_get_string(val);
-                ovs_be32 ip4;
-
-                if (json_object_is_type(val, json_type_string)
-                    && ip_parse(s, &ip4)) {
-                    in6_addr_set_mapped_ipv4(&host->tunnel_ip, ip4);
-                } else if (!json_object_is_type(val, json_type_string)
-                           || !ipv6_parse(s, &host->tunnel_ip)) {
-                    return xasprintf("hosts[%"PRIuSIZE"].tunnel_ip: %s is not "
-                                     "an IP address", i,
-                                     json_object_to_json_string(val));
-                }
-                have_ip = true;
-            } else {
-                return xasprintf("hosts[%"PRIuSIZE"]: unknown key \"%s\"", i,
-                                 key);
-            }
-        }
-        if (!have_dpid || !have_ip) {
+        if (!ctx.have_dpid || !ctx.have_ip) {
             return xasprintf("hosts[%"PRIuSIZE"]: needs datapath_id and "
                              "tunnel_ip", i);
         }
@@ -152,59 +193,74 @@ parse_hosts(struct json_object *v, struct rtvctl_policy *p)
     return NULL;
 }
 
-static char *
-parse_netswitches(struct json_object *v, struct rtvctl_policy *p)
-{
-    size_t n;
+struct netsw_ctx {
+    struct rtvctl_netswitch *sw;
+    size_t index;
+    bool have_dpid;
+};
 
-    if (!json_object_is_type(v, json_type_array)) {
+static char *
+parse_queue(const char *dscp_s, const struct json *q, void *ctx_)
+{
+    struct netsw_ctx *ctx = ctx_;
+    struct rtvctl_netswitch *sw = ctx->sw;
+    unsigned int dscp;
+    uint64_t queue;
+    char *error;
+
+    if (!str_to_uint(dscp_s, 10, &dscp) || dscp > 63) {
+        return xasprintf("network_switches[%"PRIuSIZE"].queues: \"%s\" is "
+                         "not a DSCP (0-63)", ctx->index, dscp_s);
+    }
+    error = get_uint(q, "network_switches[].queues[]", 0, UINT32_MAX - 1,
+                     &queue);
+    if (!error) {
+        sw->dscp[sw->n_queues] = dscp;
+        sw->queue[sw->n_queues++] = queue;
+    }
+    return error;
+}
+
+static char *
+parse_netswitch_member(const char *key, const struct json *val, void *ctx_)
+{
+    struct netsw_ctx *ctx = ctx_;
+
+    if (!strcmp(key, "datapath_id")) {
+        ctx->have_dpid = true;
+        return get_datapath_id(val, "network_switches[].datapath_id",
+                               &ctx->sw->datapath_id);
+    } else if (!strcmp(key, "queues")) {
+        char *what = xasprintf("network_switches[%"PRIuSIZE"].queues",
+                               ctx->index);
+        char *error = for_each_member(val, what, parse_queue, ctx);
+        free(what);
+        return error;
+    }
+    return xasprintf("network_switches[%"PRIuSIZE"]: unknown key \"%s\"",
+                     ctx->index, key);
+}
+
+static char *
+parse_netswitches(const struct json *v, struct rtvctl_policy *p)
+{
+    const struct json_array *a;
+
+    if (v->type != JSON_ARRAY) {
         return xstrdup("network_switches: not an array");
     }
-    n = json_object_array_length(v);
-    p->netswitches = xcalloc(n + 1, sizeof *p->netswitches);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *o = json_object_array_get_idx(v, i);
-        struct rtvctl_netswitch *sw = &p->netswitches[i];
-        bool have_dpid = false;
-        char *error;
-
-        if (!json_object_is_type(o, json_type_object)) {
-            return xasprintf("network_switches[%"PRIuSIZE"]: not an object",
-                             i);
+    a = json_array(v);
+    p->netswitches = xcalloc(a->n + 1, sizeof *p->netswitches);
+    for (size_t i = 0; i < a->n; i++) {
+        struct netsw_ctx ctx = { .sw = &p->netswitches[i], .index = i };
+        char *what = xasprintf("network_switches[%"PRIuSIZE"]", i);
+        char *error = for_each_member(a->elems[i], what,
+                                      parse_netswitch_member, &ctx);
+        free(what);
+        if (error) {
+            return error;
         }
-        json_object_object_foreach (o, key, val) {
-            if (!strcmp(key, "datapath_id")) {
-                error = get_datapath_id(val, "network_switches[].datapath_id",
-                                        &sw->datapath_id);
-                if (error) {
-                    return error;
-                }
-                have_dpid = true;
-            } else if (!strcmp(key, "queues")
-                       && json_object_is_type(val, json_type_object)) {
-                json_object_object_foreach (val, dscp_s, q) {
-                    unsigned int dscp;
-                    uint64_t queue;
-
-                    if (!str_to_uint(dscp_s, 10, &dscp) || dscp > 63) {
-                        return xasprintf("network_switches[%"PRIuSIZE"]."
-                                         "queues: \"%s\" is not a DSCP "
-                                         "(0-63)", i, dscp_s);
-                    }
-                    error = get_uint(q, "network_switches[].queues[]", 0,
-                                     UINT32_MAX - 1, &queue);
-                    if (error) {
-                        return error;
-                    }
-                    sw->dscp[sw->n_queues] = dscp;
-                    sw->queue[sw->n_queues++] = queue;
-                }
-            } else {
-                return xasprintf("network_switches[%"PRIuSIZE"]: unknown or "
-                                 "invalid key \"%s\"", i, key);
-            }
-        }
-        if (!have_dpid) {
+        if (!ctx.have_dpid) {
             return xasprintf("network_switches[%"PRIuSIZE"]: needs "
                              "datapath_id", i);
         }
@@ -214,113 +270,109 @@ parse_netswitches(struct json_object *v, struct rtvctl_policy *p)
 }
 
 static char *
-parse_ladder(struct json_object *v, struct rtvctl_policy *p)
+parse_ladder(const struct json *v, struct rtvctl_policy *p)
 {
-    size_t n;
+    const struct json_array *a = v->type == JSON_ARRAY ? json_array(v) : NULL;
 
-    if (!json_object_is_type(v, json_type_array)
-        || (n = json_object_array_length(v)) < 1 || n > RTVCTL_MAX_LADDER) {
-        return xasprintf("dscp_ladder: %s is not an array of 1 to %d DSCPs",
-                         json_object_to_json_string(v), RTVCTL_MAX_LADDER);
+    if (!a || a->n < 1 || a->n > RTVCTL_MAX_LADDER) {
+        char *text = json_text(v);
+        char *error = xasprintf("dscp_ladder: %s is not an array of 1 to %d "
+                                "DSCPs", text, RTVCTL_MAX_LADDER);
+        free(text);
+        return error;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < a->n; i++) {
         uint64_t dscp;
-        char *error = get_uint(json_object_array_get_idx(v, i),
-                               "dscp_ladder[]", 0, 63, &dscp);
+        char *error = get_uint(a->elems[i], "dscp_ladder[]", 0, 63, &dscp);
         if (error) {
             return error;
         }
         if (i && dscp <= p->dscp_ladder[i - 1]) {
-            return xasprintf("dscp_ladder: %s does not increase",
-                             json_object_to_json_string(v));
+            char *text = json_text(v);
+            error = xasprintf("dscp_ladder: %s does not increase", text);
+            free(text);
+            return error;
         }
         p->dscp_ladder[i] = dscp;
     }
-    p->n_ladder = n;
+    p->n_ladder = a->n;
     return NULL;
 }
 
 static char *
-parse_policy(struct json_object *root, struct rtvctl_policy *p)
+parse_member(const char *key, const struct json *val, void *p_)
 {
+    struct rtvctl_policy *p = p_;
     char *error = NULL;
-    uint64_t x;
+    uint64_t x = 0;
 
-    if (!json_object_is_type(root, json_type_object)) {
-        return xstrdup("policy is not a JSON object");
-    }
-    json_object_object_foreach (root, key, val) {
-        if (!strcmp(key, "report_interval_ms")) {
-            error = get_uint(val, key, 1, 60000, &x);
-            p->report_interval_ms = x;
-        } else if (!strcmp(key, "miss_ratio_threshold")) {
-            if (!json_object_is_type(val, json_type_double)
-                && !json_object_is_type(val, json_type_int)) {
-                error = xasprintf("%s: %s is not a number", key,
-                                  json_object_to_json_string(val));
-            } else {
-                double d = json_object_get_double(val);
-
-                if (!(d >= 0 && d < 1)) {
-                    error = xasprintf("%s: %s is out of range [0, 1)", key,
-                                      json_object_to_json_string(val));
-                }
-                p->miss_ratio_threshold = d;
-            }
-        } else if (!strcmp(key, "tighten_floor_us")) {
-            error = get_uint(val, key, 1, 60000000, &x);
-            p->tighten_floor_us = x;
-        } else if (!strcmp(key, "dscp_ladder")) {
-            error = parse_ladder(val, p);
-        } else if (!strcmp(key, "quiet_period_ms")) {
-            error = get_uint(val, key, 1, 3600000, &x);
-            p->quiet_period_ms = x;
-        } else if (!strcmp(key, "min_step_interval_ms")) {
-            error = get_uint(val, key, 0, 3600000, &x);
-            p->min_step_interval_ms = x;
-        } else if (!strcmp(key, "escalation_table")) {
-            error = get_uint(val, key, 0, 253, &x);
-            p->escalation_table = x;
-        } else if (!strcmp(key, "next_table")) {
-            error = get_uint(val, key, 0, 253, &x);
-            p->next_table = x;
-        } else if (!strcmp(key, "escalation_priority")) {
-            error = get_uint(val, key, 1, 65535, &x);
-            p->escalation_priority = x;
-        } else if (!strcmp(key, "hosts")) {
-            error = parse_hosts(val, p);
-        } else if (!strcmp(key, "network_switches")) {
-            error = parse_netswitches(val, p);
-        } else {
-            error = xasprintf("unknown key \"%s\"", key);
+    if (!strcmp(key, "report_interval_ms")) {
+        error = get_uint(val, key, 1, 60000, &x);
+        p->report_interval_ms = x;
+    } else if (!strcmp(key, "miss_ratio_threshold")) {
+        double d = (val->type == JSON_REAL ? json_real(val)
+                    : val->type == JSON_INTEGER ? json_integer(val) : -1);
+        if (!(d >= 0 && d < 1)) {
+            char *text = json_text(val);
+            error = xasprintf("%s: %s is not a number in [0, 1)", key, text);
+            free(text);
         }
-        if (error) {
-            return error;
-        }
+        p->miss_ratio_threshold = d;
+    } else if (!strcmp(key, "tighten_floor_us")) {
+        error = get_uint(val, key, 1, 60000000, &x);
+        p->tighten_floor_us = x;
+    } else if (!strcmp(key, "dscp_ladder")) {
+        error = parse_ladder(val, p);
+    } else if (!strcmp(key, "quiet_period_ms")) {
+        error = get_uint(val, key, 1, 3600000, &x);
+        p->quiet_period_ms = x;
+    } else if (!strcmp(key, "min_step_interval_ms")) {
+        error = get_uint(val, key, 0, 3600000, &x);
+        p->min_step_interval_ms = x;
+    } else if (!strcmp(key, "escalation_table")) {
+        error = get_uint(val, key, 0, 253, &x);
+        p->escalation_table = x;
+    } else if (!strcmp(key, "next_table")) {
+        error = get_uint(val, key, 0, 253, &x);
+        p->next_table = x;
+    } else if (!strcmp(key, "escalation_priority")) {
+        error = get_uint(val, key, 1, 65535, &x);
+        p->escalation_priority = x;
+    } else if (!strcmp(key, "hosts")) {
+        error = parse_hosts(val, p);
+    } else if (!strcmp(key, "network_switches")) {
+        error = parse_netswitches(val, p);
+    } else {
+        error = xasprintf("unknown key \"%s\"", key);
     }
-    if (p->next_table <= p->escalation_table) {
-        return xasprintf("next_table: %u must be after escalation_table %u",
-                         p->next_table, p->escalation_table);
-    }
-    return NULL;
+    return error;
 }
 
-/* Parses 'json' into '*p'.  Returns NULL, or a malloc()ed error message
- * naming the offending key and value (then '*p' holds the defaults). */
-char *
-rtvctl_policy_from_string(const char *json, struct rtvctl_policy *p)
+static char *
+parse_policy(const struct json *root, struct rtvctl_policy *p)
 {
-    enum json_tokener_error jerr;
-    struct json_object *root = json_tokener_parse_verbose(json, &jerr);
+    char *error;
+
+    if (root->type == JSON_STRING) {
+        /* json_from_*() report a syntax error this way. */
+        return xasprintf("policy is not valid JSON: %s", json_string(root));
+    }
+    error = for_each_member(root, "policy", parse_member, p);
+    if (!error && p->next_table <= p->escalation_table) {
+        error = xasprintf("next_table: %u must be after escalation_table %u",
+                          p->next_table, p->escalation_table);
+    }
+    return error;
+}
+
+static char *
+policy_from_json(struct json *root, struct rtvctl_policy *p)
+{
     char *error;
 
     rtvctl_policy_init_default(p);
-    if (!root) {
-        return xasprintf("policy is not valid JSON: %s",
-                         json_tokener_error_desc(jerr));
-    }
     error = parse_policy(root, p);
-    json_object_put(root);
+    json_destroy(root);
     if (error) {
         rtvctl_policy_destroy(p);
         rtvctl_policy_init_default(p);
@@ -328,11 +380,18 @@ rtvctl_policy_from_string(const char *json, struct rtvctl_policy *p)
     return error;
 }
 
+/* Parses 'json' into '*p'.  Returns NULL, or a malloc()ed error message
+ * naming the offending key and value (then '*p' holds the defaults). */
+char *
+rtvctl_policy_from_string(const char *json, struct rtvctl_policy *p)
+{
+    return policy_from_json(json_from_string(json), p);
+}
+
 char *
 rtvctl_policy_from_file(const char *file_name, struct rtvctl_policy *p)
 {
     FILE *file = fopen(file_name, "r");
-    struct ds s = DS_EMPTY_INITIALIZER;
     char *error;
 
     if (!file) {
@@ -340,14 +399,9 @@ rtvctl_policy_from_file(const char *file_name, struct rtvctl_policy *p)
         return xasprintf("%s: cannot open (%s)", file_name,
                          ovs_strerror(errno));
     }
-    int c;
-    while ((c = getc(file)) != EOF) {
-        ds_put_char(&s, c);
-    }
     fclose(file);
 
-    error = rtvctl_policy_from_string(ds_cstr(&s), p);
-    ds_destroy(&s);
+    error = policy_from_json(json_from_file(file_name), p);
     if (error) {
         char *e = xasprintf("%s: %s", file_name, error);
         free(error);

@@ -19,7 +19,9 @@
 
 /* rtvctl's policy: what the controller does about deadline misses.
  *
- * Read from a JSON file (json-c).  Every key is optional and has the default
+ * Read from a JSON file with OVS's own JSON parser (lib/json.c).  json-c,
+ * which the design named, cannot be linked with libopenvswitch: both define
+ * json_object_put(), and OVS's wins, so json-c's objects could not be freed.  Every key is optional and has the default
  * shown in controller/policy/default.json; an unknown key or an invalid
  * value makes the whole file invalid, with a message that names the key and
  * value.  Nothing here talks to switches. */

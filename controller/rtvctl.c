@@ -206,6 +206,7 @@ flow_get(const struct in6_addr *sender, uint16_t vnic_id)
     flow->sender = *sender;
     flow->vnic_id = vnic_id;
     rtvctl_flow_state_init(&flow->st);
+    flow->st.last_miss_ms = time_msec();
     hmap_insert(&flows, &flow->node, hash);
     return flow;
 }
@@ -248,24 +249,25 @@ install_queue_flows(uint8_t dscp)
     }
 }
 
-/* Carries out 'a', decided for 'flow'. */
-static void
+/* Carries out 'a', decided for 'flow'.  Returns false if it cannot (then
+ * the caller forgets the decision). */
+static bool
 execute(struct rt_flow *flow, const struct rtvctl_action *a)
 {
     struct ds name = DS_EMPTY_INITIALIZER;
     struct sw *host = flow_host(flow);
     struct sw_source *src;
+    bool ok = true;
 
     if (a->type == RTVCTL_ACT_NONE) {
-        return;
+        return true;
     }
     format_flow_name(flow, &name);
-    VLOG_INFO("%s: %s", ds_cstr(&name), a->why);
     if (!host) {
-        VLOG_WARN("%s: sending host not connected (or not in the policy's "
-                  "hosts): cannot act", ds_cstr(&name));
+        VLOG_WARN_RL(&rl, "%s: sending host not connected (or not in the "
+                     "policy's hosts): cannot act", ds_cstr(&name));
         ds_destroy(&name);
-        return;
+        return false;
     }
 
     if (a->type == RTVCTL_ACT_SET_DEADLINE) {
@@ -278,8 +280,9 @@ execute(struct rt_flow *flow, const struct rtvctl_action *a)
                                              host->rconn)));
         n_deadlines++;
     } else if (!(src = sw_source(host, flow->vnic_id))) {
-        VLOG_WARN("%s: port of the vNIC on its host not known yet",
-                  ds_cstr(&name));
+        VLOG_WARN_RL(&rl, "%s: port of the vNIC on its host not known yet",
+                     ds_cstr(&name));
+        ok = false;
     } else if (a->level == 0) {
         char *text = xasprintf("table=%u,priority=%u,in_port=%"PRIu32",ip",
                                policy.escalation_table,
@@ -299,7 +302,11 @@ execute(struct rt_flow *flow, const struct rtvctl_action *a)
         free(text);
         install_queue_flows(dscp);
     }
+    if (ok) {
+        VLOG_INFO("%s: %s", ds_cstr(&name), a->why);
+    }
     ds_destroy(&name);
+    return ok;
 }
 
 static void
@@ -318,8 +325,14 @@ handle_report(const struct rtvnic_report *r)
         flow->st.effective_us = (src ? src->effective_us
                                  : r->deadline_us);
     }
+    struct rtvctl_flow_state old = flow->st;
     rtvctl_decide_report(&policy, &flow->st, r, time_msec(), &a);
-    execute(flow, &a);
+    if (!execute(flow, &a)) {
+        old.reports = flow->st.reports;
+        old.misses = flow->st.misses;
+        old.last_miss_ms = flow->st.last_miss_ms;
+        flow->st = old;
+    }
 }
 
 /* A host's list of sources is the truth about effective deadlines. */
@@ -404,6 +417,10 @@ handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
                     VLOG_INFO("%s: resynchronised at DSCP %u from the host's "
                               "flows", ds_cstr(&s), policy.dscp_ladder[level]);
                     ds_destroy(&s);
+                }
+                if (flow->st.level != level) {
+                    /* Give the restored state a full quiet period. */
+                    flow->st.last_change_ms = time_msec();
                 }
                 flow->st.level = level;
             }
@@ -571,10 +588,13 @@ relax_all(void)
     struct rt_flow *flow;
 
     HMAP_FOR_EACH (flow, node, &flows) {
+        struct rtvctl_flow_state old = flow->st;
         struct rtvctl_action a;
 
         rtvctl_decide_relax(&policy, &flow->st, now, &a);
-        execute(flow, &a);
+        if (!execute(flow, &a)) {
+            flow->st = old;
+        }
     }
 }
 
@@ -895,7 +915,7 @@ parse_options(int argc, char *argv[])
         case '?':
             exit(EXIT_FAILURE);
         default:
-            abort();
+            OVS_NOT_REACHED();
         }
     }
     free(short_options);

@@ -27,6 +27,8 @@
       For each frame: the RTvNIC option fields found in its Geneve header.
   rtvnic-pkt.py check-udp-csum HEX...
       Prints "ok" if every frame's outer UDP checksum is right (or zero).
+  rtvnic-pkt.py outer-dscp HEX...
+      For each frame: the DSCP of its (outer) IPv4 header.
 """
 
 import argparse
@@ -140,6 +142,9 @@ def main():
     elif a.cmd == 'options':
         for f in a.frames:
             print(' '.join(parse_options(bytes.fromhex(f))) or 'none')
+    elif a.cmd == 'outer-dscp':
+        for f in a.frames:
+            print(bytes.fromhex(f)[15] >> 2)
     elif a.cmd == 'check-udp-csum':
         bad = [i for i, f in enumerate(a.frames)
                if not check_udp_csum(bytes.fromhex(f))]

@@ -30,7 +30,7 @@ for suite in $suites; do
     log=$results/$name.log
     start=$(date +%s)
     (cd "$ovs/tests" && ./testsuite -j"$jobs" -k "$keyword" \
-        AUTOTEST_PATH="$ovs/utilities:$ovs/vswitchd:$ovs/ovsdb:$ovs/vtep:$ovs/tests:$ovs/ipsec::" \
+        AUTOTEST_PATH="$ovs/utilities:$ovs/vswitchd:$ovs/ovsdb:$ovs/vtep:$ovs/tests:$ovs/ipsec:$ovs/controller::" \
         > "$log" 2>&1)
     pass=$(grep -cE '^ *[0-9]+: .* ok$' "$log")
     fail=$(grep -cE '^ *[0-9]+: .* FAILED \(' "$log")
