@@ -22,7 +22,12 @@
  *
  *   test-rtvnic-config admit MAX_RATE LMAX_BITS DEADLINE:RATE:BURST...
  *       Runs the EDF admission test; prints "admitted" or "refused: ..."
- *       (and exits 1). */
+ *       (and exits 1).
+ *
+ *   test-rtvnic-config decode-msg HEX
+ *       Decodes HEX as the body of an NXT_RTVNIC message; prints it, or
+ *       "error: ..." (and exits 1), and checks that encoding the result
+ *       gives HEX back. */
 
 #include <config.h>
 #undef NDEBUG
@@ -37,6 +42,8 @@
 #include "ovstest.h"
 #include "rtvnic-admission.h"
 #include "rtvnic-config.h"
+#include "rtvnic-report.h"
+#include "openvswitch/ofpbuf.h"
 #include "smap.h"
 #include "util.h"
 
@@ -141,10 +148,44 @@ test_admit(struct ovs_cmdl_context *ctx)
     printf("admitted\n");
 }
 
+static void
+test_decode_msg(struct ovs_cmdl_context *ctx)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    struct ofpbuf in, out;
+    struct rtvnic_msg msg;
+    char *error;
+
+    ofpbuf_init(&in, 0);
+    if (ofpbuf_put_hex(&in, ctx->argv[1], NULL)[0] != '\0') {
+        ovs_fatal(0, "%s: not hex", ctx->argv[1]);
+    }
+    error = rtvnic_msg_decode(in.data, in.size, &msg);
+    if (error) {
+        printf("error: %s\n", error);
+        free(error);
+        ofpbuf_uninit(&in);
+        exit(1);
+    }
+    rtvnic_msg_format(&msg, &ds);
+    printf("%s\n", ds_cstr(&ds));
+
+    ofpbuf_init(&out, 0);
+    rtvnic_msg_encode(&msg, &out);
+    if (out.size != in.size || memcmp(out.data, in.data, in.size)) {
+        ovs_fatal(0, "re-encoding does not give the input back");
+    }
+    rtvnic_msg_uninit(&msg);
+    ofpbuf_uninit(&out);
+    ofpbuf_uninit(&in);
+    ds_destroy(&ds);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"parse", "KEY=VALUE...", 0, INT_MAX, test_parse, OVS_RO},
     {"admit", "MAX_RATE LMAX_BITS DEADLINE:RATE:BURST...", 2, INT_MAX,
      test_admit, OVS_RO},
+    {"decode-msg", "HEX", 1, 1, test_decode_msg, OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 
