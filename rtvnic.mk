@@ -26,7 +26,8 @@ vswitchd_ovs_vswitchd_SOURCES += \
 
 tests_ovstest_SOURCES += \
 	tests/test-rtvnic-edf.c \
-	tests/test-rtvnic-config.c
+	tests/test-rtvnic-config.c \
+	tests/test-rtvctl-bench.c
 
 TESTSUITE_AT += tests/rtvnic.at
 

@@ -90,6 +90,7 @@ struct sw {
     uint64_t dpid;
     struct hmap sources;        /* struct sw_source, from SOURCES. */
     bool dscp_installed[64];    /* Network switch: queue flow installed. */
+    bool synced;                /* Its flows with our cookie are known. */
     uint64_t n_reports;
 };
 
@@ -227,7 +228,7 @@ install_queue_flows(uint8_t dscp)
     LIST_FOR_EACH (sw, node, &switches) {
         const struct rtvctl_netswitch *ns;
 
-        if (!sw->have_dpid || !rconn_is_connected(sw->rconn)
+        if (!sw->have_dpid || !sw->synced || !rconn_is_connected(sw->rconn)
             || sw->dscp_installed[dscp]
             || !(ns = rtvctl_policy_netswitch(&policy, sw->dpid))) {
             continue;
@@ -384,15 +385,13 @@ handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
 {
     const struct rtvctl_host *host = NULL;
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    bool netsw = rtvctl_policy_netswitch(&policy, sw->dpid) != NULL;
     struct ofpbuf ofpacts;
 
     for (size_t i = 0; i < policy.n_hosts; i++) {
         if (policy.hosts[i].datapath_id == sw->dpid) {
             host = &policy.hosts[i];
         }
-    }
-    if (!host) {
-        return;
     }
     ofpbuf_init(&ofpacts, 0);
     for (;;) {
@@ -403,7 +402,9 @@ handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
             break;
         }
         uint64_t cookie = ntohll(fs.cookie);
-        if ((cookie & COOKIE_MASK) == COOKIE_PREFIX) {
+        if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
+            sw->dscp_installed[cookie & 63] = true;
+        } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && host) {
             uint16_t vnic = (cookie >> 8) & 0xffff;
             size_t level = cookie & 0xff;
 
@@ -427,6 +428,18 @@ handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
         }
     }
     ofpbuf_uninit(&ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        /* Now give the classes in use their queues where they lack them. */
+        struct rt_flow *flow;
+
+        sw->synced = true;
+        HMAP_FOR_EACH (flow, node, &flows) {
+            if (flow->st.level) {
+                install_queue_flows(policy.dscp_ladder[flow->st.level]);
+            }
+        }
+    }
 }
 
 static void
@@ -439,6 +452,7 @@ on_connect(struct sw *sw)
     enum ofp_version version = rconn_get_version(sw->rconn);
 
     sw->have_dpid = false;
+    sw->synced = false;
     memset(sw->dscp_installed, 0, sizeof sw->dscp_installed);
     send_msg(sw, ofpraw_alloc(OFPRAW_OFPT_FEATURES_REQUEST, version, 0));
     send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
@@ -456,24 +470,18 @@ on_features(struct sw *sw, uint64_t dpid)
               rtvctl_policy_netswitch(&policy, dpid) ? " (network switch)"
               : "");
 
-    /* Learn the DSCP levels our flows already have there. */
+    /* Learn the DSCP levels (on hosts) or the queue flows (on network
+     * switches) that our flows already set up there. */
     memset(&fsr, 0, sizeof fsr);
     fsr.aggregate = false;
     match_init_catchall(&fsr.match);
-    fsr.table_id = policy.escalation_table;
+    fsr.table_id = (rtvctl_policy_netswitch(&policy, dpid)
+                    ? 0 : policy.escalation_table);
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
     fsr.cookie = htonll(COOKIE_PREFIX);
     fsr.cookie_mask = htonll(COOKIE_MASK);
     send_msg(sw, ofputil_encode_flow_stats_request(&fsr, sw_protocol(sw)));
-
-    /* A network switch gets the queue flows of every level in use. */
-    struct rt_flow *flow;
-    HMAP_FOR_EACH (flow, node, &flows) {
-        if (flow->st.level) {
-            install_queue_flows(policy.dscp_ladder[flow->st.level]);
-        }
-    }
 }
 
 static void

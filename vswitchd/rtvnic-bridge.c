@@ -40,6 +40,7 @@
 #include "rtvnic-rx.h"
 #include "rtvnic-stamp.h"
 #include "smap.h"
+#include "sset.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -172,6 +173,7 @@ static long long int next_beat_usec;
 static struct ofpbuf *pending;          /* Bodies to send, back to back. */
 static size_t n_pending;
 static bool send_sources;               /* Send each bridge its sources. */
+static struct sset sent_to = SSET_INITIALIZER(&sent_to); /* Controllers. */
 
 bool
 rtvnic_bridge_reports_due(void)
@@ -250,7 +252,7 @@ send_bridge_sources(struct ofproto *ofproto)
     if (msg.sources.n) {
         ofpbuf_init(&body, 0);
         rtvnic_msg_encode(&msg, &body);
-        ofproto_send_rtvnic(ofproto, body.data, body.size);
+        ofproto_send_rtvnic(ofproto, body.data, body.size, NULL);
         ofpbuf_uninit(&body);
     }
     free(msg.sources.entries);
@@ -266,12 +268,20 @@ rtvnic_bridge_send_reports(struct ofproto *ofproto)
     const uint8_t *p = pending ? pending->data : NULL;
     const uint8_t *end = p ? p + pending->size : NULL;
 
-    while (p && p < end) {
-        size_t len = (p[2] << 8) | p[3];
+    /* A controller that several bridges share gets the reports once. */
+    struct sset done = SSET_INITIALIZER(&done);
+    if (p && p < end) {
+        while (p < end) {
+            size_t len = (p[2] << 8) | p[3];
 
-        ofproto_send_rtvnic(ofproto, p, len);
-        p += len;
+            sset_destroy(&done);
+            sset_clone(&done, &sent_to);
+            ofproto_send_rtvnic(ofproto, p, len, &done);
+            p += len;
+        }
+        sset_swap(&sent_to, &done);
     }
+    sset_destroy(&done);
 }
 
 void
@@ -281,6 +291,7 @@ rtvnic_bridge_reports_sent(void)
     pending = NULL;
     n_pending = 0;
     send_sources = false;
+    sset_clear(&sent_to);
 }
 
 void

@@ -1,5 +1,8 @@
 -- rtvnic.lua: Wireshark/tshark decoder for the RTvNIC wire stamp.
 --
+-- Copyright (c) 2026 RTvNIC authors.  Licensed under the Apache License,
+-- Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0).
+--
 -- RTvNIC carries a per-packet stamp in one Geneve option (RFC 8926) on
 -- every tunnelled packet of a real-time vNIC: option class 0xFFF0, type
 -- 0x52 (both configurable in RTvNIC, and here as preferences), 6 words =
@@ -30,8 +33,9 @@
 --   tshark -X lua_script:utilities/wireshark/rtvnic.lua -r outer.pcap -V -Y rtvnic
 --   wireshark -X lua_script:utilities/wireshark/rtvnic.lua outer.pcap
 -- or copy the file to ~/.local/lib/wireshark/plugins/ (Wireshark's personal
--- Lua plugin folder).  Other option class/type:
---   -o rtvnic.opt_class:0xfff1 -o rtvnic.opt_type:0x53
+-- Lua plugin folder).  Another option class/type (preferences take decimal
+-- values), e.g. class 0xfff1, type 0x53:
+--   -o rtvnic.opt_class:65521 -o rtvnic.opt_type:83
 -- A malformed option (wrong length) is flagged with an expert item
 -- ("rtvnic.bad_length") and not decoded.
 
@@ -72,9 +76,11 @@ local ef_bad_version = ProtoExpert.new("rtvnic.bad_version",
 rtvnic.experts = { ef_bad_length, ef_bad_version }
 
 rtvnic.prefs.opt_class = Pref.uint("Option class", 0xfff0,
-                                   "Geneve option class of the RTvNIC stamp")
+                                   "Geneve option class of the RTvNIC stamp "
+                                   "(decimal; default 65520 = 0xfff0)")
 rtvnic.prefs.opt_type = Pref.uint("Option type", 0x52,
-                                  "Geneve option type of the RTvNIC stamp")
+                                  "Geneve option type of the RTvNIC stamp "
+                                  "(decimal; default 82 = 0x52)")
 
 -- All Geneve options of a header, as one field: we parse them ourselves.
 local f_geneve_options = Field.new("geneve.options")
