@@ -43,3 +43,4 @@ controller_rtvctl_SOURCES = \
 	controller/rtvctl-policy.c \
 	controller/rtvctl-policy.h
 controller_rtvctl_LDADD = lib/libopenvswitch.la -levent
+man_MANS += controller/rtvctl.8

@@ -76,10 +76,10 @@ local ef_bad_version = ProtoExpert.new("rtvnic.bad_version",
 rtvnic.experts = { ef_bad_length, ef_bad_version }
 
 rtvnic.prefs.opt_class = Pref.uint("Option class", 0xfff0,
-                                   "Geneve option class of the RTvNIC stamp "
+                                   "Geneve option class of the RTvNIC stamp " ..
                                    "(decimal; default 65520 = 0xfff0)")
 rtvnic.prefs.opt_type = Pref.uint("Option type", 0x52,
-                                  "Geneve option type of the RTvNIC stamp "
+                                  "Geneve option type of the RTvNIC stamp " ..
                                   "(decimal; default 82 = 0x52)")
 
 -- All Geneve options of a header, as one field: we parse them ourselves.
