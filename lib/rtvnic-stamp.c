@@ -119,21 +119,31 @@ real_clock_ns(clockid_t clock)
 }
 
 /* Converts 'monotonic_ns', a time read from OVS's monotonic clock, to wall
- * clock nanoseconds. */
+ * clock nanoseconds, with the offset rtvnic_clock_refresh() last computed
+ * (or the fixed one), so that the per-packet cost is one atomic load. */
 uint64_t
 rtvnic_clock_wall_ns(uint64_t monotonic_ns)
 {
     int64_t offset;
+
+    atomic_read_relaxed(&clock_offset_ns, &offset);
+    return monotonic_ns + offset;
+}
+
+/* Recomputes the offset from the monotonic to the wall clock, unless it is
+ * fixed.  The main thread calls it on every iteration, so that the offset
+ * follows the wall clock's adjustments. */
+void
+rtvnic_clock_refresh(void)
+{
     bool fixed;
 
     atomic_read_relaxed(&clock_fixed, &fixed);
-    if (fixed) {
-        atomic_read_relaxed(&clock_offset_ns, &offset);
-    } else {
-        offset = (real_clock_ns(CLOCK_REALTIME)
-                  - real_clock_ns(CLOCK_MONOTONIC));
+    if (!fixed) {
+        atomic_store_relaxed(&clock_offset_ns,
+                             (real_clock_ns(CLOCK_REALTIME)
+                              - real_clock_ns(CLOCK_MONOTONIC)));
     }
-    return monotonic_ns + offset;
 }
 
 /* Fixes the offset from OVS's monotonic clock to the wall clock at
@@ -143,6 +153,7 @@ rtvnic_clock_set_offset(bool fixed, int64_t offset_ns)
 {
     atomic_store_relaxed(&clock_offset_ns, offset_ns);
     atomic_store_relaxed(&clock_fixed, fixed);
+    rtvnic_clock_refresh();
 }
 
 int64_t
@@ -287,12 +298,14 @@ rtvnic_geneve_stamp(struct dp_packet *packet,
     opt->type = type;
     opt->length = RTVNIC_OPT_DATA_LEN / 4;
 
-    uint64_t now_ns = (uint64_t) time_usec() * 1000;
-    uint64_t arrival = meta->arrival_ns ? meta->arrival_ns : now_ns;
-    uint64_t delta = now_ns > arrival ? now_ns - arrival : 0;
+    /* Packets not stamped on receipt (e.g. packet-outs) arrive now.  The
+     * departure is written by the EDF egress, if the packet goes through
+     * one; until then the host part of the delay counts as zero. */
+    uint64_t arrival = (meta->arrival_ns ? meta->arrival_ns
+                        : (uint64_t) time_usec() * 1000);
     stamp = (struct rtvnic_stamp) {
         .arrival_ns = rtvnic_clock_wall_ns(arrival),
-        .depart_delta_ns = MIN(delta, UINT32_MAX),
+        .depart_delta_ns = 0,
         .deadline_us = meta->contract_deadline_us,
         .vnic_id = meta->source_id,
         .dscp = meta->orig_dscp >> 2,

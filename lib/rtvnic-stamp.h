@@ -26,7 +26,7 @@
  *    0-7   arrival_ns       wall-clock ns when the packet entered the
  *                           sending switch
  *    8-11  depart_delta_ns  departure from the EDF egress minus arrival
- *                           (saturating); until then, push minus arrival
+ *                           (saturating); 0 if it went through none
  *   12-15  deadline_us      the vNIC's configured deadline; 0: best effort
  *   16-17  vnic_id          sender-local source id
  *   18     dscp << 2 | flags  original DSCP of the inner packet; flag 0x1:
@@ -86,6 +86,7 @@ void rtvnic_stamp_get_option(uint16_t *opt_class, uint8_t *type);
 
 /* Clock. */
 uint64_t rtvnic_clock_wall_ns(uint64_t monotonic_ns);
+void rtvnic_clock_refresh(void);
 void rtvnic_clock_set_offset(bool fixed, int64_t offset_ns);
 int64_t rtvnic_clock_get_offset(bool *fixed);
 

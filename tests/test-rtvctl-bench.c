@@ -704,6 +704,7 @@ run_latency(void)
     while (k < total || n_outstanding) {
         long long int now = time_usec();
         long long int now_ms = time_msec();
+        /* Miss 'k' is due 'k / miss_rate' seconds after the start. */
         uint64_t due = (now - start) * miss_rate / 1000000 + 1;
 
         /* Send the misses due by now, round robin over switches, then over
@@ -764,8 +765,11 @@ run_latency(void)
             poll_timer_wait(reaction_timeout_ms);
         }
         if (k < total && !stalled) {
-            /* When the next miss is due (to the millisecond). */
-            poll_timer_wait_until(start_ms + (k * 1000) / miss_rate);
+            /* Wake up at the first millisecond when the next miss is due
+             * (and send all those due by then at once), rather than spin. */
+            long long int next_usec = start + k * 1000000 / miss_rate;
+
+            poll_timer_wait_until(DIV_ROUND_UP(next_usec, 1000));
         }
         check_timeout(start_ms, "latency");
         poll_block();

@@ -179,6 +179,8 @@ bool
 rtvnic_bridge_reports_due(void)
 {
     long long int now = time_usec();
+
+    rtvnic_clock_refresh();
     uint32_t interval = rtvnic_report_interval_us();
 
     /* A switch that neither has RTvNIC sources nor receives stamps has
