@@ -5,6 +5,9 @@
 #   make check      build, then run every RTvNIC suite and the OVS testsuite
 #                   subsets the patches touch; last line "N passed, M failed".
 #   make bench-edf  EDF queue vs lib/heap.c micro-benchmark.
+#   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
+#   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
+#   make bench      all of them.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario.
 #
@@ -24,7 +27,8 @@ TOP             := $(CURDIR)
 OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
-.PHONY: all deps build check bench bench-edf patches demo clean distclean overlay
+.PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
+	patches demo clean distclean overlay
 
 all: build
 
@@ -59,7 +63,13 @@ check: build
 bench-edf: build
 	@bash utilities/rtvnic-bench-edf.sh "$(OVS)"
 
-bench: bench-edf
+bench-controller: build
+	@bash utilities/rtvnic-bench-controller.sh "$(OVS)"
+
+bench-stamp: build
+	@bash utilities/rtvnic-bench-stamp.sh "$(OVS)"
+
+bench: bench-edf bench-controller bench-stamp
 
 demo: build
 	@bash utilities/rtvnic-demo.sh "$(OVS)"

@@ -84,6 +84,7 @@ struct sw_source {
 /* One OpenFlow connection to a switch. */
 struct sw {
     struct ovs_list node;       /* In 'switches'. */
+    struct hmap_node dpid_node; /* In 'switches_by_dpid', if 'have_dpid'. */
     struct rconn *rconn;
     unsigned int seqno;         /* rconn_get_connection_seqno(). */
     bool have_dpid;
@@ -109,6 +110,42 @@ static char *http_target;
 static char *unixctl_path;
 static struct ovs_list switches = OVS_LIST_INITIALIZER(&switches);
 static struct hmap flows = HMAP_INITIALIZER(&flows);
+static struct hmap switches_by_dpid = HMAP_INITIALIZER(&switches_by_dpid);
+
+/* Policy hosts by tunnel IP, so that a report finds its host in O(1). */
+struct host_node {
+    struct hmap_node node;
+    const struct rtvctl_host *host;
+};
+static struct hmap hosts_by_ip = HMAP_INITIALIZER(&hosts_by_ip);
+
+static void
+index_hosts(void)
+{
+    for (size_t i = 0; i < policy.n_hosts; i++) {
+        struct host_node *hn = xmalloc(sizeof *hn);
+
+        hn->host = &policy.hosts[i];
+        hmap_insert(&hosts_by_ip, &hn->node,
+                    hash_bytes(&hn->host->tunnel_ip,
+                               sizeof hn->host->tunnel_ip, 0));
+    }
+}
+
+static const struct rtvctl_host *
+host_by_ip(const struct in6_addr *ip)
+{
+    struct host_node *hn;
+
+    HMAP_FOR_EACH_WITH_HASH (hn, node, hash_bytes(ip, sizeof *ip, 0),
+                             &hosts_by_ip) {
+        if (ipv6_addr_equals(&hn->host->tunnel_ip, ip)) {
+            return hn->host;
+        }
+    }
+    return NULL;
+}
+
 static uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
 static bool exiting;
 
@@ -160,9 +197,9 @@ sw_by_dpid(uint64_t dpid)
 {
     struct sw *sw;
 
-    LIST_FOR_EACH (sw, node, &switches) {
-        if (sw->have_dpid && sw->dpid == dpid
-            && rconn_is_connected(sw->rconn)) {
+    HMAP_FOR_EACH_WITH_HASH (sw, dpid_node, hash_uint64(dpid),
+                             &switches_by_dpid) {
+        if (sw->dpid == dpid && rconn_is_connected(sw->rconn)) {
             return sw;
         }
     }
@@ -186,8 +223,7 @@ sw_source(const struct sw *sw, uint16_t vnic_id)
 static struct sw *
 flow_host(const struct rt_flow *flow)
 {
-    const struct rtvctl_host *host = rtvctl_policy_host_by_ip(&policy,
-                                                              &flow->sender);
+    const struct rtvctl_host *host = host_by_ip(&flow->sender);
     return host ? sw_by_dpid(host->datapath_id) : NULL;
 }
 
@@ -225,6 +261,9 @@ install_queue_flows(uint8_t dscp)
 {
     struct sw *sw;
 
+    if (!policy.n_netswitches) {
+        return;
+    }
     LIST_FOR_EACH (sw, node, &switches) {
         const struct rtvctl_netswitch *ns;
 
@@ -256,13 +295,14 @@ static bool
 execute(struct rt_flow *flow, const struct rtvctl_action *a)
 {
     struct ds name = DS_EMPTY_INITIALIZER;
-    struct sw *host = flow_host(flow);
     struct sw_source *src;
+    struct sw *host;
     bool ok = true;
 
     if (a->type == RTVCTL_ACT_NONE) {
         return true;
     }
+    host = flow_host(flow);
     format_flow_name(flow, &name);
     if (!host) {
         VLOG_WARN_RL(&rl, "%s: sending host not connected (or not in the "
@@ -431,12 +471,22 @@ handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
 
     if (!ofpmp_more(oh)) {
         /* Now give the classes in use their queues where they lack them. */
+        uint64_t in_use = 0;
         struct rt_flow *flow;
 
         sw->synced = true;
-        HMAP_FOR_EACH (flow, node, &flows) {
-            if (flow->st.level) {
-                install_queue_flows(policy.dscp_ladder[flow->st.level]);
+        if (policy.n_netswitches) {
+            HMAP_FOR_EACH (flow, node, &flows) {
+                if (flow->st.level) {
+                    uint8_t dscp = policy.dscp_ladder[flow->st.level];
+
+                    in_use |= UINT64_C(1) << dscp;
+                }
+            }
+        }
+        for (int dscp = 0; dscp < 64; dscp++) {
+            if (in_use & (UINT64_C(1) << dscp)) {
+                install_queue_flows(dscp);
             }
         }
     }
@@ -451,6 +501,9 @@ on_connect(struct sw *sw)
     };
     enum ofp_version version = rconn_get_version(sw->rconn);
 
+    if (sw->have_dpid) {
+        hmap_remove(&switches_by_dpid, &sw->dpid_node);
+    }
     sw->have_dpid = false;
     sw->synced = false;
     memset(sw->dscp_installed, 0, sizeof sw->dscp_installed);
@@ -463,8 +516,12 @@ on_features(struct sw *sw, uint64_t dpid)
 {
     struct ofputil_flow_stats_request fsr;
 
+    if (sw->have_dpid) {
+        hmap_remove(&switches_by_dpid, &sw->dpid_node);
+    }
     sw->dpid = dpid;
     sw->have_dpid = true;
+    hmap_insert(&switches_by_dpid, &sw->dpid_node, hash_uint64(dpid));
     VLOG_INFO("%s: connected, datapath ID %#"PRIx64"%s",
               rconn_get_name(sw->rconn), dpid,
               rtvctl_policy_netswitch(&policy, dpid) ? " (network switch)"
@@ -581,6 +638,9 @@ sw_destroy(struct sw *sw)
     struct sw_source *s;
 
     ovs_list_remove(&sw->node);
+    if (sw->have_dpid) {
+        hmap_remove(&switches_by_dpid, &sw->dpid_node);
+    }
     HMAP_FOR_EACH_POP (s, node, &sw->sources) {
         free(s);
     }
@@ -799,6 +859,7 @@ main(int argc, char *argv[])
         }
     }
 
+    index_hosts();
     daemonize_start(false);
     retval = unixctl_server_create(unixctl_path, &unixctl);
     if (retval) {

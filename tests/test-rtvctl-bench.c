@@ -704,12 +704,13 @@ run_latency(void)
     while (k < total || n_outstanding) {
         long long int now = time_usec();
         long long int now_ms = time_msec();
-        /* Miss 'k' is due 'k / miss_rate' seconds after the start. */
+        /* Miss number 'k' is due 'k / miss_rate' seconds after the start:
+         * 'due' misses are due by now. */
         uint64_t due = (now - start) * miss_rate / 1000000 + 1;
 
-        /* Send the misses due by now, round robin over switches, then over
-         * vNICs.  A vNIC with its previous miss outstanding holds up the
-         * schedule (that takes a latency above 1/rate * N * V). */
+        /* Send them, round robin over switches, then over vNICs.  A vNIC
+         * with its previous miss still outstanding holds up the schedule
+         * (that takes a latency above N_SWITCHES * N_VNICS / rate). */
         stalled = false;
         while (k < total && k < due) {
             struct bench_sw *sw = &switches[k % n_switches];

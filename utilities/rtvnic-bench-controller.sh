@@ -125,7 +125,7 @@ cpu_ticks() {
 ticks0=$(cpu_ticks)
 
 out=$tmp/bench.out
-cmd="ovstest test-rtvctl-bench --unixctl=CTL $* unix:SOCK $n"
+cmd="ovstest test-rtvctl-bench --unixctl=CTL${*:+ $*} unix:SOCK $n"
 status=0
 "$ovstest" test-rtvctl-bench --unixctl="$ctl" "$@" "unix:$sock" "$n" \
     | tee "$out" || status=$?
@@ -198,10 +198,10 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
          "FLOW_MOD on that switch's connection"
     echo "- rtvctl CPU time over both phases: $rtvctl_cpu_s s"
     echo
-    echo "| switches | reports sent | reports/s | reactions" \
-         "| latency p50 (ms) | p99 (ms) | max (ms) |"
-    echo "|---------:|-------------:|----------:|----------:" \
-         "|-----------------:|---------:|---------:|"
+    printf '%s%s\n' "| switches | reports sent | reports/s | reactions " \
+           "| latency p50 (ms) | p99 (ms) | max (ms) |"
+    printf '%s%s\n' "|---------:|-------------:|----------:|----------:" \
+           "|-----------------:|---------:|---------:|"
     echo "| $switches | $((tput + misses)) | $rps | $reactions" \
          "| $p50 | $p99 | $max |"
     echo
