@@ -61,6 +61,7 @@
 #include "rtvctl-policy.h"
 #include "rtvnic-report.h"
 #include "socket-util.h"
+#include "stream-ssl.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -944,8 +945,10 @@ parse_options(int argc, char *argv[])
         OPT_POLICY = UCHAR_MAX + 1,
         OPT_HTTP,
         OPT_UNIXCTL,
+        OPT_PEER_CA_CERT,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
+        SSL_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"policy", required_argument, NULL, OPT_POLICY},
@@ -953,8 +956,10 @@ parse_options(int argc, char *argv[])
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
+        {"peer-ca-cert", required_argument, NULL, OPT_PEER_CA_CERT},
         DAEMON_LONG_OPTIONS,
         VLOG_LONG_OPTIONS,
+        STREAM_SSL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
@@ -979,8 +984,12 @@ parse_options(int argc, char *argv[])
         case 'V':
             ovs_print_version(0, 0);
             exit(EXIT_SUCCESS);
+        case OPT_PEER_CA_CERT:
+            stream_ssl_set_peer_ca_cert_file(optarg);
+            break;
         VLOG_OPTION_HANDLERS
         DAEMON_OPTION_HANDLERS
+        STREAM_SSL_OPTION_HANDLERS
         case '?':
             exit(EXIT_FAILURE);
         default:
@@ -998,7 +1007,7 @@ usage(void)
            "where METHOD is an active (tcp:HOST:PORT, unix:FILE) or passive\n"
            "(ptcp:PORT, punix:FILE) OpenFlow connection method.\n",
            program_name, program_name);
-    vconn_usage(true, true, false);
+    vconn_usage(true, true, true);
     daemon_usage();
     vlog_usage();
     printf("\nOther options:\n"
