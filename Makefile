@@ -9,7 +9,9 @@
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
 #   make bench      all of them.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
-#   make demo       the embedded default scenario.
+#   make demo       the embedded default scenario: two hosts, three VMs,
+#                   congestion in the core, rtvctl's feedback (about 50 s).
+#   make demo-compare  one host: stock OVS + linux-htb vs RTvNIC.
 #
 # build/ovs is the work tree of a scratch git repository, build/ovs.git: its
 # first commit is the pristine Debian tree (tag "pristine"), then one commit
@@ -28,7 +30,7 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
-	patches demo clean distclean overlay
+	patches demo demo-compare clean distclean overlay
 
 all: build
 
@@ -72,6 +74,9 @@ bench-stamp: build
 bench: bench-edf bench-controller bench-stamp
 
 demo: build
+	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"
+
+demo-compare: build
 	@bash utilities/rtvnic-demo.sh "$(OVS)"
 
 patches:

@@ -18,27 +18,38 @@
 #
 #   vm1a voice  (1000 pps x 200 B, deadline 2 ms)  ─┐ host1 br-int ─ gnv0 ─┐
 #   vm1b video  (bursts of 10 x 1172 B, 10 ms)     ─┤ h1-up: RTvNIC egress  │
-#   vm1c best effort (~165 Mbit/s)                 ─┘ paced at 100 Mbit/s   │
+#   vm1c best effort (9000 pps x 1400 B)           ─┘ paced at 100 Mbit/s   │
 #                                                                          core
-#   cross traffic (core -> host2 side, ~110 Mbit/s, best effort) ─────────► htb
-#                                                          CORE_RATE towards host2
-#                                                          EF prio 0, AF41 1, BE 7
-#   vm2a (receivers: one-way delay measured by the application) ◄── host2 ◄─┘
+#   cross traffic (from the core router, 6000 pps x 1500 B, best effort) ► htb
+#                                                   CORE_RATE towards host2
+#                                                   EF prio 0, AF41 1, BE 7
+#   vm2a (receivers: one-way delay measured by the application) ◄── host2 ◄┘
 #
-# rtvctl runs with a policy mapping host1's tunnel IP to host1's br-int; both
-# hosts' br-int are its switches (over a unix socket: namespaces share the
-# file system).  At T_CROSS_ON the core is congested in best effort, the RT
-# flows (DSCP 0) miss their deadlines in the network, host2 reports the
-# misses and rtvctl escalates their DSCP (0 -> 34 -> 46): they move to the
-# core's AF41/EF classes and stop missing.  At T_CROSS_OFF the congestion
-# ends and, after the quiet period, rtvctl relaxes them one step at a time.
+# rtvctl runs with a policy mapping host1's tunnel IP to host1's br-int
+# (datapath ID 0x11; host2's br-int is 0x21); both br-int are its switches,
+# over unix sockets in the hosts' run directories.  br-int's pipeline: table 0
+# (rtvctl's DSCP flows, else resubmit(,1)), table 1 NORMAL.  At T_CROSS_ON
+# the core's best-effort class is congested, the RT flows (DSCP 0) miss their
+# deadlines in the network, host2 reports the misses and rtvctl escalates
+# their DSCP (0 -> 34 [-> 46]): they move to the core's AF41/EF classes and
+# stop missing.  At T_CROSS_OFF the congestion ends and, after the quiet
+# period, rtvctl relaxes them one step at a time.
+#
+# Policy choices: miss_ratio_threshold 0.5 (a 2-CPU machine delays single
+# packets by more than 2 ms now and then; congestion makes every packet of
+# an interval late), and quiet_period_ms 12000, longer than the congestion:
+# with a shorter one rtvctl gives the priority back while the core is still
+# congested, the flows miss again and it re-escalates (e.g. QUIET_MS=3000
+# oscillates every ~3.5 s).
 #
 # Prints a per-second timeline and writes bench/results/demo.md and
-# bench/results/demo.png (gnuplot).  Runs as root, in about 55 s; cleans up
-# (rtvnic-testbed down) on success, error and Ctrl-C.
+# bench/results/demo.png (gnuplot).  Runs as root, in about 50 s; cleans up
+# (rtvnic-testbed down) on success, error and Ctrl-C.  Run files (logs,
+# samples, receiver output) stay in build/demo-feedback-PREFIX/.
 #
-# Environment: TESTBED_PREFIX (default rtvfb), DURATION (36 s of traffic),
-# T_CROSS_ON (10), T_CROSS_OFF (24), CORE_RATE (120mbit), CROSS_PPS (10000).
+# Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
+# T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (120mbit), CROSS_PPS (6000),
+# BE_PPS (9000), QUIET_MS (12000).
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
@@ -48,11 +59,12 @@ export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvfb}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
 export CORE_RATE=${CORE_RATE:-120mbit}
-DURATION=${DURATION:-36}
+DURATION=${DURATION:-40}
 T_CROSS_ON=${T_CROSS_ON:-10}
-T_CROSS_OFF=${T_CROSS_OFF:-24}
+T_CROSS_OFF=${T_CROSS_OFF:-21}
 CROSS_PPS=${CROSS_PPS:-6000}
 BE_PPS=${BE_PPS:-9000}
+QUIET_MS=${QUIET_MS:-12000}
 tb=$top/utilities/rtvnic-testbed
 run=$top/build/demo-feedback-$TESTBED_PREFIX
 results=$top/bench/results
@@ -123,20 +135,21 @@ ctl() { "$appctl" --timeout=5 -t "$run/rtvctl.ctl" "$@"; }
 
 say "host1: RTvNIC egress h1-up at 100 Mbit/s; vm1a voice 2 ms, vm1b video 10 ms, vm1c best effort"
 vs1 -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
-    other-config:max-rate=100000000 other-config:queue-limit=2000 >/dev/null
+    other-config:max-rate=100000000 other-config:queue-limit=300 >/dev/null
 vs1 -- set port "$VM1A_PORT" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=2ms other-config:min-rate=5000000 >/dev/null
 vs1 -- set port "$VM1B_PORT" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=10ms other-config:min-rate=20000000 \
     other-config:burst=200000 >/dev/null
 
-say "rtvctl: policy host $HOST1_IP -> 0x${DPID1#00000000000000}, ladder [0, 34, 46], quiet period 3 s"
+say "rtvctl: policy host $HOST1_IP -> 0x${DPID1#00000000000000}, ladder [0, 34, 46], quiet period $QUIET_MS ms"
 cat > "$run/policy.json" <<EOF
 {
     "report_interval_ms": 10,
     "tighten_floor_us": 1000,
+    "miss_ratio_threshold": 0.5,
     "dscp_ladder": [0, 34, 46],
-    "quiet_period_ms": 3000,
+    "quiet_period_ms": $QUIET_MS,
     "min_step_interval_ms": 500,
     "escalation_table": 0,
     "next_table": 1,
@@ -241,7 +254,7 @@ def recv(name):
 voice, video, be = recv("voice"), recv("video"), recv("be")
 
 # The controller's state at the end of each second, by contract deadline.
-state, s = {}, None
+state, vnics, s = {}, {}, None
 for line in open(f"{run}/samples.txt"):
     if line.startswith("@ "):
         s = int(line.split()[1])
@@ -252,6 +265,7 @@ for line in open(f"{run}/samples.txt"):
         kind = {"2000": "voice", "10000": "video"}.get(m[6])
         if kind:
             state[(s, kind)] = (m[3], int(m[4]), int(m[5]) / 1000)
+            vnics[m[2]] = kind
 
 # Feedback events from the controller's log, and cross traffic on/off.
 events = []
@@ -261,7 +275,9 @@ for line in open(f"{run}/rtvctl.log"):
     if m:
         t = calendar.timegm(time.strptime(m[1], "%Y-%m-%dT%H:%M:%S")) \
             + int(m[2]) / 1000 - t0
-        events.append((t, m[3]))
+        v = re.search(r" vnic (\d+):", m[3])
+        kind = vnics.get(v[1], "vnic " + v[1]) if v else ""
+        events.append((t, f"{kind}: " + m[3]))
 for line in open(f"{run}/events.txt"):
     what, when = line.split()
     events.append((float(when) - t0, "cross traffic " +
@@ -316,7 +332,8 @@ with open(f"{results}/demo.md", "w") as f:
     f.write(f"Run {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(t0))}. "
             f"host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate "
             f"5 Mbit/s), vm1b video (bursts of 10 x 1172 B, 1500 pps, 10 ms, "
-            f"20 Mbit/s), vm1c best effort (~165 Mbit/s), uplink an RTvNIC "
+            f"20 Mbit/s), vm1c best effort (9000 pps x 1400 B, more than the "
+            f"uplink takes), uplink an RTvNIC "
             f"egress paced at 100 Mbit/s.  Core towards host2: htb "
             f"{core_rate} (EF prio 0, AF41 prio 1, BE prio 7).  Best-effort "
             f"cross traffic in the core between the events below.  "
@@ -331,34 +348,46 @@ with open(f"{run}/delay.dat", "w") as f:
     for s in range(1, duration + 1):
         v, w = voice.get(s), video.get(s)
         f.write(f"{s - 0.5} {v['p99'] if v and v['pk'] else 'NaN'} "
-                f"{w['p99'] if w and w['pk'] else 'NaN'}\n")
+                f"{w['p99'] if w and w['pk'] else 'NaN'} "
+                f"{v['max'] if v and v['pk'] else 'NaN'} "
+                f"{w['max'] if w and w['pk'] else 'NaN'}\n")
 with open(f"{run}/plot.gp", "w") as f:
     f.write(f"""set terminal pngcairo size 1200,650 font ",10"
 set output "{results}/demo.png"
-set title "RTvNIC feedback: per-second p99 one-way delay of the RT flows (measured by the receiving application)"
+set title "RTvNIC feedback: per-second p99 and max one-way delay of the RT flows, measured by the receiving application (gray: cross traffic in the core)"
 set xlabel "time (s)"
 set ylabel "one-way delay p99 (ms)"
 set logscale y
 set yrange [0.05:1000]
 set xrange [0:{duration}]
 set grid ytics
-set key top right opaque
+set key bottom right opaque box
 """)
+    on = [t for t, w in events if w == "cross traffic starts"]
+    off = [t for t, w in events if w == "cross traffic stops"]
+    if on:
+        f.write(f'set object 1 rect from {on[0]:.2f}, graph 0 to '
+                f'{(off[0] if off else duration):.2f}, graph 1 behind '
+                f'fc rgb "#eeeeee" fs solid noborder\n')
     n = 0
     for t, what in events:
         n += 1
-        short = (what.split(": ")[-1] if "cross" not in what else what)
+        short = what if "cross" in what else (
+            what.split(": ")[0] + ": " + what.split(": ")[-1])
         short = re.sub(r" \(.*\)", "", short)
+        just = "right offset -0.3,0" if t > 0.75 * duration else "left offset 0.3,0"
         color = "gray40" if "cross" in what else (
             "red" if "escalate" in what else
             "dark-green" if "relax" in what else "orange")
         f.write(f'set arrow {n} from {t:.2f}, graph 0 to {t:.2f}, graph 1 '
                 f'nohead lc rgb "{color}" dt {2 if "cross" in what else 3}\n')
         f.write(f'set label {n} "{short}" at {t:.2f}, graph '
-                f'{0.97 - 0.045 * ((n - 1) % 8):.3f} left offset 0.3,0 '
+                f'{0.97 - 0.045 * ((n - 1) % 10):.3f} {just} '
                 f'font ",8" tc rgb "{color}"\n')
     f.write(f"""plot "{run}/delay.dat" using 1:2 with linespoints pt 7 ps 0.6 lc rgb "blue" title "voice (vm1a) p99", \\
      "{run}/delay.dat" using 1:3 with linespoints pt 5 ps 0.6 lc rgb "purple" title "video (vm1b) p99", \\
+     "{run}/delay.dat" using 1:4 with points pt 6 ps 0.6 lc rgb "blue" title "voice max", \\
+     "{run}/delay.dat" using 1:5 with points pt 4 ps 0.6 lc rgb "purple" title "video max", \\
      2 with lines lc rgb "blue" dt 4 title "voice deadline 2 ms", \\
      10 with lines lc rgb "purple" dt 4 title "video deadline 10 ms"
 """)
