@@ -25,6 +25,9 @@ vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/rtvnic-bridge.h
 
 tests_ovstest_SOURCES += \
+	controller/rtvctl-logic.c \
+	controller/rtvctl-policy.c \
+	tests/test-rtvctl-logic.c \
 	tests/test-rtvnic-edf.c \
 	tests/test-rtvnic-config.c \
 	tests/test-rtvctl-bench.c

@@ -32,6 +32,8 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     memset(st, 0, sizeof *st);
     st->last_miss_ms = LLONG_MIN / 2;
     st->last_change_ms = LLONG_MIN / 2;
+    st->last_relax_ms = LLONG_MIN / 2;
+    st->quiet_factor = 1;
 }
 
 static void
@@ -97,6 +99,11 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
                  r->packets);
         return;
     }
+    if (now_ms - st->last_relax_ms
+        < (long long int) p->quiet_period_ms * st->quiet_factor) {
+        /* Relaxed too early: wait longer next time. */
+        st->quiet_factor = MIN(st->quiet_factor * 2, 16);
+    }
     st->last_change_ms = now_ms;
 }
 
@@ -105,9 +112,12 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
                     struct rtvctl_flow_state *st, long long int now_ms,
                     struct rtvctl_action *a)
 {
+    long long int quiet_ms = (long long int) p->quiet_period_ms
+                             * st->quiet_factor;
+
     memset(a, 0, sizeof *a);
-    if (now_ms - st->last_miss_ms < p->quiet_period_ms
-        || now_ms - st->last_change_ms < p->quiet_period_ms) {
+    if (now_ms - st->last_miss_ms < quiet_ms
+        || now_ms - st->last_change_ms < quiet_ms) {
         return;
     }
     if (st->level > 0) {
@@ -129,6 +139,10 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
         return;
     }
     st->last_change_ms = now_ms;
+    st->last_relax_ms = now_ms;
+    if (!st->level && st->effective_us >= st->contract_us) {
+        st->quiet_factor = 1;
+    }
 }
 
 const char *

@@ -34,7 +34,10 @@
  * Reports with a miss ratio below the policy's threshold are ignored.  Two
  * changes of one flow are at least 'min_step_interval_ms' apart, and a relax
  * step needs a full quiet period since the last change, so a flow never
- * oscillates faster than the policy allows.
+ * oscillates faster than the policy allows.  If misses force a step up again
+ * within a quiet period of a relax step (the congestion is still there), the
+ * flow's quiet period doubles, up to 16 times the policy's; a flow that
+ * relaxes all the way goes back to the policy's.
  *
  * Pure logic: no I/O, time passed in, so it is unit-testable. */
 
@@ -51,6 +54,8 @@ struct rtvctl_flow_state {
     size_t level;               /* Index in the DSCP ladder. */
     long long int last_miss_ms;
     long long int last_change_ms;
+    long long int last_relax_ms;
+    unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
     uint64_t reports;
     uint64_t misses;
 };

@@ -1,0 +1,411 @@
+#!/bin/bash
+# Copyright (c) 2026 RTvNIC authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# rtvnic-bench-e2e.sh OVSDIR: end-to-end benchmark of three egress variants
+# on one topology with the same traffic, in one run.  Topology: the
+# single-host one of utilities/rtvnic-demo.sh (network namespaces):
+#
+#   vma (voice: 1000 pps x 200 B IP, deadline 2 ms)   ──┐
+#   vmb (video: bursts of 10 x 1200 B, 1500 pps, 10 ms) ─┼─ host: ovs-vswitchd
+#   vmc (best effort: 1400 B IP at ~200 Mbit/s)       ──┘   (userspace datapath)
+#                                                             │ up0: 100 Mbit/s "NIC"
+#                                                           sink (receivers)
+#
+# Variants:
+#   (a) stock OVS, QoS linux-htb max-rate 100 Mbit/s on up0 (one FIFO class);
+#   (b) stock OVS, the best it offers: linux-htb at 100 Mbit/s with queues
+#       1 (voice: min-rate 5M, prio 0), 2 (video: min-rate 20M, prio 1) and 0
+#       (best effort, prio 7), created by OVS; flows mark DSCP per VM
+#       (vma 46, vmb 34) and u32 DSCP filters added with tc on OVS's htb root
+#       steer them into the classes (set_queue does not work from the
+#       userspace datapath, see shared/notes/testbed-recipe.md);
+#   (c) RTvNIC: rtvnic egress max-rate 95 Mbit/s, queue-limit 300 on up0,
+#       vma (2ms, 5 Mbit/s) and vmb (10ms, 20 Mbit/s, burst 200000) sources.
+#
+# Measured per variant: one-way delay per RT flow as the receiving
+# application sees it (p50/p99/p999/max), misses (delay > deadline), lost
+# (sent by the sender application - received), best-effort goodput, uplink
+# utilisation (bytes received by the sink in the steady-state window, i.e.
+# Ethernet bytes sent on up0, / (100 Mbit/s x window)); for (c) rtvnic/show's
+# per-source late/dropped counters and pacing (egress sent bytes over the
+# same window / 95 Mbit/s).  Writes bench/results/e2e.md, prints it and
+# PASS/FAIL per floor; exit status 0 even on FAIL (status 1 on errors).
+#
+# Environment: PHASE_SECONDS (default 10), BE_PPS (default 18000).
+set -e -o pipefail
+
+ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
+top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+secs=${PHASE_SECONDS:-10}
+be_pps=${BE_PPS:-18000}
+prefix=rtve$$
+run=$top/build/bench-e2e
+results=$top/bench/results
+traffic=$run/rtvnic-traffic
+ns_host=$prefix-host
+ns_sink=$prefix-sink
+vms="a b c"
+pids=()
+
+die() { echo "rtvnic-bench-e2e: $*" >&2; exit 1; }
+say() { echo "== $*"; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces)"
+command -v python3 >/dev/null || die "python3 is missing"
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    set +e
+    for p in "${pids[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for d in ovs-vswitchd ovsdb-server; do
+        if [ -f "$run/$d.pid" ]; then
+            pid=$(cat "$run/$d.pid" 2>/dev/null)
+            [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
+        fi
+    done
+    sleep 0.3
+    for ns in $ns_host $ns_sink $(for v in $vms; do echo $prefix-vm$v; done);
+    do
+        ip netns del "$ns" 2>/dev/null
+    done
+    [ "$rc" = 0 ] || echo "rtvnic-bench-e2e: failed (status $rc); logs in $run" >&2
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+start=$(date +%s.%N)
+rm -rf "$run"
+mkdir -p "$run" "$results"
+gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
+
+in_host() { ip netns exec "$ns_host" env OVS_RUNDIR="$run" OVS_LOGDIR="$run" \
+                OVS_DBDIR="$run" OVS_SYSCONFDIR="$run" "$@"; }
+vsctl() { in_host "$ovs/utilities/ovs-vsctl" --timeout=10 "$@"; }
+ofctl() { in_host "$ovs/utilities/ovs-ofctl" "$@"; }
+appctl() { in_host "$ovs/utilities/ovs-appctl" --timeout=10 "$@"; }
+htc() { ip netns exec "$ns_host" tc "$@"; }
+
+say "namespaces: 3 VMs, host, sink"
+ip netns add "$ns_host"
+ip netns add "$ns_sink"
+ip -n "$ns_host" link set lo up
+ip -n "$ns_sink" link set lo up
+i=1
+for v in $vms; do
+    ns=$prefix-vm$v
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip link add vnet$v netns "$ns_host" type veth peer name eth0 netns "$ns"
+    ip -n "$ns" addr add 10.77.0.$i/24 dev eth0
+    ip -n "$ns" link set eth0 mtu 1450 up
+    ip -n "$ns_host" link set vnet$v up
+    ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
+    ip netns exec "$ns_host" ethtool -K vnet$v tx off >/dev/null
+    i=$((i + 1))
+done
+ip link add up0 netns "$ns_host" type veth peer name eth0 netns "$ns_sink"
+ip -n "$ns_sink" addr add 10.77.0.100/24 dev eth0
+ip -n "$ns_sink" link set eth0 up
+ip -n "$ns_host" link set up0 up
+ip netns exec "$ns_sink" ethtool -K eth0 tx off >/dev/null
+ip netns exec "$ns_host" ethtool -K up0 tx off >/dev/null
+
+say "ovsdb-server and ovs-vswitchd (userspace datapath) from $ovs"
+in_host "$ovs/ovsdb/ovsdb-tool" create "$run/conf.db" \
+    "$ovs/vswitchd/vswitch.ovsschema"
+in_host "$ovs/ovsdb/ovsdb-server" --detach --no-chdir --pidfile \
+    --log-file --remote=punix:"$run/db.sock" "$run/conf.db"
+vsctl --no-wait init
+in_host "$ovs/vswitchd/ovs-vswitchd" --detach --no-chdir --pidfile \
+    --log-file --disable-system-route
+vsctl add-br br0 -- set bridge br0 datapath_type=netdev
+for v in $vms; do
+    vsctl add-port br0 vnet$v
+done
+vsctl add-port br0 up0
+for v in $vms; do
+    ip netns exec $prefix-vm$v ping -c 2 -i 0.2 -q 10.77.0.100 >/dev/null \
+        || die "vm$v cannot reach the sink"
+done
+
+sink_rx() { ip netns exec "$ns_sink" cat /sys/class/net/eth0/statistics/rx_bytes; }
+
+# reset_config: no QoS anywhere, plain NORMAL switching.
+reset_config() {
+    vsctl -- clear port up0 qos -- clear port vneta qos -- clear port vnetb qos
+    vsctl -- --all destroy qos -- --all destroy queue
+    ofctl del-flows br0
+    ofctl add-flow br0 priority=0,actions=NORMAL
+    sleep 1
+}
+
+# run_variant TAG: traffic for $secs s; samples the uplink (and rtvnic/show)
+# at t0+1 and t0+secs-1 (the steady-state window).
+run_variant() {
+    local tag=$1 out=$run/$1
+    local rpids=() spids=()
+
+    ip netns exec "$ns_sink" "$traffic" recv 5001 --duration $((secs + 2)) \
+        --deadline-us 2000 --quiet > "$out-recv-a.txt" & rpids+=($!)
+    ip netns exec "$ns_sink" "$traffic" recv 5002 --duration $((secs + 2)) \
+        --deadline-us 10000 --quiet > "$out-recv-b.txt" & rpids+=($!)
+    ip netns exec "$ns_sink" "$traffic" recv 5003 --duration $((secs + 2)) \
+        --quiet > "$out-recv-c.txt" & rpids+=($!)
+    pids+=("${rpids[@]}")
+    sleep 0.5
+    ip netns exec $prefix-vmc "$traffic" send 10.77.0.100 5003 --id 3 \
+        --rate "$be_pps" --size 1372 --duration "$secs" > "$out-send-c.txt" &
+    spids+=($!)
+    ip netns exec $prefix-vmb "$traffic" send 10.77.0.100 5002 --id 2 \
+        --rate 1500 --size 1172 --burst 10 --duration "$secs" \
+        > "$out-send-b.txt" & spids+=($!)
+    ip netns exec $prefix-vma "$traffic" send 10.77.0.100 5001 --id 1 \
+        --rate 1000 --size 172 --duration "$secs" > "$out-send-a.txt" &
+    spids+=($!)
+    pids+=("${spids[@]}")
+    sleep 1
+    { date +%s.%N; sink_rx; } > "$out-win0.txt"
+    appctl rtvnic/show > "$out-show0.txt" 2>&1 || true
+    sleep $((secs - 2))
+    { date +%s.%N; sink_rx; } > "$out-win1.txt"
+    appctl rtvnic/show > "$out-show1.txt" 2>&1 || true
+    wait "${spids[@]}" "${rpids[@]}"
+    pids=()
+    htc -s qdisc show dev up0 > "$out-tc.txt" 2>&1 || true
+    htc -s class show dev up0 >> "$out-tc.txt" 2>&1 || true
+}
+
+say "(a) stock OVS: linux-htb QoS, one FIFO class at 100 Mbit/s (${secs}s)"
+reset_config
+vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
+    other-config:max-rate=100000000 >/dev/null
+sleep 0.5
+run_variant a
+
+say "(b) stock OVS, best available: htb priority/min-rate classes by DSCP (${secs}s)"
+reset_config
+vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
+    other-config:max-rate=100000000 queues:0=@q0 queues:1=@q1 queues:2=@q2 \
+    -- --id=@q0 create queue other-config:min-rate=75000000 \
+       other-config:max-rate=100000000 other-config:priority=7 \
+    -- --id=@q1 create queue other-config:min-rate=5000000 \
+       other-config:max-rate=100000000 other-config:priority=0 \
+    -- --id=@q2 create queue other-config:min-rate=20000000 \
+       other-config:max-rate=100000000 other-config:priority=1 >/dev/null
+for i in $(seq 50); do
+    htc class show dev up0 | grep -q 'class htb 1:3 ' && break
+    [ "$i" = 50 ] && die "OVS did not create the htb classes on up0"
+    sleep 0.1
+done
+# queue N is class 1:(N+1) under 1:fffe; EF (46) -> 1:2, AF41 (34) -> 1:3.
+htc filter add dev up0 parent 1: protocol ip prio 1 u32 \
+    match ip dsfield 0xb8 0xfc flowid 1:2
+htc filter add dev up0 parent 1: protocol ip prio 2 u32 \
+    match ip dsfield 0x88 0xfc flowid 1:3
+ofctl add-flow br0 "priority=10,ip,in_port=vneta,actions=set_field:46->ip_dscp,NORMAL"
+ofctl add-flow br0 "priority=10,ip,in_port=vnetb,actions=set_field:34->ip_dscp,NORMAL"
+sleep 0.5
+htc filter show dev up0 > "$run/b-filters-before.txt"
+run_variant b
+htc filter show dev up0 > "$run/b-filters-after.txt"
+grep -q 'flowid 1:2' "$run/b-filters-after.txt" \
+    || echo "rtvnic-bench-e2e: warning: the u32 filters vanished during (b)" >&2
+
+say "(c) RTvNIC: EDF egress paced at 95 Mbit/s, queue-limit 300 (${secs}s)"
+reset_config
+vsctl -- set port up0 qos=@q -- --id=@q create qos type=rtvnic \
+    other-config:max-rate=95000000 other-config:queue-limit=300 >/dev/null
+vsctl -- set port vneta qos=@q -- --id=@q create qos type=rtvnic \
+    other-config:deadline=2ms other-config:min-rate=5000000 >/dev/null
+vsctl -- set port vnetb qos=@q -- --id=@q create qos type=rtvnic \
+    other-config:deadline=10ms other-config:min-rate=20000000 \
+    other-config:burst=200000 >/dev/null
+sleep 0.5
+htc qdisc show dev up0 > "$run/c-qdisc-before.txt" 2>&1 || true
+run_variant c
+appctl rtvnic/show > "$run/c-show-final.txt" 2>&1 || true
+
+machine="$(uname -n), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo \
+    | sed 's/.*: //'), kernel $(uname -r)"
+python3 - "$run" "$results" "$secs" "$be_pps" "$machine" "$start" <<'EOF'
+import re, sys, time
+run, results, secs, be_pps, machine, start = sys.argv[1:7]
+secs = int(secs)
+RATE, PACE = 100e6, 95e6
+
+def kv(path, prefix):
+    for line in open(path):
+        if line.startswith(prefix):
+            return dict(re.findall(r"(\w+)=([\d.]+)", line))
+    return {}
+
+def show(path):
+    text = open(path).read()
+    eg = re.search(r"egress:.*\n(?:.*\n)*?.*enqueued: (\d+), sent: (\d+) "
+                   r"packets, (\d+) bytes, dropped: (\d+), late: (\d+)", text)
+    srcs = {m[1]: dict(sent=int(m[2]), late=int(m[4]), dropped=int(m[5]))
+            for m in re.finditer(r"source (\S+): .*sent (\d+) \((\d+) bytes\)"
+                                 r", late (\d+), dropped (\d+)", text)}
+    be = re.search(r"best effort: packets (\d+), sent (\d+) \((\d+) bytes\), "
+                   r"late (\d+), dropped (\d+)", text)
+    return dict(egress=eg and dict(sent=int(eg[2]), bytes=int(eg[3]),
+                                   dropped=int(eg[4]), late=int(eg[5])),
+                sources=srcs,
+                be=be and dict(sent=int(be[2]), dropped=int(be[5])))
+
+R = {}
+for v in "abc":
+    r = {}
+    for f, dl in (("a", 2), ("b", 10), ("c", None)):
+        t = kv(f"{run}/{v}-recv-{f}.txt", "total")
+        s = kv(f"{run}/{v}-send-{f}.txt", "sent")
+        sent, got = int(s.get("packets", 0)), int(t.get("packets", 0))
+        r[f] = dict(sent=sent, got=got, lost=sent - got,
+                    seqlost=int(t.get("lost", 0)),
+                    p50=float(t.get("p50", 0)), p99=float(t.get("p99", 0)),
+                    p999=float(t.get("p999", 0)), max=float(t.get("max", 0)),
+                    miss=int(t.get("misses", 0)), bytes=int(t.get("bytes", 0)),
+                    senderr=int(s.get("send", 0) or 0))
+    t0, b0 = map(float, open(f"{run}/{v}-win0.txt").read().split())
+    t1, b1 = map(float, open(f"{run}/{v}-win1.txt").read().split())
+    r["win"] = t1 - t0
+    r["util"] = (b1 - b0) * 8 / (RATE * (t1 - t0))
+    r["uplink_mbps"] = (b1 - b0) * 8 / (t1 - t0) / 1e6
+    r["be_mbps"] = r["c"]["bytes"] * 8 / secs / 1e6
+    R[v] = r
+
+s0, s1 = show(f"{run}/c-show0.txt"), show(f"{run}/c-show1.txt")
+sf = show(f"{run}/c-show-final.txt")
+c = R["c"]
+pacing = None
+if s0["egress"] and s1["egress"]:
+    pacing = (s1["egress"]["bytes"] - s0["egress"]["bytes"]) * 8 \
+        / (PACE * c["win"])
+
+names = {"a": "(a) OVS + linux-htb FIFO 100M",
+         "b": "(b) OVS + htb DSCP classes (u32)",
+         "c": "(c) RTvNIC EDF, paced 95M"}
+L = []
+L.append("| variant | flow | sent | recv | lost | p50 ms | p99 ms | p999 ms "
+         "| max ms | misses | miss ratio |")
+L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for v in "abc":
+    for f, label in (("a", "voice A (2 ms)"), ("b", "video B (10 ms)")):
+        x = R[v][f]
+        ratio = x["miss"] / x["sent"] if x["sent"] else 0
+        L.append(f"| {names[v]} | {label} | {x['sent']} | {x['got']} | "
+                 f"{x['lost']} | {x['p50']:.3f} | {x['p99']:.3f} | "
+                 f"{x['p999']:.3f} | {x['max']:.3f} | {x['miss']} | "
+                 f"{ratio:.4f} |")
+L.append("")
+L.append("| variant | BE sent pkts | BE recv pkts | BE goodput Mbit/s | "
+         "uplink Mbit/s (Ethernet) | uplink utilisation (of 100M) |")
+L.append("|---|---:|---:|---:|---:|---:|")
+for v in "abc":
+    x = R[v]
+    L.append(f"| {names[v]} | {x['c']['sent']} | {x['c']['got']} | "
+             f"{x['be_mbps']:.1f} | {x['uplink_mbps']:.2f} | "
+             f"{100 * x['util']:.1f} % |")
+L.append("")
+L.append("RTvNIC counters (`ovs-appctl rtvnic/show` at the end of (c)):")
+L.append("")
+L.append("| source | sent | late | dropped |")
+L.append("|---|---:|---:|---:|")
+for n, x in sorted(sf["sources"].items()):
+    L.append(f"| {n} | {x['sent']} | {x['late']} | {x['dropped']} |")
+if sf["be"]:
+    L.append(f"| best effort | {sf['be']['sent']} | - | {sf['be']['dropped']} |")
+if sf["egress"]:
+    e = sf["egress"]
+    L.append(f"| egress up0 total | {e['sent']} | {e['late']} | {e['dropped']} |")
+L.append("")
+if pacing is not None:
+    L.append(f"Pacing: egress sent {s1['egress']['bytes'] - s0['egress']['bytes']}"
+             f" bytes in {c['win']:.3f} s = {pacing * PACE / 1e6:.3f} Mbit/s = "
+             f"{100 * pacing:.2f} % of max-rate 95 Mbit/s.")
+else:
+    L.append("Pacing: rtvnic/show could not be parsed.")
+
+# Floors.
+F = []
+def floor(name, ok, detail):
+    F.append(f"{'PASS' if ok else 'FAIL'}: {name} ({detail})")
+for f, label in (("a", "voice A"), ("b", "video B")):
+    pa, pb, pc = R["a"][f]["p99"], R["b"][f]["p99"], R["c"][f]["p99"]
+    floor(f"{label} p99 RTvNIC <= 1/10 of (a)", pc <= pa / 10,
+          f"{pc:.3f} ms vs {pa:.3f}/10 = {pa / 10:.3f} ms")
+    floor(f"{label} p99 RTvNIC <= (b)", pc <= pb,
+          f"{pc:.3f} ms vs {pb:.3f} ms")
+srcs = sf["sources"]
+bad = sum(x["late"] + x["dropped"] for x in srcs.values())
+floor("RTvNIC host loss 0 for admitted RT sources (late + dropped)",
+      len(srcs) == 2 and bad == 0,
+      ", ".join(f"{n}: late {x['late']} dropped {x['dropped']}"
+                for n, x in sorted(srcs.items())) or "no sources in rtvnic/show")
+applost = c["a"]["lost"] + c["b"]["lost"]
+floor("RT packets lost end to end in (c) = 0 (application: sent - received)",
+      applost == 0, f"voice {c['a']['lost']}, video {c['b']['lost']}")
+floor("uplink utilisation in (c) >= 95 % of max-rate",
+      c["uplink_mbps"] >= 0.95 * PACE / 1e6,
+      f"{c['uplink_mbps']:.2f} Mbit/s = {100 * c['uplink_mbps'] / 95:.1f} % "
+      f"of 95 Mbit/s")
+floor("pacing within 1 % of max-rate", pacing is not None
+      and abs(pacing - 1) <= 0.01,
+      f"{100 * pacing:.2f} %" if pacing is not None else "n/a")
+
+now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+hdr = f"""# RTvNIC end-to-end benchmark (utilities/rtvnic-bench-e2e.sh)
+
+Run {now} on {machine}; total {time.time() - float(start):.0f} s.
+
+Topology: single host (utilities/rtvnic-demo.sh's): three "VM" namespaces
+(veth) on one ovs-vswitchd, userspace datapath (netdev bridge br0); uplink
+up0 is a veth to a sink namespace where the receivers measure one-way delay
+(CLOCK_REALTIME send stamp in the payload, same machine).  Traffic per
+variant, {secs} s each, identical in all variants:
+
+* voice A (vma): 1000 pps x 200 B IP (172 B UDP payload), deadline 2 ms;
+* video B (vmb): 1500 pps in bursts of 10 x 1200 B IP, deadline 10 ms;
+* best effort C (vmc): {be_pps} pps x 1400 B IP (~{int(be_pps) * 1400 * 8 / 1e6:.0f} Mbit/s offered).
+
+Variants:
+
+* (a) QoS linux-htb max-rate=100000000 on up0: one htb class = a FIFO at
+  the "NIC" rate;
+* (b) QoS linux-htb max-rate=100000000 with OVS queues 0 (BE, min-rate
+  75M, priority 7), 1 (min-rate 5M, priority 0), 2 (min-rate 20M, priority
+  1); flows set DSCP 46 on vma's and 34 on vmb's packets; `tc filter ... u32
+  match ip dsfield` on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3
+  (set_queue does not reach the kernel from the userspace datapath);
+* (c) RTvNIC: QoS rtvnic on up0, max-rate=95000000 queue-limit=300; vneta
+  deadline=2ms min-rate=5000000, vnetb deadline=10ms min-rate=20000000
+  burst=200000; no kernel qdisc.
+
+Lost = packets the sender application sent minus those the receiver got.
+Miss = one-way delay above the deadline; miss ratio = misses / sent.  Uplink
+= Ethernet bytes the sink received between t0+1 s and t0+{secs - 1} s,
+utilisation against 100 Mbit/s.  Pacing = RTvNIC egress sent bytes
+(rtvnic/show, same window) / 95 Mbit/s.
+
+"""
+out = hdr + "\n".join(L) + "\n\nFloors:\n\n" + "\n".join("* " + x for x in F) + "\n"
+open(f"{results}/e2e.md", "w").write(out)
+print(out)
+EOF
+say "wrote $results/e2e.md; run files in $run"
