@@ -7,6 +7,7 @@
 #   make bench-edf  EDF queue vs lib/heap.c micro-benchmark.
 #   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
+#   make bench-e2e  one host: linux-htb FIFO vs htb DSCP classes vs RTvNIC.
 #   make bench      all of them.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
@@ -30,6 +31,7 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
+	bench-e2e \
 	patches demo demo-compare clean distclean overlay
 
 all: build
@@ -71,7 +73,10 @@ bench-controller: build
 bench-stamp: build
 	@bash utilities/rtvnic-bench-stamp.sh "$(OVS)"
 
-bench: bench-edf bench-controller bench-stamp
+bench-e2e: build
+	@bash utilities/rtvnic-bench-e2e.sh "$(OVS)"
+
+bench: bench-edf bench-controller bench-stamp bench-e2e
 
 demo: build
 	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"
