@@ -45,12 +45,14 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->escalation_table = 0;
     p->next_table = 1;
     p->escalation_priority = 40000;
+    hmap_init(&p->hosts_by_ip);
 }
 
 void
 rtvctl_policy_destroy(struct rtvctl_policy *p)
 {
     if (p) {
+        hmap_destroy(&p->hosts_by_ip);
         free(p->hosts);
         free(p->netswitches);
         p->hosts = NULL;
@@ -376,6 +378,14 @@ policy_from_json(struct json *root, struct rtvctl_policy *p)
     if (error) {
         rtvctl_policy_destroy(p);
         rtvctl_policy_init_default(p);
+    } else {
+        for (size_t i = 0; i < p->n_hosts; i++) {
+            struct rtvctl_host *host = &p->hosts[i];
+
+            hmap_insert(&p->hosts_by_ip, &host->ip_node,
+                        hash_bytes(&host->tunnel_ip, sizeof host->tunnel_ip,
+                                   0));
+        }
     }
     return error;
 }
@@ -414,8 +424,23 @@ const struct rtvctl_host *
 rtvctl_policy_host_by_ip(const struct rtvctl_policy *p,
                          const struct in6_addr *ip)
 {
+    const struct rtvctl_host *host;
+
+    HMAP_FOR_EACH_WITH_HASH (host, ip_node, hash_bytes(ip, sizeof *ip, 0),
+                             &p->hosts_by_ip) {
+        if (ipv6_addr_equals(&host->tunnel_ip, ip)) {
+            return host;
+        }
+    }
+    return NULL;
+}
+
+const struct rtvctl_host *
+rtvctl_policy_host_by_dpid(const struct rtvctl_policy *p,
+                           uint64_t datapath_id)
+{
     for (size_t i = 0; i < p->n_hosts; i++) {
-        if (ipv6_addr_equals(&p->hosts[i].tunnel_ip, ip)) {
+        if (p->hosts[i].datapath_id == datapath_id) {
             return &p->hosts[i];
         }
     }

@@ -21,22 +21,25 @@
  *
  * Read from a JSON file with OVS's own JSON parser (lib/json.c).  json-c,
  * which the design named, cannot be linked with libopenvswitch: both define
- * json_object_put(), and OVS's wins, so json-c's objects could not be freed.  Every key is optional and has the default
- * shown in controller/policy/default.json; an unknown key or an invalid
- * value makes the whole file invalid, with a message that names the key and
- * value.  Nothing here talks to switches. */
+ * json_object_put(), and OVS's wins, so json-c's objects could not be freed.
+ * Every key is optional and has the default shown in
+ * controller/policy/default.json; an unknown key or an invalid value makes
+ * the whole file invalid, with a message that names the key and value.
+ * Nothing here talks to switches. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include "openvswitch/compiler.h"
+#include "openvswitch/hmap.h"
 
 #define RTVCTL_MAX_LADDER 8
 
 /* A host: a switch that sends RTvNIC traffic, known by its datapath ID, and
  * the tunnel source IP its stamps carry. */
 struct rtvctl_host {
+    struct hmap_node ip_node;   /* In 'hosts_by_ip' of the policy. */
     uint64_t datapath_id;
     struct in6_addr tunnel_ip;
 };
@@ -63,6 +66,7 @@ struct rtvctl_policy {
 
     struct rtvctl_host *hosts;
     size_t n_hosts;
+    struct hmap hosts_by_ip;    /* 'hosts', indexed by tunnel IP. */
     struct rtvctl_netswitch *netswitches;
     size_t n_netswitches;
 };
@@ -76,6 +80,8 @@ void rtvctl_policy_destroy(struct rtvctl_policy *);
 
 const struct rtvctl_host *rtvctl_policy_host_by_ip(
     const struct rtvctl_policy *, const struct in6_addr *);
+const struct rtvctl_host *rtvctl_policy_host_by_dpid(
+    const struct rtvctl_policy *, uint64_t datapath_id);
 const struct rtvctl_netswitch *rtvctl_policy_netswitch(
     const struct rtvctl_policy *, uint64_t datapath_id);
 

@@ -113,40 +113,6 @@ static struct ovs_list switches = OVS_LIST_INITIALIZER(&switches);
 static struct hmap flows = HMAP_INITIALIZER(&flows);
 static struct hmap switches_by_dpid = HMAP_INITIALIZER(&switches_by_dpid);
 
-/* Policy hosts by tunnel IP, so that a report finds its host in O(1). */
-struct host_node {
-    struct hmap_node node;
-    const struct rtvctl_host *host;
-};
-static struct hmap hosts_by_ip = HMAP_INITIALIZER(&hosts_by_ip);
-
-static void
-index_hosts(void)
-{
-    for (size_t i = 0; i < policy.n_hosts; i++) {
-        struct host_node *hn = xmalloc(sizeof *hn);
-
-        hn->host = &policy.hosts[i];
-        hmap_insert(&hosts_by_ip, &hn->node,
-                    hash_bytes(&hn->host->tunnel_ip,
-                               sizeof hn->host->tunnel_ip, 0));
-    }
-}
-
-static const struct rtvctl_host *
-host_by_ip(const struct in6_addr *ip)
-{
-    struct host_node *hn;
-
-    HMAP_FOR_EACH_WITH_HASH (hn, node, hash_bytes(ip, sizeof *ip, 0),
-                             &hosts_by_ip) {
-        if (ipv6_addr_equals(&hn->host->tunnel_ip, ip)) {
-            return hn->host;
-        }
-    }
-    return NULL;
-}
-
 static uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
 static bool exiting;
 
@@ -224,7 +190,8 @@ sw_source(const struct sw *sw, uint16_t vnic_id)
 static struct sw *
 flow_host(const struct rt_flow *flow)
 {
-    const struct rtvctl_host *host = host_by_ip(&flow->sender);
+    const struct rtvctl_host *host = rtvctl_policy_host_by_ip(&policy,
+                                                              &flow->sender);
     return host ? sw_by_dpid(host->datapath_id) : NULL;
 }
 
@@ -381,16 +348,14 @@ handle_report(const struct rtvnic_report *r)
 static void
 handle_sources(struct sw *sw, const struct rtvnic_msg *msg)
 {
-    const struct rtvctl_host *host = NULL;
+    const struct rtvctl_host *host = (sw->have_dpid
+                                      ? rtvctl_policy_host_by_dpid(&policy,
+                                                                   sw->dpid)
+                                      : NULL);
     struct sw_source *s;
 
     HMAP_FOR_EACH_POP (s, node, &sw->sources) {
         free(s);
-    }
-    for (size_t i = 0; i < policy.n_hosts; i++) {
-        if (sw->have_dpid && policy.hosts[i].datapath_id == sw->dpid) {
-            host = &policy.hosts[i];
-        }
     }
     for (size_t i = 0; i < msg->sources.n; i++) {
         const struct rtvnic_source_entry *e = &msg->sources.entries[i];
@@ -424,16 +389,11 @@ handle_heartbeat(const struct rtvnic_msg *msg)
 static void
 handle_flow_stats(struct sw *sw, const struct ofp_header *oh)
 {
-    const struct rtvctl_host *host = NULL;
+    const struct rtvctl_host *host = rtvctl_policy_host_by_dpid(&policy,
+                                                                sw->dpid);
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     bool netsw = rtvctl_policy_netswitch(&policy, sw->dpid) != NULL;
     struct ofpbuf ofpacts;
-
-    for (size_t i = 0; i < policy.n_hosts; i++) {
-        if (policy.hosts[i].datapath_id == sw->dpid) {
-            host = &policy.hosts[i];
-        }
-    }
     ofpbuf_init(&ofpacts, 0);
     for (;;) {
         struct ofputil_flow_stats fs;
@@ -860,7 +820,6 @@ main(int argc, char *argv[])
         }
     }
 
-    index_hosts();
     daemonize_start(false);
     retval = unixctl_server_create(unixctl_path, &unixctl);
     if (retval) {
