@@ -23,8 +23,6 @@ secs=${PHASE_SECONDS:-10}
 prefix=rtvd$$
 run=$top/build/demo
 traffic=$top/build/rtvnic-traffic
-ns_host=$prefix-host
-ns_sink=$prefix-sink
 vms="a b c"
 pids=()
 
@@ -33,78 +31,24 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+. "$top/utilities/rtvnic-onehost.sh"
+
 cleanup() {
     set +e
     for p in "${pids[@]}"; do
         kill "$p" 2>/dev/null
     done
-    for d in ovs-vswitchd ovsdb-server; do
-        if [ -f "$run/$d.pid" ]; then
-            kill "$(cat "$run/$d.pid")" 2>/dev/null
-        fi
-    done
-    sleep 0.3
-    for ns in $ns_host $ns_sink $(for v in $vms; do echo $prefix-vm$v; done);
-    do
-        ip netns del "$ns" 2>/dev/null
-    done
+    onehost_down
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-in_host() { ip netns exec "$ns_host" env OVS_RUNDIR="$run" OVS_LOGDIR="$run" \
-                OVS_DBDIR="$run" OVS_SYSCONFDIR="$run" "$@"; }
-vsctl() { in_host "$ovs/utilities/ovs-vsctl" --timeout=10 "$@"; }
-appctl() { in_host "$ovs/utilities/ovs-appctl" --timeout=10 "$@"; }
 
 gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
 rm -rf "$run"
 mkdir -p "$run"
 
-echo "== setting up namespaces"
-ip netns add "$ns_host"
-ip netns add "$ns_sink"
-ip -n "$ns_host" link set lo up
-ip -n "$ns_sink" link set lo up
-i=1
-for v in $vms; do
-    ns=$prefix-vm$v
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
-    ip link add vnet$v netns "$ns_host" type veth peer name eth0 netns "$ns"
-    ip -n "$ns" addr add 10.77.0.$i/24 dev eth0
-    ip -n "$ns" link set eth0 mtu 1450 up
-    ip -n "$ns_host" link set vnet$v up
-    ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
-    ip netns exec "$ns_host" ethtool -K vnet$v tx off >/dev/null
-    i=$((i + 1))
-done
-ip link add up0 netns "$ns_host" type veth peer name eth0 netns "$ns_sink"
-ip -n "$ns_sink" addr add 10.77.0.100/24 dev eth0
-ip -n "$ns_sink" link set eth0 up
-ip -n "$ns_host" link set up0 up
-ip netns exec "$ns_sink" ethtool -K eth0 tx off >/dev/null
-ip netns exec "$ns_host" ethtool -K up0 tx off >/dev/null
-
-echo "== starting ovsdb-server and ovs-vswitchd (userspace datapath)"
-in_host "$ovs/ovsdb/ovsdb-tool" create "$run/conf.db" \
-    "$ovs/vswitchd/vswitch.ovsschema"
-in_host "$ovs/ovsdb/ovsdb-server" --detach --no-chdir --pidfile \
-    --log-file --remote=punix:"$run/db.sock" "$run/conf.db"
-vsctl --no-wait init
-in_host "$ovs/vswitchd/ovs-vswitchd" --detach --no-chdir --pidfile \
-    --log-file --disable-system-route
-vsctl add-br br0 -- set bridge br0 datapath_type=netdev
-for v in $vms; do
-    vsctl add-port br0 vnet$v
-done
-vsctl add-port br0 up0
-
-# Learn the MACs before measuring.
-for v in $vms; do
-    ip netns exec $prefix-vm$v ping -c 2 -i 0.2 -q 10.77.0.100 >/dev/null || {
-        echo "rtvnic-demo: vm$v cannot reach the sink" >&2; exit 1; }
-done
+echo "== setting up namespaces, ovsdb-server and ovs-vswitchd (userspace datapath)"
+onehost_up || { echo "rtvnic-demo: topology set-up failed" >&2; exit 1; }
 
 run_phase() {
     local label=$1 out=$run/phase-$2
