@@ -18,17 +18,24 @@
  * application, independently of the switch's own counters.
  *
  *   rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES --duration SEC
- *                       [--id N] [--burst N]
+ *                       [--id N] [--burst N] [--log FILE]
  *       Sends UDP datagrams of BYTES payload bytes, PPS per second on average,
  *       in bursts of N back-to-back datagrams (default 1).  Each payload
  *       starts with a magic, the flow id, a sequence number and the
- *       CLOCK_REALTIME send time in ns.
+ *       CLOCK_REALTIME send time in ns.  With --log, also writes one line
+ *       per datagram to FILE: "ID SEQ SEND_NS" (SEND_NS the payload's send
+ *       time; a datagram whose send() failed is logged with a trailing " E").
  *
  *   rtvnic-traffic recv PORT --duration SEC [--deadline-us US] [--quiet]
+ *                       [--log FILE]
  *       Receives them and prints, every second and at the end, per flow id:
  *       packets, lost (sequence gaps), bytes, one-way delay p50/p99/p999/max
  *       and misses (delay above the deadline).  Sender and receiver must
  *       share a clock: they run on one machine (e.g. in two namespaces).
+ *       With --log, also writes one line per received datagram to FILE:
+ *       "ID SEQ SEND_NS RECV_NS" (CLOCK_REALTIME ns; the one-way delay is
+ *       RECV_NS - SEND_NS), after a first line starting with "#".  The
+ *       printed output is the same with or without --log.
  *
  * It is a test tool: a plain program with no OVS dependency. */
 
@@ -82,9 +89,9 @@ usage(void)
 {
     fprintf(stderr,
             "usage: rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES "
-            "--duration SEC [--id N] [--burst N]\n"
+            "--duration SEC [--id N] [--burst N] [--log FILE]\n"
             "       rtvnic-traffic recv PORT --duration SEC "
-            "[--deadline-us US] [--quiet]\n");
+            "[--deadline-us US] [--quiet] [--log FILE]\n");
     exit(2);
 }
 
@@ -122,6 +129,37 @@ arg_flag(int argc, char *argv[], const char *name)
     return false;
 }
 
+/* The file named by option 'name' opened for writing, or NULL if the option
+ * is absent.  Exits if it cannot be opened. */
+static FILE *
+arg_log(int argc, char *argv[], const char *name)
+{
+    for (int i = 0; i < argc - 1; i++) {
+        if (!strcmp(argv[i], name)) {
+            FILE *f = fopen(argv[i + 1], "w");
+
+            if (!f) {
+                fprintf(stderr, "rtvnic-traffic: %s ", name);
+                perror(argv[i + 1]);
+                exit(1);
+            }
+            setvbuf(f, NULL, _IOFBF, 1 << 20);
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static int
+close_log(FILE *f)
+{
+    if (f && (ferror(f) | fclose(f))) {
+        fprintf(stderr, "rtvnic-traffic: writing the --log file failed\n");
+        return 1;
+    }
+    return 0;
+}
+
 static int
 do_send(int argc, char *argv[])
 {
@@ -131,6 +169,7 @@ do_send(int argc, char *argv[])
     double duration = arg_number(argc, argv, "--duration", -1);
     uint32_t id = arg_number(argc, argv, "--id", 1);
     unsigned int burst = arg_number(argc, argv, "--burst", 1);
+    FILE *log = arg_log(argc, argv, "--log");
     char buf[65536];
     uint64_t start, end, interval, next, seq = 0, errors = 0;
     int fd;
@@ -165,15 +204,20 @@ do_send(int argc, char *argv[])
                 .send_ns = now_ns(CLOCK_REALTIME),
             };
             memcpy(buf, &h, sizeof h);
-            if (send(fd, buf, size, 0) < 0) {
+            bool failed = send(fd, buf, size, 0) < 0;
+            if (failed) {
                 errors++;
+            }
+            if (log) {
+                fprintf(log, "%"PRIu32" %"PRIu64" %"PRIu64"%s\n", id, h.seq,
+                        h.send_ns, failed ? " E" : "");
             }
         }
     }
     printf("sent id=%"PRIu32" packets=%"PRIu64" send-errors=%"PRIu64"\n",
            id, seq, errors);
     close(fd);
-    return 0;
+    return close_log(log);
 }
 
 static int
@@ -212,6 +256,7 @@ do_recv(int argc, char *argv[])
     double duration = arg_number(argc, argv, "--duration", -1);
     uint64_t deadline_ns = arg_number(argc, argv, "--deadline-us", 0) * 1000;
     bool quiet = arg_flag(argc, argv, "--quiet");
+    FILE *log = arg_log(argc, argv, "--log");
     static struct flow flows[MAX_FLOWS];
     uint64_t start, end, next_report;
     unsigned int second = 0;
@@ -229,6 +274,9 @@ do_recv(int argc, char *argv[])
         return 1;
     }
 
+    if (log) {
+        fprintf(log, "# id seq send_ns recv_ns\n");
+    }
     start = now_ns(CLOCK_MONOTONIC);
     end = start + duration * 1e9;
     next_report = start + 1000000000;
@@ -287,6 +335,10 @@ do_recv(int argc, char *argv[])
             f->next_seq = h.seq + 1;
         }
         uint64_t delay = rx > h.send_ns ? rx - h.send_ns : 0;
+        if (log) {
+            fprintf(log, "%"PRIu32" %"PRIu64" %"PRIu64" %"PRIu64"\n", id,
+                    h.seq, h.send_ns, rx);
+        }
         f->packets++;
         f->total_packets++;
         f->bytes += n;
@@ -313,7 +365,7 @@ do_recv(int argc, char *argv[])
         }
     }
     close(fd);
-    return 0;
+    return close_log(log);
 }
 
 int
