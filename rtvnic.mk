@@ -18,7 +18,9 @@ lib_libopenvswitch_la_SOURCES += \
 	lib/rtvnic-sched.c \
 	lib/rtvnic-sched.h \
 	lib/rtvnic-stamp.c \
-	lib/rtvnic-stamp.h
+	lib/rtvnic-stamp.h \
+	lib/rtvnic-trace.c \
+	lib/rtvnic-trace.h
 
 vswitchd_ovs_vswitchd_SOURCES += \
 	vswitchd/rtvnic-bridge.c \
@@ -29,6 +31,7 @@ tests_ovstest_SOURCES += \
 	controller/rtvctl-policy.c \
 	tests/test-rtvctl-logic.c \
 	tests/test-rtvnic-edf.c \
+	tests/test-rtvnic-oracle.c \
 	tests/test-rtvnic-config.c \
 	tests/test-rtvctl-bench.c
 

@@ -28,6 +28,7 @@
 #include "rtvnic-config.h"
 #include "rtvnic-edf.h"
 #include "rtvnic-stamp.h"
+#include "rtvnic-trace.h"
 #include "util.h"
 
 #define NS_PER_S UINT64_C(1000000000)
@@ -68,6 +69,7 @@ struct rtvnic_sched {
     size_t n_sources OVS_GUARDED;
 
     struct rtvnic_sched_stats stats OVS_GUARDED;
+    struct rtvnic_trace *trace OVS_GUARDED;     /* Usually NULL. */
 
     /* Read without the mutex by rtvnic_sched_next_release(). */
     atomic_uint64_t next_release_ns;
@@ -136,6 +138,7 @@ rtvnic_sched_destroy(struct rtvnic_sched *sched)
         free_queue(&sched->conforming);
         free_queue(&sched->excess);
         free(sched->sources);
+        rtvnic_trace_destroy(sched->trace);
         ovs_mutex_destroy(&sched->mutex);
         free(sched);
     }
@@ -228,10 +231,36 @@ over_limit(const struct rtvnic_sched *sched, uint32_t size)
             : sched->n_bytes + size > sched->limit_bytes);
 }
 
+/* Appends to the trace, if any, that 'packet' (due at 'deadline', in the
+ * conforming queue or not) leaves the scheduler at 'now_ns' as 'fate'. */
 static void
-count_drop(struct rtvnic_sched *sched, struct dp_packet *packet)
+trace_packet(struct rtvnic_sched *sched, const struct dp_packet *packet,
+             uint64_t deadline, bool conforming, uint64_t now_ns,
+             enum rtvnic_trace_fate fate)
     OVS_REQUIRES(sched->mutex)
 {
+    if (OVS_UNLIKELY(sched->trace)) {
+        const struct rtvnic_packet_meta *meta = &packet->rtvnic;
+        struct rtvnic_trace_record record = {
+            .arrival_ns = meta->arrival_ns ? meta->arrival_ns : now_ns,
+            .deadline_ns = deadline,
+            .leave_ns = now_ns,
+            .size = dp_packet_size(packet),
+            .source_id = meta->source_id,
+            .conforming = conforming,
+            .fate = fate,
+        };
+        rtvnic_trace_add(sched->trace, &record);
+    }
+}
+
+static void
+count_drop(struct rtvnic_sched *sched, struct dp_packet *packet,
+           uint64_t deadline, bool conforming, uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
+{
+    trace_packet(sched, packet, deadline, conforming, now_ns,
+                 RTVNIC_TRACE_DROP);
     sched->stats.dropped++;
     sched_source(sched, packet->rtvnic.source_id)->stats.dropped++;
     dp_packet_delete(packet);
@@ -242,7 +271,7 @@ count_drop(struct rtvnic_sched *sched, struct dp_packet *packet)
  * one to drop. */
 static bool
 make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
-          uint64_t deadline) OVS_REQUIRES(sched->mutex)
+          uint64_t deadline, uint64_t now_ns) OVS_REQUIRES(sched->mutex)
 {
     while (over_limit(sched, size)) {
         struct rtvnic_edf *victim_queue;
@@ -265,7 +294,8 @@ make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
         }
         rtvnic_edf_pop_last(victim_queue);
         sched->n_bytes -= dp_packet_size(packet_from_node(last));
-        count_drop(sched, packet_from_node(last));
+        count_drop(sched, packet_from_node(last), last->deadline,
+                   victim_queue == &sched->conforming, now_ns);
     }
     return true;
 }
@@ -322,8 +352,8 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
         }
 
         uint64_t deadline = arrival + rel_deadline;
-        if (!make_room(sched, size, conforming, deadline)) {
-            count_drop(sched, packet);
+        if (!make_room(sched, size, conforming, deadline, now_ns)) {
+            count_drop(sched, packet, deadline, conforming, now_ns);
             continue;
         }
         rtvnic_edf_insert(conforming ? &sched->conforming : &sched->excess,
@@ -381,17 +411,24 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
                                                 packet->rtvnic.source_id);
         uint32_t size = dp_packet_size(packet);
 
+        bool late = now_ns > node->deadline;
+        bool conforming = queue == &sched->conforming;
+
         sched->n_bytes -= size;
-        if (now_ns > node->deadline) {
+        if (late) {
             sched->stats.late++;
             src->stats.late++;
             if (sched->late_policy == RTVNIC_LATE_DROP) {
+                trace_packet(sched, packet, node->deadline, conforming,
+                             now_ns, RTVNIC_TRACE_LATE_DROP);
                 sched->stats.late_dropped++;
                 src->stats.dropped++;
                 dp_packet_delete(packet);
                 continue;
             }
         }
+        trace_packet(sched, packet, node->deadline, conforming, now_ns,
+                     late ? RTVNIC_TRACE_LATE : RTVNIC_TRACE_SENT);
         pace(sched, size, now_ns);
         rtvnic_stamp_depart(packet, now_ns);
         sched->stats.sent_packets++;
@@ -403,6 +440,33 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
     update_next_release(sched);
     ovs_mutex_unlock(&sched->mutex);
     return dp_packet_batch_size(out);
+}
+
+/* Attaches a new trace of at most 'capacity' records to 'sched', replacing
+ * (and freeing) any trace attached before. */
+void
+rtvnic_sched_trace_start(struct rtvnic_sched *sched, size_t capacity)
+{
+    struct rtvnic_trace *trace = rtvnic_trace_create(capacity);
+
+    ovs_mutex_lock(&sched->mutex);
+    rtvnic_trace_destroy(sched->trace);
+    sched->trace = trace;
+    ovs_mutex_unlock(&sched->mutex);
+}
+
+/* Detaches and returns the trace attached to 'sched' (NULL if none); the
+ * caller frees it with rtvnic_trace_destroy(). */
+struct rtvnic_trace *
+rtvnic_sched_trace_stop(struct rtvnic_sched *sched)
+{
+    struct rtvnic_trace *trace;
+
+    ovs_mutex_lock(&sched->mutex);
+    trace = sched->trace;
+    sched->trace = NULL;
+    ovs_mutex_unlock(&sched->mutex);
+    return trace;
 }
 
 /* Returns the time at which rtvnic_sched_dequeue() will next release a

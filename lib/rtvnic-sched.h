@@ -66,6 +66,7 @@
 struct dp_packet_batch;
 struct rtvnic_config;
 struct rtvnic_sched;
+struct rtvnic_trace;
 
 #define RTVNIC_PACER_SLACK_NS (UINT64_C(1000) * 1000)
 
@@ -104,6 +105,9 @@ void rtvnic_sched_enqueue(struct rtvnic_sched *, struct dp_packet_batch *,
 size_t rtvnic_sched_dequeue(struct rtvnic_sched *, uint64_t now_ns,
                             struct dp_packet_batch *);
 uint64_t rtvnic_sched_next_release(struct rtvnic_sched *);
+
+void rtvnic_sched_trace_start(struct rtvnic_sched *, size_t capacity);
+struct rtvnic_trace *rtvnic_sched_trace_stop(struct rtvnic_sched *);
 
 void rtvnic_sched_get_stats(struct rtvnic_sched *,
                             struct rtvnic_sched_stats *);

@@ -22,9 +22,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/timerfd.h>
-#include <unistd.h>
 #endif
 
 #include "dp-packet.h"
@@ -40,6 +40,7 @@
 #include "rtvnic-config.h"
 #include "rtvnic-sched.h"
 #include "rtvnic-stamp.h"
+#include "rtvnic-trace.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -855,4 +856,108 @@ rtvnic_show(struct ds *ds, const char *name)
     free(ports);
     ovs_mutex_unlock(&rtvnic_mutex);
     return found;
+}
+
+/* Returns the scheduler of the RTvNIC egress 'name', or NULL with an error
+ * message in '*errorp' (to be freed by the caller). */
+static struct rtvnic_sched *
+lookup_egress_by_name(const char *name, char **errorp)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_port *port = rtvnic_port_lookup_by_name(name);
+    struct rtvnic_sched *sched = (port
+                                  ? ovsrcu_get_protected(struct rtvnic_sched *,
+                                                         &port->sched)
+                                  : NULL);
+
+    *errorp = (sched ? NULL
+               : xasprintf("%s: no such RTvNIC egress (a port with QoS "
+                           "type rtvnic and max-rate)", name));
+    return sched;
+}
+
+/* Starts recording what the egress 'name' does with each packet, in a trace
+ * of at most 'capacity' records, discarding a trace already running there.
+ * Returns NULL, or an error message to be freed by the caller. */
+char *
+rtvnic_trace_start(const char *name, size_t capacity)
+{
+    struct rtvnic_sched *sched;
+    char *error;
+
+    if (!capacity || capacity > RTVNIC_TRACE_MAX_RECORDS) {
+        return xasprintf("trace size %"PRIuSIZE" out of range (1 to %d "
+                         "records)", capacity, RTVNIC_TRACE_MAX_RECORDS);
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    sched = lookup_egress_by_name(name, &error);
+    if (sched) {
+        rtvnic_sched_trace_start(sched, capacity);
+        VLOG_INFO("%s: tracing up to %"PRIuSIZE" packets", name, capacity);
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+/* Stops the trace of the egress 'name' and writes it to 'file_name' (see
+ * rtvnic-trace.h for the format), with a summary in 'reply'.  If the file
+ * cannot be created the trace keeps running, so that its records are not
+ * lost; a failed write loses them (and removes the file).  Returns NULL, or
+ * an error message to be freed by the caller. */
+char *
+rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
+{
+    struct rtvnic_trace *trace = NULL;
+    uint64_t rate_bps = 0, default_deadline_ns = 0;
+    struct rtvnic_sched *sched;
+    char *error;
+    FILE *stream;
+
+    stream = fopen(file_name, "w");
+    if (!stream) {
+        return xasprintf("%s: cannot create (%s)", file_name,
+                         ovs_strerror(errno));
+    }
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    sched = lookup_egress_by_name(name, &error);
+    if (sched) {
+        struct rtvnic_port *port = rtvnic_port_lookup_by_name(name);
+
+        rate_bps = port->cfg.max_rate_bps;
+        default_deadline_ns = port->cfg.default_deadline_ns;
+        trace = rtvnic_sched_trace_stop(sched);
+        if (!trace) {
+            error = xasprintf("%s: not being traced (start with "
+                              "rtvnic/trace-start)", name);
+        }
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+
+    if (!error) {
+        int retval = rtvnic_trace_write(trace, name, rate_bps,
+                                        default_deadline_ns, stream);
+        if (fclose(stream) && !retval) {
+            retval = errno;
+        }
+        stream = NULL;
+        if (retval) {
+            error = xasprintf("%s: write failed (%s)", file_name,
+                              ovs_strerror(retval));
+        } else {
+            ds_put_format(reply, "%s: wrote %"PRIuSIZE" records to %s",
+                          name, trace->n, file_name);
+            if (trace->n_overflow) {
+                ds_put_format(reply, " (%"PRIu64" more did not fit)",
+                              trace->n_overflow);
+            }
+            ds_put_char(reply, '\n');
+        }
+        rtvnic_trace_destroy(trace);
+    }
+    if (stream) {
+        fclose(stream);
+        unlink(file_name);
+    }
+    return error;
 }

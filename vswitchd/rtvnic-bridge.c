@@ -113,6 +113,43 @@ rtvnic_unixctl_clock(struct unixctl_conn *conn, int argc, const char *argv[],
     ds_destroy(&ds);
 }
 
+static void
+rtvnic_unixctl_trace_start(struct unixctl_conn *conn, int argc,
+                           const char *argv[], void *aux OVS_UNUSED)
+{
+    unsigned long long int capacity = 1000000;
+    char *error;
+
+    if (argc > 2 && !str_to_ullong(argv[2], 10, &capacity)) {
+        unixctl_command_reply_error(conn, "usage: rtvnic/trace-start PORT "
+                                    "[MAX_RECORDS]");
+        return;
+    }
+    error = rtvnic_trace_start(argv[1], MIN(capacity, SIZE_MAX));
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, NULL);
+    }
+}
+
+static void
+rtvnic_unixctl_trace_stop(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[], void *aux OVS_UNUSED)
+{
+    struct ds reply = DS_EMPTY_INITIALIZER;
+    char *error = rtvnic_trace_stop(argv[1], argv[2], &reply);
+
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&reply));
+    }
+    ds_destroy(&reply);
+}
+
 void
 rtvnic_bridge_init(void)
 {
@@ -122,6 +159,10 @@ rtvnic_bridge_init(void)
                              rtvnic_unixctl_flows, NULL);
     unixctl_command_register("rtvnic/clock", "[auto|OFFSET_NS]", 0, 1,
                              rtvnic_unixctl_clock, NULL);
+    unixctl_command_register("rtvnic/trace-start", "PORT [MAX_RECORDS]", 1, 2,
+                             rtvnic_unixctl_trace_start, NULL);
+    unixctl_command_register("rtvnic/trace-stop", "PORT FILE", 2, 2,
+                             rtvnic_unixctl_trace_stop, NULL);
 }
 
 /* Parses the value of 'key' in 'other_config' as an integer from 0 to 'max'
