@@ -8,7 +8,14 @@
 #   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
 #   make bench-e2e  one host: linux-htb FIFO vs htb DSCP classes vs RTvNIC.
+#   make bench-dpdk  OVS-DPDK (PMD) vs main thread: pacing, RT host queueing,
+#                   throughput with rtvnic vs egress-policer vs no QoS (needs
+#                   hugepages; skipped with a message without them).
 #   make bench      all of them.
+#   WITH_DPDK=1 make  also builds build/ovs-dpdk: the same OVS, patches and
+#                   overlay, configured --with-dpdk=shared (Debian's DPDK).
+#   make check-dpdk  builds build/ovs-dpdk and runs the DPDK system tests
+#                   (hugepages, af_packet vdevs on veth, a vhost-user guest).
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
 #                   congestion in the core, rtvctl's feedback (about 50 s).
@@ -25,16 +32,19 @@ BUILD           := build
 OVS             := $(BUILD)/ovs
 JOBS            ?= $(shell nproc)
 TOP             := $(CURDIR)
+OVS_DPDK        := $(BUILD)/ovs-dpdk
+WITH_DPDK       ?=
+DPDK_DEPS       := dpdk-dev libdpdk-dev libnuma-dev
 
 # Our files, overlaid into the OVS tree at the same relative path.
 OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
-	bench-e2e \
+	bench-e2e bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay
 
-all: build
+all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
 
 deps:
 	@bash utilities/install-deps.sh
@@ -61,6 +71,42 @@ build: deps $(OVS)/Makefile
 	@$(MAKE) --no-print-directory overlay
 	$(MAKE) -C $(OVS) -j$(JOBS)
 
+# The DPDK tree: same pristine OVS, same series, same overlay (symlinks to
+# the same files), its own configure --with-dpdk=shared.  build/ovs is never
+# touched by these rules.
+deps-dpdk: deps
+	@bash utilities/install-deps.sh $(DPDK_DEPS)
+
+$(OVS_DPDK)/.unpacked: | deps-dpdk
+	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_DPDK)" \
+	    "$(OVS_VERSION)"
+	@touch $@
+
+$(OVS_DPDK)/.patched: $(OVS_DPDK)/.unpacked ovs-patches/series \
+		$(wildcard ovs-patches/*.patch)
+	@bash utilities/rtvnic-apply-patches.sh "$(OVS_DPDK)" ovs-patches
+	@touch $@
+
+overlay-dpdk: $(OVS_DPDK)/.patched
+	@bash utilities/rtvnic-overlay.sh "$(OVS_DPDK)" $(OVERLAY)
+
+$(OVS_DPDK)/Makefile: $(OVS_DPDK)/.patched
+	@$(MAKE) --no-print-directory overlay-dpdk
+	cd $(OVS_DPDK) && ./boot.sh >/dev/null && \
+	    ./configure --enable-silent-rules --with-dpdk=shared \
+	        CC="ccache gcc" CFLAGS="-g -O2 -Wno-error" >/dev/null
+	@echo "configured $(OVS_DPDK) --with-dpdk=shared"
+
+build-dpdk: deps-dpdk $(OVS_DPDK)/Makefile
+	@$(MAKE) --no-print-directory overlay-dpdk
+	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_DPDK) -j$(JOBS)
+
+check-dpdk: build-dpdk
+	@bash utilities/rtvnic-check-dpdk.sh "$(OVS_DPDK)"
+
+bench-dpdk: build build-dpdk
+	@bash utilities/rtvnic-bench-dpdk.sh "$(OVS_DPDK)" "$(OVS)"
+
 check: build
 	@bash utilities/rtvnic-check.sh "$(OVS)"
 
@@ -76,7 +122,9 @@ bench-stamp: build
 bench-e2e: build
 	@bash utilities/rtvnic-bench-e2e.sh "$(OVS)"
 
-bench: bench-edf bench-controller bench-stamp bench-e2e
+# bench-dpdk builds the DPDK tree (installing Debian's DPDK) and prints a
+# clear "skipped" when hugepages cannot be had.
+bench: bench-edf bench-controller bench-stamp bench-e2e bench-dpdk
 
 demo: build
 	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"
