@@ -43,13 +43,24 @@
 # same window / 95 Mbit/s).  Writes bench/results/e2e.md, prints it and
 # PASS/FAIL per floor; exit status 0 even on FAIL (status 1 on errors).
 #
-# Environment: PHASE_SECONDS (default 10), BE_PPS (default 18000).
+# Also, in the same run:
+#   - an offline EDF oracle (ovstest test-rtvnic-oracle) on the arrivals
+#     that (c)'s egress recorded (rtvnic/trace-start): the fewest host
+#     misses any scheduler could have had at 95 Mbit/s, vs RTvNIC's;
+#   - (d) forwarding throughput, best effort only, offered far above what
+#     the datapath forwards: no QoS vs an rtvnic egress at 10 Gbit/s (rate
+#     not limiting), runs alternating, median delivered packet rates.
+#
+# Environment: PHASE_SECONDS (default 10), BE_PPS (default 18000),
+# TPUT_RUNS (3 per mode), TPUT_SECONDS (5).
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 secs=${PHASE_SECONDS:-10}
 be_pps=${BE_PPS:-18000}
+tput_runs=${TPUT_RUNS:-3}
+tput_secs=${TPUT_SECONDS:-5}
 prefix=rtve$$
 run=$top/build/bench-e2e
 results=$top/bench/results
@@ -186,8 +197,57 @@ vsctl -- set port vnetb qos=@q -- --id=@q create qos type=rtvnic \
     other-config:burst=200000 >/dev/null
 sleep 0.5
 htc qdisc show dev up0 > "$run/c-qdisc-before.txt" 2>&1 || true
+appctl rtvnic/trace-start up0 4000000 >/dev/null
 run_variant c
 appctl rtvnic/show > "$run/c-show-final.txt" 2>&1 || true
+appctl rtvnic/trace-stop up0 "$run/c-trace.txt"
+say "offline EDF oracle on (c)'s arrivals at 95 Mbit/s"
+"$ovs/tests/ovstest" test-rtvnic-oracle "$run/c-trace.txt" \
+    | tee "$run/c-oracle.txt"
+
+# Forwarding throughput: best effort only, offered far above what the
+# datapath forwards; runs alternate between no QoS and an RTvNIC egress
+# whose max-rate (10 Gbit/s) does not limit, with the RT sources of (c)
+# still configured.  The load generator runs on CPU 0 and ovs-vswitchd on
+# CPU 1, so that they do not take turns; the sink is a UDP socket that is
+# never read (the kernel's rx counter of the sink's eth0 counts).
+say "(d) forwarding throughput: no QoS vs rtvnic at 10 Gbit/s, ${tput_runs} x ${tput_secs}s each, alternating"
+vswitchd_pid=$(cat "$run/ovs-vswitchd.pid")
+taskset -a -cp 1 "$vswitchd_pid" >/dev/null
+ip netns exec "$ns_sink" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5004))
+time.sleep(3600)' & pids+=($!)
+sink_rx_packets() {
+    ip netns exec "$ns_sink" cat /sys/class/net/eth0/statistics/rx_packets
+}
+tput_mode() {
+    local uplink_qos
+    uplink_qos=$(vsctl get port up0 qos | tr -d '[]')
+    if [ "$1" = rtvnic ]; then
+        vsctl -- set port up0 qos=@q -- --id=@q create qos type=rtvnic \
+            other-config:max-rate=10000000000 >/dev/null
+    else
+        vsctl -- clear port up0 qos
+    fi
+    [ -z "$uplink_qos" ] || vsctl destroy qos "$uplink_qos"
+    sleep 0.5
+}
+: > "$run/d-runs.txt"
+for i in $(seq "$tput_runs"); do
+    for mode in none rtvnic; do
+        tput_mode $mode
+        p0=$(sink_rx_packets); t0=$(date +%s.%N)
+        ip netns exec $prefix-vmc taskset -c 0 "$traffic" send 10.77.0.100 \
+            5004 --id 4 --rate 400000 --burst 64 --size 1372 \
+            --duration "$tput_secs" > "$run/d-send-$mode-$i.txt"
+        t1=$(date +%s.%N); sleep 0.2; p1=$(sink_rx_packets)
+        echo "$mode $i $t0 $t1 $((p1 - p0))" >> "$run/d-runs.txt"
+        awk '{ printf "   run %d %-6s delivered %.1f kpps\n", $2, $1, $5 / ($4 - $3) / 1e3 }' \
+            <<<"$(tail -1 "$run/d-runs.txt")"
+    done
+done
+taskset -a -cp 0-$(($(nproc) - 1)) "$vswitchd_pid" >/dev/null
 
 machine="$(uname -n), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo \
     | sed 's/.*: //'), kernel $(uname -r)"
@@ -306,6 +366,49 @@ if pacing is not None:
 else:
     L.append("Pacing: rtvnic/show could not be parsed.")
 
+# Oracle: RTvNIC's host misses vs the fewest possible on the same arrivals.
+orc = open(f"{run}/c-oracle.txt").read()
+L.append("")
+L.append("Offline EDF oracle on the arrivals (c)'s egress recorded "
+         "(`ovs-appctl rtvnic/trace-start up0`, `rtvnic/trace-stop`, "
+         "`ovstest test-rtvnic-oracle`): host misses (released after the "
+         "deadline) per source:")
+L.append("")
+L.append("| source | packets | RTvNIC host misses | oracle (fewest possible) |")
+L.append("|---|---:|---:|---:|")
+for m in re.finditer(r"^(source \d+|best effort): packets (\d+), rtvnic late "
+                     r"(\d+), oracle late (\d+)$", orc, re.M):
+    L.append(f"| {m[1]} | {m[2]} | {m[3]} | {m[4]} |")
+rt = re.search(r"^rt: packets (\d+), rtvnic late (\d+), oracle late (\d+), "
+               r"excess (-?\d+)", orc, re.M)
+rtp, rtl, rto, rtx = map(int, rt.groups()) if rt else (0, 0, 0, 0)
+L.append(f"| all RT | {rtp} | {rtl} | {rto} |")
+
+# Throughput: median delivered packet rate per mode.
+runs = {"none": [], "rtvnic": []}
+for line in open(f"{run}/d-runs.txt"):
+    mode, i, t0, t1, n = line.split()
+    runs[mode].append(int(n) / (float(t1) - float(t0)))
+def median(x):
+    x = sorted(x)
+    return (x[len(x) // 2] if len(x) % 2
+            else (x[len(x) // 2 - 1] + x[len(x) // 2]) / 2) if x else 0
+tn, tr = median(runs["none"]), median(runs["rtvnic"])
+tratio = tr / tn if tn else 0
+L.append("")
+L.append("(d) Forwarding throughput, best effort 1400 B IP frames offered at "
+         "up to 400 kpps, delivered to the sink (median of "
+         f"{len(runs['none'])} alternating runs per mode):")
+L.append("")
+L.append("| mode | runs, kpps | median kpps |")
+L.append("|---|---|---:|")
+for mode, label in (("none", "no QoS"),
+                    ("rtvnic", "rtvnic egress, max-rate 10 Gbit/s")):
+    L.append(f"| {label} | {', '.join(f'{x / 1e3:.1f}' for x in runs[mode])}"
+             f" | {median(runs[mode]) / 1e3:.1f} |")
+L.append("")
+L.append(f"Throughput ratio rtvnic / no QoS: {tratio:.3f}.")
+
 # Floors.
 F = []
 def floor(name, ok, detail):
@@ -332,6 +435,13 @@ floor("uplink utilisation in (c) >= 95 % of max-rate",
 floor("pacing within 1 % of max-rate", pacing is not None
       and abs(pacing - 1) <= 0.01,
       f"{100 * pacing:.2f} %" if pacing is not None else "n/a")
+
+floor("RTvNIC host misses within 0.1 % of RT packets of the oracle's",
+      rt is not None and rtp > 0 and rtx <= 0.001 * rtp,
+      f"RTvNIC {rtl}, oracle {rto}, of {rtp} RT packets" if rt
+      else "no oracle output")
+floor("forwarding throughput with rtvnic >= 0.9 of no QoS", tratio >= 0.9,
+      f"{tr / 1e3:.1f} vs {tn / 1e3:.1f} kpps = {tratio:.3f}")
 
 now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 hdr = f"""# RTvNIC end-to-end benchmark (utilities/rtvnic-bench-e2e.sh)
