@@ -609,7 +609,10 @@ wait_sub_msec(uint64_t delta_ns OVS_UNUSED)
 #endif
 
 /* Arranges for the calling (main) thread's poll loop to wake up when the
- * earliest RTvNIC egress can release its next packet. */
+ * earliest RTvNIC egress can release its next packet.  Egresses on PMD
+ * netdevs (DPDK) are left out: PMD threads release those in their loop, and
+ * waking the main thread for each of their packets would only make it spin
+ * against them. */
 void
 rtvnic_wait(void)
 {
@@ -624,7 +627,7 @@ rtvnic_wait(void)
         struct rtvnic_sched *sched;
 
         sched = ovsrcu_get_protected(struct rtvnic_sched *, &port->sched);
-        if (sched) {
+        if (sched && !netdev_is_pmd(port->netdev)) {
             next = MIN(next, rtvnic_sched_next_release(sched));
         }
     }
