@@ -50,26 +50,30 @@ for suite in $suites; do
     total_fail=$((total_fail + fail))
 done
 
-# The system test: real kernel networking in network namespaces (root).
+# The system tests: real kernel networking in network namespaces (root);
+# "qemu": the same with a real QEMU guest (TCG) as the sender.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
-    log=$results/system.log
-    start=$(date +%s)
-    OVSDIR=$ovs bash "$top/tests/system-rtvnic.sh" > "$log" 2>&1
-    rc=$?
-    pass=$(grep -c '^PASS: ' "$log")
-    fail=$(grep -c '^FAIL: ' "$log")
-    if [ $rc = 77 ]; then
-        printf '%-16s skipped: %s\n' system "$(tail -1 "$log")"
-    else
+    for sys in system:system-rtvnic.sh qemu:system-rtvnic-qemu.sh; do
+        name=${sys%%:*}
+        log=$results/$name.log
+        start=$(date +%s)
+        OVSDIR=$ovs bash "$top/tests/${sys#*:}" > "$log" 2>&1
+        rc=$?
+        pass=$(grep -c '^PASS: ' "$log")
+        fail=$(grep -c '^FAIL: ' "$log")
+        if [ $rc = 77 ]; then
+            printf '%-16s skipped: %s\n' "$name" "$(tail -1 "$log")"
+            continue
+        fi
         if [ $rc != 0 ] && [ "$fail" = 0 ]; then
             fail=1              # It failed before its first check.
         fi
-        printf '%-16s %4d passed, %d failed (%ds)\n' system "$pass" "$fail" \
+        printf '%-16s %4d passed, %d failed (%ds)\n' "$name" "$pass" "$fail" \
             $(( $(date +%s) - start ))
         grep '^FAIL: ' "$log" | sed 's/^/    /'
         total_pass=$((total_pass + pass))
         total_fail=$((total_fail + fail))
-    fi
+    done
 fi
 
 echo "$total_pass passed, $total_fail failed"
