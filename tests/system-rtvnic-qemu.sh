@@ -114,7 +114,8 @@ if ! qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg; then
     echo "system-rtvnic-qemu: SKIP: qemu-system-x86_64 has no TCG accelerator here"
     exit 77
 fi
-traffic=$top/build/guest/rtvnic-traffic         # static, as in the guest
+. "$work/image.env"
+traffic=$(dirname "$GUEST_INITRD")/rtvnic-traffic   # static, as in the guest
 
 if ! "$testbed" up >"$work/env" 2>"$work/testbed-up.log"; then
     fail "testbed up with a QEMU vm1a" "$(tail -4 "$work/testbed-up.log")"
