@@ -25,6 +25,8 @@
  *       CLOCK_REALTIME send time in ns.  With --log, also writes one line
  *       per datagram to FILE: "ID SEQ SEND_NS" (SEND_NS the payload's send
  *       time; a datagram whose send() failed is logged with a trailing " E").
+ *       SIGTERM or SIGINT (e.g. from timeout(1)) ends the sending early, and
+ *       it still prints its summary and completes the log.
  *
  *   rtvnic-traffic recv PORT --duration SEC [--deadline-us US] [--quiet]
  *                       [--log FILE]
@@ -35,7 +37,8 @@
  *       With --log, also writes one line per received datagram to FILE:
  *       "ID SEQ SEND_NS RECV_NS" (CLOCK_REALTIME ns; the one-way delay is
  *       RECV_NS - SEND_NS), after a first line starting with "#".  The
- *       printed output is the same with or without --log.
+ *       printed output is the same with or without --log.  SIGTERM or SIGINT
+ *       ends the receiving early, with the final "total" lines printed.
  *
  * It is a test tool: a plain program with no OVS dependency. */
 
@@ -44,6 +47,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +78,27 @@ struct flow {
     uint64_t *all;              /* Delays of the whole run, ns. */
     size_t n_all;
 };
+
+static volatile sig_atomic_t stop_sending;
+
+static void
+on_stop_signal(int sig)
+{
+    (void) sig;
+    stop_sending = 1;
+}
+
+/* SIGTERM and SIGINT set 'stop_sending'.  No SA_RESTART: a blocked send(),
+ * poll() or sleep returns at once. */
+static void
+catch_stop_signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_stop_signal };
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 static uint64_t
 now_ns(clockid_t clock)
@@ -189,14 +214,16 @@ do_send(int argc, char *argv[])
     }
     memset(buf, 0x5a, sizeof buf);
 
+    catch_stop_signals();
+
     interval = 1e9 / rate * burst;
     start = now_ns(CLOCK_MONOTONIC);
     end = start + duration * 1e9;
-    for (next = start; next < end; next += interval) {
+    for (next = start; next < end && !stop_sending; next += interval) {
         struct timespec ts = { next / 1000000000, next % 1000000000 };
 
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-        for (unsigned int i = 0; i < burst; i++) {
+        for (unsigned int i = 0; i < burst && !stop_sending; i++) {
             struct header h = {
                 .magic = htonl(MAGIC),
                 .id = htonl(id),
@@ -205,6 +232,10 @@ do_send(int argc, char *argv[])
             };
             memcpy(buf, &h, sizeof h);
             bool failed = send(fd, buf, size, 0) < 0;
+            if (failed && stop_sending) {
+                seq--;          /* Interrupted: not sent. */
+                break;
+            }
             if (failed) {
                 errors++;
             }
@@ -277,6 +308,7 @@ do_recv(int argc, char *argv[])
     if (log) {
         fprintf(log, "# id seq send_ns recv_ns\n");
     }
+    catch_stop_signals();
     start = now_ns(CLOCK_MONOTONIC);
     end = start + duration * 1e9;
     next_report = start + 1000000000;
@@ -284,6 +316,9 @@ do_recv(int argc, char *argv[])
         uint64_t mono = now_ns(CLOCK_MONOTONIC);
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
+        if (stop_sending) {
+            end = mono;
+        }
         if (mono >= next_report || mono >= end) {
             char when[32];
 

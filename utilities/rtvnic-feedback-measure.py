@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 RTvNIC authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""rtvnic-feedback-measure.py RUNDIR [options]: measures a feedback run
+(utilities/rtvnic-feedback-setup.sh) from its own data, afterwards.
+
+Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
+rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
+at the end), rtvctl.end (rtvctl/show at the end).
+
+Definitions (times are CLOCK_REALTIME, as every log here):
+  onset      the send time of the first cross-traffic datagram;
+  end        the send time of the last one (congestion = [onset, end]);
+  miss       an RT datagram whose application-measured one-way delay
+             (receive time - send time in its payload) exceeds the flow's
+             contract deadline, or that never arrived (lost);
+  escalation delay  first "escalate" decision of rtvctl for the flow (its
+             log, ms resolution) at or after onset, minus onset;
+  convergence  "misses stop": S - onset, where S is the send time of the
+             last missed datagram sent during the congestion, so that every
+             datagram sent in (S, end] met its deadline; 0 if none missed.
+             Not defined (reported as such) if the flow was escalated before
+             the onset (then there was nothing to converge);
+  baseline misses   misses among datagrams sent in the same length of time
+             just before onset (at least 1 s after t0): the scenario's noise
+             without congestion;
+  relax time  from end to rtvctl's decision (its log) that brought the flow
+             back to the bottom of the DSCP ladder with its effective
+             deadline back at the contract, if that is its state at the end
+             (rtvctl.end); "not relaxed" otherwise;
+  host late/dropped  host1's rtvnic/show counters of the flow's source.
+
+Options:
+  --json FILE        all of it as JSON
+  --feedback-md FILE the bench table (make bench-feedback)
+  --floor-ms MS      convergence floor for PASS/FAIL (default 500)
+  --timeline         print a per-second timeline (packets, misses, p99 by
+                     receive time; DSCP and effective deadline from rtvctl's
+                     decisions) and the decisions
+  --demo-md FILE     the timeline as the demo's markdown
+  --plot-prefix P    writes P.dat and P.gp (gnuplot script for P.png)
+Prints the table; exit status 0 (the caller judges), 2 on unusable input.
+"""
+
+import calendar
+import json
+import re
+import sys
+import time
+
+
+def die(msg):
+    sys.stderr.write("rtvnic-feedback-measure: %s\n" % msg)
+    sys.exit(2)
+
+
+def read_sends(path):
+    """{seq: send_ns} and the number of send errors."""
+    sends, errors = {}, 0
+    for line in open(path):
+        w = line.split()
+        if len(w) >= 3:
+            sends[int(w[1])] = int(w[2])
+            errors += len(w) > 3
+    return sends, errors
+
+
+def read_recvs(path):
+    """[(seq, send_ns, recv_ns)] in receive order."""
+    out = []
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        w = line.split()
+        if len(w) == 4:
+            out.append((int(w[1]), int(w[2]), int(w[3])))
+    return out
+
+
+LOG_RE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z\|\d+\|rtvctl\|"
+                    r"INFO\|(\S+) vnic (\d+): (.*)")
+
+
+def read_decisions(path):
+    """[(t, vnic, kind, frm, to, text)]: kind escalate/relax-dscp/tighten/
+    relax-deadline."""
+    out = []
+    for line in open(path):
+        m = LOG_RE.match(line)
+        if not m:
+            continue
+        t = calendar.timegm(time.strptime(m[1], "%Y-%m-%dT%H:%M:%S")) \
+            + int(m[2]) / 1000
+        text = m[5]
+        for kind, rx in (("escalate", r"escalate DSCP (\d+) -> (\d+)"),
+                         ("relax-dscp", r"relax DSCP (\d+) -> (\d+)"),
+                         ("tighten", r"tighten deadline (\d+) -> (\d+) us"),
+                         ("relax-deadline",
+                          r"relax deadline (\d+) -> (\d+) us")):
+            d = re.search(rx, text)
+            if d:
+                out.append((t, int(m[4]), kind, int(d[1]), int(d[2]), text))
+    return out
+
+
+def read_show(path):
+    """host1 rtvnic/show: {port: vnic_id}, {port: (late, dropped, sent)}."""
+    ids, counters, port = {}, {}, None
+    for line in open(path):
+        m = re.match(r"^(\S+):$", line)
+        if m:
+            port = m[1]
+            continue
+        m = re.match(r"^  source (\d+): deadline", line)
+        if m and port:
+            ids[port] = int(m[1])
+        m = re.match(r"^    source (\S+): .* sent (\d+) .*late (\d+), "
+                     r"dropped (\d+)", line)
+        if m:
+            counters[m[1]] = (int(m[3]), int(m[4]), int(m[2]))
+    return ids, counters
+
+
+def read_rtvctl_show(path):
+    """{vnic: (dscp, effective_us, contract_us)} for host1's flows."""
+    out = {}
+    for line in open(path):
+        m = re.match(r"flow 192\.0\.2\.1 vnic (\d+): \w+, dscp (\d+), "
+                     r"effective deadline (\d+) us \(contract (\d+) us\)", line)
+        if m:
+            out[int(m[1])] = (int(m[2]), int(m[3]), int(m[4]))
+    return out
+
+
+def percentile(v, p):
+    if not v:
+        return float("nan")
+    v = sorted(v)
+    return v[int(p * (len(v) - 1) + 0.5)]
+
+
+def measure(run, floor_ms):
+    t0 = float(open(run + "/t0").read())
+    cross, _ = read_sends(run + "/cross.send")
+    if not cross:
+        die("%s/cross.send: no cross traffic was sent" % run)
+    on = min(cross.values()) / 1e9
+    end = max(cross.values()) / 1e9
+    decisions = read_decisions(run + "/rtvctl.log")
+    ids, counters = read_show(run + "/show.end")
+    final = read_rtvctl_show(run + "/rtvctl.end")
+    res = {"t0": t0, "onset": on, "end": end, "congestion_s": end - on,
+           "cross_packets": len(cross), "floor_ms": floor_ms, "flows": []}
+    for line in open(run + "/flows"):
+        name, vm, port, dl_us = line.split()
+        dl_ns = int(dl_us) * 1000
+        sends, errors = read_sends("%s/%s.send" % (run, name))
+        recvs = read_recvs("%s/%s.recv" % (run, name))
+        got = {}
+        for seq, s, r in recvs:
+            got.setdefault(seq, r - s)
+        lost = [q for q in sends if q not in got]
+        dup = len(recvs) - len(got)
+        # Misses by send time.
+        missed = sorted([sends[q] / 1e9 for q in lost]
+                        + [s / 1e9 for q, s, r in recvs
+                           if r - s > dl_ns and got.get(q) == r - s])
+        cong = [t for t in missed if on <= t <= end]
+        base_lo = max(t0 + 1, on - (end - on))
+        base = [t for t in missed if base_lo <= t < on]
+        vnic = ids.get(port)
+        mine = [d for d in decisions if d[1] == vnic]
+        esc = [d for d in mine if d[2] == "escalate"]
+        pre = [d for d in esc if d[0] < on]
+        esc_after = [d for d in esc if d[0] >= on]
+        f = {"name": name, "vm": vm, "port": port, "vnic": vnic,
+             "deadline_us": int(dl_us), "sent": len(sends),
+             "send_errors": errors, "received": len(got), "lost": len(lost),
+             "duplicates": dup,
+             "misses_total": len(missed),
+             "misses_congestion": len(cong),
+             "packets_congestion": sum(1 for s in sends.values()
+                                       if on <= s / 1e9 <= end),
+             "misses_baseline": len(base),
+             "baseline_s": on - base_lo,
+             "escalations_before_onset": len(pre),
+             "escalations_during": sum(1 for d in esc_after if d[0] <= end),
+             "escalations_after": sum(1 for d in esc_after if d[0] > end),
+             "relaxations_during": sum(1 for d in mine
+                                       if d[2].startswith("relax")
+                                       and on <= d[0] <= end),
+             "escalation_delay_ms": (round((esc_after[0][0] - on) * 1000)
+                                     if esc_after else None),
+             "decisions": [(round(d[0] - t0, 3), d[5]) for d in mine]}
+        if pre:
+            f["convergence_ms"] = None
+            f["convergence_note"] = "escalated before the onset"
+        else:
+            f["convergence_ms"] = round((cong[-1] - on) * 1000, 1) if cong else 0.0
+        # Relax: the state at the end, and the decision that reached it.
+        fin = final.get(vnic)
+        f["final"] = ({"dscp": fin[0], "effective_us": fin[1],
+                       "contract_us": fin[2]} if fin else None)
+        relaxed = fin is not None and fin[0] == 0 and fin[1] == fin[2]
+        steps = [d for d in mine if d[0] > end
+                 and d[2] in ("relax-dscp", "relax-deadline")]
+        if not (esc or [d for d in mine if d[2] == "tighten"]):
+            f["relax_ms"] = None
+            f["relax_note"] = "never escalated or tightened"
+        elif relaxed and steps:
+            f["relax_ms"] = round((steps[-1][0] - end) * 1000)
+            f["relax_steps"] = len(steps)
+        else:
+            f["relax_ms"] = None
+            f["relax_note"] = ("not relaxed by the end of the run" if not relaxed
+                               else "relaxed before the congestion ended")
+        c = counters.get(port)
+        f["host_late"], f["host_dropped"], f["host_sent"] = (
+            c if c else (None, None, None))
+        f["pass"] = (f["convergence_ms"] is not None
+                     and f["convergence_ms"] <= floor_ms)
+        f["_delays"] = [(r / 1e9, (r - s) / 1e6) for q, s, r in recvs]
+        res["flows"].append(f)
+    return res
+
+
+def fmt(v, unit=""):
+    return "-" if v is None else "%s%s" % (v, unit)
+
+
+def table(res):
+    hdr = ("| RT flow | deadline | escalation delay | convergence (misses stop) "
+           "| relax time | misses in congestion | misses before onset (same "
+           "length) | host late / dropped | lost | convergence <= %d ms |"
+           % res["floor_ms"])
+    lines = [hdr, "|" + "---|" * 10]
+    for f in res["flows"]:
+        conv = (fmt(f["convergence_ms"], " ms") if f["convergence_ms"] is not None
+                else f["convergence_note"])
+        relax = (fmt(f["relax_ms"], " ms") if f["relax_ms"] is not None
+                 else f["relax_note"])
+        lines.append(
+            "| %s (%s) | %.1f ms | %s | %s | %s | %d of %d | %d | %s / %s | %d "
+            "| %s |" % (f["name"], f["vm"], f["deadline_us"] / 1000,
+                        fmt(f["escalation_delay_ms"], " ms"), conv, relax,
+                        f["misses_congestion"], f["packets_congestion"],
+                        f["misses_baseline"], fmt(f["host_late"]),
+                        fmt(f["host_dropped"]), f["lost"],
+                        "PASS" if f["pass"] else "FAIL"))
+    return lines
+
+
+def timeline(res, run):
+    """Per-second lines and the decision/event lines, by time since t0."""
+    t0 = res["t0"]
+    flows = res["flows"]
+    duration = int(max(t for f in flows for t, d in f["_delays"]) - t0) + 1
+    events = [(res["onset"] - t0, "cross traffic starts"),
+              (res["end"] - t0, "cross traffic stops")]
+    for f in flows:
+        for t, text in f["decisions"]:
+            events.append((t, "%s: vnic %s: %s" % (f["name"], f["vnic"], text)))
+    events.sort()
+    # State per flow from the decisions: (dscp, effective deadline).
+    state = {f["name"]: [(0.0, 0, f["deadline_us"])] for f in flows}
+    for f in flows:
+        for t, text in f["decisions"]:
+            dscp, dl = state[f["name"]][-1][1:]
+            m = re.search(r"(?:escalate|relax) DSCP \d+ -> (\d+)", text)
+            if m:
+                dscp = int(m[1])
+            m = re.search(r"deadline \d+ -> (\d+) us", text)
+            if m:
+                dl = int(m[1])
+            state[f["name"]].append((t, dscp, dl))
+
+    def state_at(name, s):
+        return [x for x in state[name] if x[0] <= s][-1][1:]
+
+    per = {}
+    for f in flows:
+        b = {}
+        for t, d in f["_delays"]:
+            b.setdefault(int(t - t0) + 1, []).append(d)
+        per[f["name"]] = b
+    head1 = "%4s |" % "" + "".join(
+        " %-34s |" % ("%s (%s, %g ms)" % (f["name"], f["vm"],
+                                         f["deadline_us"] / 1000))
+        for f in flows)
+    head2 = "%4s |" % "t/s" + "".join(
+        " %5s %5s %8s %5s %4s |" % ("pkts", "miss", "p99/ms", "dl/ms", "dscp")
+        for f in flows)
+    lines = [head1, head2, "-" * len(head2)]
+    ei = 0
+    for s in range(1, duration + 1):
+        while ei < len(events) and events[ei][0] <= s:
+            lines.append("  >> t=%6.2fs  %s" % events[ei])
+            ei += 1
+        row = "%4d |" % s
+        for f in flows:
+            d = per[f["name"]].get(s, [])
+            dscp, dl = state_at(f["name"], s)
+            miss = sum(1 for x in d if x > f["deadline_us"] / 1000)
+            row += " %5d %5d %8.3f %5.1f %4d |" % (
+                len(d), miss, percentile(d, 0.99) if d else 0, dl / 1000, dscp)
+        lines.append(row)
+    for e in events[ei:]:
+        lines.append("  >> t=%6.2fs  %s" % e)
+    return lines, events, per, duration
+
+
+def write_plot(res, prefix, png, events, per, duration):
+    flows = res["flows"]
+    with open(prefix + ".dat", "w") as f:
+        for s in range(1, duration + 1):
+            cols = []
+            for fl in flows:
+                d = per[fl["name"]].get(s, [])
+                cols += ["%.3f" % percentile(d, 0.99) if d else "NaN",
+                         "%.3f" % max(d) if d else "NaN"]
+            f.write("%.1f %s\n" % (s - 0.5, " ".join(cols)))
+    colors = ["blue", "purple", "dark-cyan", "brown"]
+    with open(prefix + ".gp", "w") as f:
+        f.write('set terminal pngcairo size 1200,650 font ",10"\n'
+                'set output "%s"\n'
+                'set title "RTvNIC feedback: per-second p99 and max one-way '
+                'delay of the RT flows, measured by the receiving application '
+                '(gray: cross traffic in the core)"\n'
+                'set xlabel "time (s)"\nset ylabel "one-way delay (ms)"\n'
+                'set logscale y\nset yrange [0.05:1000]\nset xrange [0:%d]\n'
+                'set grid ytics\nset key bottom right opaque box\n'
+                % (png, duration))
+        f.write('set object 1 rect from %.2f, graph 0 to %.2f, graph 1 behind '
+                'fc rgb "#eeeeee" fs solid noborder\n'
+                % (res["onset"] - res["t0"], res["end"] - res["t0"]))
+        for n, (t, what) in enumerate(events, 1):
+            short = re.sub(r" \(.*\)", "", what.split(": ")[0] + ": "
+                           + what.split(": ")[-1]) if ":" in what else what
+            color = ("gray40" if "cross" in what else "red" if "escalate" in what
+                     else "dark-green" if "relax" in what else "orange")
+            just = ("right offset -0.3,0" if t > 0.75 * duration
+                    else "left offset 0.3,0")
+            f.write('set arrow %d from %.2f, graph 0 to %.2f, graph 1 nohead '
+                    'lc rgb "%s" dt %d\n' % (n, t, t, color,
+                                             2 if "cross" in what else 3))
+            f.write('set label %d "%s" at %.2f, graph %.3f %s font ",8" '
+                    'tc rgb "%s"\n' % (n, short, t, 0.97 - 0.045 * ((n - 1) % 10),
+                                       just, color))
+        plots = []
+        for i, fl in enumerate(flows):
+            c = colors[i % len(colors)]
+            plots.append('"%s.dat" using 1:%d with linespoints pt 7 ps 0.6 '
+                         'lc rgb "%s" title "%s (%s) p99"'
+                         % (prefix, 2 + 2 * i, c, fl["name"], fl["vm"]))
+            plots.append('"%s.dat" using 1:%d with points pt 6 ps 0.6 lc rgb '
+                         '"%s" title "%s max"' % (prefix, 3 + 2 * i, c,
+                                                  fl["name"]))
+            plots.append('%g with lines lc rgb "%s" dt 4 title "%s deadline '
+                         '%g ms"' % (fl["deadline_us"] / 1000, c, fl["name"],
+                                     fl["deadline_us"] / 1000))
+        f.write("plot " + ", \\\n     ".join(plots) + "\n")
+
+
+def main(argv):
+    if len(argv) < 2:
+        die("usage: rtvnic-feedback-measure.py RUNDIR [options]")
+    run = argv[1]
+    opts = {}
+    args = argv[2:]
+    while args:
+        a = args.pop(0)
+        if a == "--timeline":
+            opts[a] = True
+        elif a in ("--json", "--feedback-md", "--floor-ms", "--demo-md",
+                   "--plot-prefix", "--png", "--header"):
+            if not args:
+                die("%s needs a value" % a)
+            opts[a] = args.pop(0)
+        else:
+            die("unknown option %s" % a)
+    try:
+        res = measure(run, float(opts.get("--floor-ms", 500)))
+    except (OSError, ValueError) as e:
+        die("cannot read the run in %s: %s" % (run, e))
+
+    tl = None
+    if opts.get("--timeline") or "--demo-md" in opts or "--plot-prefix" in opts:
+        tl, events, per, duration = timeline(res, run)
+    if opts.get("--timeline"):
+        print("\n".join(tl))
+        print()
+    tab = table(res)
+    print("\n".join(tab))
+    if "--json" in opts:
+        with open(opts["--json"], "w") as f:
+            json.dump({**res, "flows": [{k: v for k, v in fl.items()
+                                         if not k.startswith("_")}
+                                        for fl in res["flows"]]}, f, indent=1)
+    header = opts.get("--header", "")
+    if "--feedback-md" in opts:
+        with open(opts["--feedback-md"], "w") as f:
+            f.write(header + "\n\n" + "\n".join(tab) + "\n")
+    if "--demo-md" in opts:
+        with open(opts["--demo-md"], "w") as f:
+            f.write(header + "\n\n```\n" + "\n".join(tl) + "\n```\n\n"
+                    + "\n".join(tab) + "\n\n![](demo.png)\n")
+    if "--plot-prefix" in opts:
+        write_plot(res, opts["--plot-prefix"],
+                   opts.get("--png", opts["--plot-prefix"] + ".png"),
+                   events, per, duration)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,265 @@
+# Copyright (c) 2026 RTvNIC authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# rtvnic-feedback-setup.sh: the building blocks of the feedback scenarios,
+# sourced (not run) by utilities/rtvnic-demo-feedback.sh (make demo, make
+# bench-feedback) and tests/system-rtvnic-feedback.sh (make check).
+#
+# The scenario: the two-host testbed (utilities/rtvnic-testbed) with an
+# RTvNIC egress on host1's uplink, RTvNIC sources on host1's VMs, rtvctl
+# connected to both br-int (host1 datapath ID 0x11, host2 0x21; br-int's
+# pipeline: table 0 rtvctl's DSCP flows, else resubmit(,1); table 1 NORMAL),
+# receivers in vm2a and best-effort cross traffic sent by the core router
+# itself towards an address nobody has (host2's br-phy drops it), so it
+# congests only the core's best-effort class towards host2.
+#
+# Every traffic tool logs one line per datagram (rtvnic-traffic --log) in the
+# run directory, so utilities/rtvnic-feedback-measure.py can measure the run
+# from its own data afterwards.  Nothing samples during the run: a process
+# started every second costs a 2-CPU machine enough to delay packets.
+#
+# The caller sets, before fb_init: TESTBED_PREFIX, HOST1_VMS, HOST2_VMS,
+# CORE_RATE (exported, read by the testbed), and calls:
+#   fb_init OVSDIR RUNDIR   checks, empties RUNDIR, builds rtvnic-traffic
+#   fb_up                   testbed up; its env is sourced (VM1A_PORT, ...)
+#   fb_egress RATE LIMIT    host1's uplink: RTvNIC egress, queue-limit LIMIT
+#   fb_source NAME VM DEADLINE MIN-RATE [BURST-BITS]
+#                           VM's port becomes an RTvNIC source; NAME is the
+#                           flow's name in the run (voice, video, ...)
+#   fb_rtvctl KEY=VALUE...  writes the policy (rtvctl-policy keys; given keys
+#                           override the defaults below), starts rtvctl,
+#                           connects both br-int, installs the pipeline, waits
+#                           until rtvctl knows every source
+#   fb_t0                   now is t = 0 of the run (writes RUNDIR/t0)
+#   fb_recv NAME VM PORT DURATION [DEADLINE-US [nolog]]
+#                           receiver in the background (nolog: no per-
+#                           datagram log, for best effort)
+#   fb_send NAME VM DST PORT ID DURATION ARGS...  sender in the background
+#   fb_until T              sleeps until t = T
+#   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
+#                           per second) from t = ON to t = OFF, blocks until
+#                           it ends; its datagram log is cross.send
+#   fb_wait                 waits for every background tool
+#   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows and
+#                           rtvctl/show into RUNDIR/*.SUFFIX
+#   fb_cleanup              stops what fb_* started (by PID), testbed down
+# Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
+# NAME.recv/NAME.send (per-datagram logs), NAME.out/NAME.sent (the tools'
+# summaries), cross.send, events (cross-on/cross-off epoch times), policy.json,
+# rtvctl.log.
+#
+# Needs root; the testbed's own needs; gcc.
+
+fb_die() { echo "rtvnic-feedback: $*" >&2; exit 1; }
+
+fb_init() {
+    fb_ovs=$(cd "${1:?fb_init OVSDIR RUNDIR}" && pwd)
+    fb_run=${2:?fb_init OVSDIR RUNDIR}
+    fb_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    fb_tb=$fb_top/utilities/rtvnic-testbed
+    fb_rtvctl_bin=$fb_ovs/controller/rtvctl
+    fb_appctl=$fb_ovs/utilities/ovs-appctl
+    fb_traffic=$fb_run/rtvnic-traffic
+    fb_pids=()
+    FB_CROSS_DST=198.51.100.77      # nobody: host2's br-phy drops it
+    FB_CROSS_MAC=02:00:c6:33:64:77
+    FB_DPID1=0000000000000011
+    FB_DPID2=0000000000000021
+    export OVSDIR=$fb_ovs
+    [ "$(id -u)" = 0 ] || fb_die "must run as root (it creates network namespaces)"
+    [ -x "$fb_rtvctl_bin" ] || fb_die "$fb_rtvctl_bin is missing (build OVS first)"
+    command -v python3 >/dev/null || fb_die "python3 is missing"
+    fb_stop_rtvctl
+    "$fb_tb" down >/dev/null 2>&1 || true
+    rm -rf "$fb_run"
+    mkdir -p "$fb_run"
+    : > "$fb_run/flows"
+    : > "$fb_run/events"
+    gcc -O2 -Wall -o "$fb_traffic" "$fb_top/utilities/rtvnic-traffic.c" \
+        || fb_die "cannot build utilities/rtvnic-traffic.c"
+}
+
+fb_up() {
+    "$fb_tb" up > "$fb_run/testbed-up.log" 2>&1 \
+        || { tail -20 "$fb_run/testbed-up.log" >&2; fb_die "testbed up failed"; }
+    . <("$fb_tb" env)
+}
+
+fb_vs1() { "$fb_tb" vsctl host1 "$@"; }
+fb_of1() { "$fb_tb" ofctl host1 "$@"; }
+fb_ctl() { "$fb_appctl" --timeout=5 -t "$fb_run/rtvctl.ctl" "$@"; }
+
+fb_egress() {
+    fb_vs1 -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
+        other-config:max-rate="$1" other-config:queue-limit="$2" >/dev/null
+}
+
+fb_source() {
+    local name=$1 vm=$2 deadline=$3 rate=$4 burst=${5:-} port us
+    port=$(eval echo "\$${vm^^}_PORT")
+    case $deadline in
+        *us) us=${deadline%us} ;;
+        *ms) us=$((${deadline%ms} * 1000)) ;;
+        *) fb_die "fb_source: deadline '$deadline' needs a us or ms suffix" ;;
+    esac
+    fb_vs1 -- set port "$port" qos=@q -- --id=@q create qos type=rtvnic \
+        other-config:deadline="$deadline" other-config:min-rate="$rate" \
+        ${burst:+other-config:burst=$burst} >/dev/null
+    echo "$name $vm $port $us" >> "$fb_run/flows"
+}
+
+fb_stop_rtvctl() {
+    local pid
+    [ -n "${fb_run:-}" ] && [ -f "$fb_run/rtvctl.pid" ] || return 0
+    pid=$(cat "$fb_run/rtvctl.pid" 2>/dev/null)
+    if [[ $pid =~ ^[0-9]+$ ]] \
+            && [ "$(cat /proc/$pid/comm 2>/dev/null)" = rtvctl ]; then
+        kill "$pid" 2>/dev/null
+    fi
+}
+
+fb_rtvctl() {
+    local kv k v i show n
+    declare -A pol=(
+        [report_interval_ms]=10 [tighten_floor_us]=1000
+        [miss_ratio_threshold]=0.5 [dscp_ladder]="[0, 34, 46]"
+        [quiet_period_ms]=12000 [min_step_interval_ms]=500
+        [escalation_table]=0 [next_table]=1)
+    for kv in "$@"; do
+        pol[${kv%%=*}]=${kv#*=}
+    done
+    {
+        echo "{"
+        for k in "${!pol[@]}"; do
+            echo "    \"$k\": ${pol[$k]},"
+        done
+        echo "    \"hosts\": [{\"tunnel_ip\": \"$HOST1_IP\", \"datapath_id\": \"0x$FB_DPID1\"},"
+        echo "              {\"tunnel_ip\": \"$HOST2_IP\", \"datapath_id\": \"0x$FB_DPID2\"}]"
+        echo "}"
+    } > "$fb_run/policy.json"
+    "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
+        --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
+        -vconsole:off --policy="$fb_run/policy.json" \
+        "punix:$HOST1_RUNDIR/rtvctl.sock" "punix:$HOST2_RUNDIR/rtvctl.sock" \
+        || fb_die "rtvctl did not start (policy $fb_run/policy.json)"
+
+    # Both br-int connect to rtvctl, each through a socket in its host's run
+    # directory (ovs-vswitchd refuses unix controllers elsewhere; namespaces
+    # share the file system).  The first controller of a bridge flushes its
+    # flows, so the pipeline is installed afterwards.
+    fb_vs1 set bridge br-int other-config:datapath-id=$FB_DPID1 \
+        -- set-fail-mode br-int secure
+    "$fb_tb" vsctl host2 set bridge br-int other-config:datapath-id=$FB_DPID2 \
+        -- set-fail-mode br-int secure
+    fb_vs1 set-controller br-int "unix:$HOST1_RUNDIR/rtvctl.sock"
+    "$fb_tb" vsctl host2 set-controller br-int "unix:$HOST2_RUNDIR/rtvctl.sock"
+    for i in $(seq 100); do
+        show=$(fb_ctl rtvctl/show 2>/dev/null || true)
+        if grep -q "datapath ID 0x11" <<<"$show" \
+                && grep -q "datapath ID 0x21" <<<"$show"; then
+            break
+        fi
+        [ "$i" = 100 ] && fb_die "the hosts did not connect to rtvctl"
+        sleep 0.1
+    done
+    printf 'table=0,priority=0,actions=resubmit(,1)\ntable=1,priority=0,actions=NORMAL\n' \
+        > "$fb_run/pipeline.txt"
+    fb_of1 add-flows br-int "$fb_run/pipeline.txt"
+    "$fb_tb" ofctl host2 add-flows br-int "$fb_run/pipeline.txt"
+    "$fb_tb" ofctl host2 add-flow br-phy \
+        "priority=100,ip,nw_dst=$FB_CROSS_DST,actions=drop"
+    "$fb_tb" core ip neigh replace "$FB_CROSS_DST" lladdr "$FB_CROSS_MAC" \
+        dev c-h2 nud permanent
+    "$fb_tb" vm vm1a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
+        || fb_die "vm1a cannot reach vm2a through the new pipeline"
+    # rtvctl learns the sources (and their contract deadlines) from host1.
+    n=$(wc -l < "$fb_run/flows")
+    for i in $(seq 100); do
+        show=$(fb_ctl rtvctl/show 2>/dev/null || true)
+        [ "$(grep -c '^flow 192\.0\.2\.1 vnic' <<<"$show")" -ge "$n" ] && break
+        [ "$i" = 100 ] && fb_die "rtvctl did not learn host1's $n sources: $show"
+        sleep 0.1
+    done
+}
+
+fb_t0() {
+    fb_t0=$(date +%s.%N)
+    echo "$fb_t0" > "$fb_run/t0"
+}
+
+fb_recv() {
+    local name=$1 vm=$2 port=$3 duration=$4 deadline=${5:-} log=
+    [ "${6:-}" = nolog ] || log=$fb_run/$name.recv
+    "$fb_tb" vm "$vm" "$fb_traffic" recv "$port" --duration "$duration" \
+        ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
+        > "$fb_run/$name.out" 2>&1 &
+    fb_pids+=($!)
+}
+
+fb_send() {
+    local name=$1 vm=$2 dst=$3 port=$4 id=$5 duration=$6
+    shift 6
+    "$fb_tb" vm "$vm" "$fb_traffic" send "$dst" "$port" --id "$id" \
+        --duration "$duration" --log "$fb_run/$name.send" "$@" \
+        > "$fb_run/$name.sent" 2>&1 &
+    fb_pids+=($!)
+}
+
+fb_until() {
+    local now
+    now=$(date +%s.%N)
+    sleep "$(awk -v a="$fb_t0" -v t="$1" -v n="$now" \
+        'BEGIN { d = a + t - n; if (d < 0) d = 0; printf "%.3f", d }')"
+}
+
+fb_cross() {
+    local on=$1 off=$2 pps=$3 rc=0
+    fb_until "$on"
+    echo "cross-on $(date +%s.%N)" >> "$fb_run/events"
+    # The sender blocks when its socket buffer is full (the core's queue
+    # holds its datagrams), so it may fall behind PPS; timeout(1) ends it at
+    # OFF either way (status 124), and it still completes its log.
+    "$fb_tb" core timeout $((off - on)) "$fb_traffic" send \
+        "$FB_CROSS_DST" 9 --id 9 --rate "$pps" --size 1472 \
+        --duration $((off - on + 1)) --log "$fb_run/cross.send" \
+        > "$fb_run/cross.sent" 2>&1 || rc=$?
+    echo "cross-off $(date +%s.%N)" >> "$fb_run/events"
+    [ "$rc" = 0 ] || [ "$rc" = 124 ] \
+        || fb_die "cross traffic failed (status $rc): $(cat "$fb_run/cross.sent")"
+}
+
+fb_wait() {
+    local p rc=0
+    for p in "${fb_pids[@]}"; do
+        wait "$p" || rc=$?
+    done
+    fb_pids=()
+    return $rc
+}
+
+fb_snapshot() {
+    "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1
+    fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
+    fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
+}
+
+fb_cleanup() {
+    local p
+    for p in "${fb_pids[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    fb_pids=()
+    fb_stop_rtvctl
+    "$fb_tb" down >/dev/null 2>&1
+}
