@@ -33,6 +33,8 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->last_miss_ms = LLONG_MIN / 2;
     st->last_change_ms = LLONG_MIN / 2;
     st->last_relax_ms = LLONG_MIN / 2;
+    st->episode_start_ms = LLONG_MIN / 2;
+    st->episode_last_ms = LLONG_MIN / 2;
     st->quiet_factor = 1;
 }
 
@@ -58,6 +60,17 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         return;
     }
     st->last_miss_ms = now_ms;
+    if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
+        st->episode_start_ms = now_ms;
+    }
+    st->episode_last_ms = now_ms;
+    if (now_ms - st->episode_start_ms < p->miss_persist_ms) {
+        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, for "
+                 "%lld ms, not yet miss_persist_ms %"PRIu32, r->misses,
+                 r->packets, now_ms - st->episode_start_ms,
+                 p->miss_persist_ms);
+        return;
+    }
     if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
         snprintf(a->why, sizeof a->why, "last change %lld ms ago, within "
                  "min_step_interval_ms %"PRIu32, now_ms - st->last_change_ms,

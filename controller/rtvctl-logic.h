@@ -31,7 +31,11 @@
  *   3. After a quiet period without misses, one step is given back: first
  *      DSCP, one level at a time, then the deadline, back to the contract.
  *
- * Reports with a miss ratio below the policy's threshold are ignored.  Two
+ * Reports with a miss ratio below the policy's threshold are ignored.  The
+ * others act only once misses have persisted for the policy's
+ * 'miss_persist_ms': they form an episode while each follows the previous
+ * one within that time, and the episode must have lasted that long (0: act
+ * on the first).  Two
  * changes of one flow are at least 'min_step_interval_ms' apart, and a relax
  * step needs a full quiet period since the last change, so a flow never
  * oscillates faster than the policy allows.  If misses force a step up again
@@ -55,6 +59,8 @@ struct rtvctl_flow_state {
     long long int last_miss_ms;
     long long int last_change_ms;
     long long int last_relax_ms;
+    long long int episode_start_ms; /* First report of the miss episode. */
+    long long int episode_last_ms;  /* Its latest report. */
     unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
     uint64_t reports;
     uint64_t misses;

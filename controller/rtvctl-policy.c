@@ -42,6 +42,7 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->n_ladder = ARRAY_SIZE(ladder);
     p->quiet_period_ms = 2000;
     p->min_step_interval_ms = 50;
+    p->miss_persist_ms = 0;
     p->escalation_table = 0;
     p->next_table = 1;
     p->escalation_priority = 40000;
@@ -331,6 +332,9 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "min_step_interval_ms")) {
         error = get_uint(val, key, 0, 3600000, &x);
         p->min_step_interval_ms = x;
+    } else if (!strcmp(key, "miss_persist_ms")) {
+        error = get_uint(val, key, 0, 60000, &x);
+        p->miss_persist_ms = x;
     } else if (!strcmp(key, "escalation_table")) {
         error = get_uint(val, key, 0, 253, &x);
         p->escalation_table = x;

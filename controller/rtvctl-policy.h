@@ -60,6 +60,7 @@ struct rtvctl_policy {
     size_t n_ladder;
     uint32_t quiet_period_ms;       /* Without misses, before relaxing. */
     uint32_t min_step_interval_ms;  /* Between two changes of one flow. */
+    uint32_t miss_persist_ms;       /* Misses must last this long to act. */
     uint8_t escalation_table;       /* Where the DSCP flows go... */
     uint8_t next_table;             /* ...and where they resubmit to. */
     uint16_t escalation_priority;
