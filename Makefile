@@ -8,6 +8,9 @@
 #   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
 #   make bench-e2e  one host: linux-htb FIFO vs htb DSCP classes vs RTvNIC.
+#   make bench-feedback  the demo's scenario, measured: per RT flow the
+#                   feedback convergence (congestion onset -> misses stop),
+#                   escalation delay and relax time (bench/results/feedback.md).
 #   make bench-dpdk  OVS-DPDK (PMD) vs main thread: pacing, RT host queueing,
 #                   throughput with rtvnic vs egress-policer vs no QoS (needs
 #                   hugepages; skipped with a message without them).
@@ -41,7 +44,7 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
-	bench-e2e bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
+	bench-e2e bench-feedback bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay
 
 all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
@@ -128,7 +131,11 @@ bench-e2e: build
 
 # bench-dpdk builds the DPDK tree (installing Debian's DPDK) and prints a
 # clear "skipped" when hugepages cannot be had.
-bench: bench-edf bench-controller bench-stamp bench-e2e bench-dpdk
+bench: bench-edf bench-controller bench-stamp bench-e2e bench-feedback \
+	bench-dpdk
+
+bench-feedback: build
+	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)" --bench
 
 demo: build
 	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"

@@ -38,7 +38,10 @@
 #
 # Policy choices: miss_ratio_threshold 0.5 (a 2-CPU machine delays single
 # packets by more than 2 ms now and then; congestion makes every packet of
-# an interval late), and quiet_period_ms 12000, longer than the congestion:
+# an interval late), miss_persist_ms 50 (a CPU stall of a few tens of ms
+# makes every packet of an interval or two late, whatever its class: rtvctl
+# escalated on those before the congestion, and then had nothing left to do
+# when it came), and quiet_period_ms 12000, longer than the congestion:
 # with a shorter one rtvctl gives the priority back while the core is still
 # congested, the flows miss again and it re-escalates (e.g. QUIET_MS=3000
 # oscillates every ~3.5 s).
@@ -48,8 +51,9 @@
 # convergence = when misses stop after the congestion onset, relax time,
 # misses; definitions there), and writes bench/results/demo.md and
 # bench/results/demo.png (gnuplot).  With --bench (make bench-feedback) it
-# also writes bench/results/feedback.md and feedback.json, and exits 1 if a
-# flow's convergence exceeds the floor (FLOOR_MS, 500).  Nothing samples the
+# also writes bench/results/feedback.md and feedback.json, with PASS/FAIL
+# per flow against the convergence floor (FLOOR_MS, 500); the exit status is
+# 0 even on FAIL (1 on errors), as the other benchmarks.  Nothing samples the
 # switches or rtvctl during the run (the timeline's DSCP and deadline come
 # from rtvctl's log); every datagram of the RT flows and of the cross traffic
 # is logged by rtvnic-traffic --log.  Runs as root, in about 50 s; cleans up
@@ -173,9 +177,10 @@ flow back at DSCP 0 with its contract deadline (rtvctl log, ms)."
         --header "$fhdr" > /dev/null
     say "wrote $results/feedback.md"
     if grep -q '| FAIL |' "$results/feedback.md"; then
-        echo "rtvnic-demo-feedback: convergence above ${FLOOR_MS} ms for:" \
-             "$(grep '| FAIL |' "$results/feedback.md" | cut -d'|' -f2 | tr '\n' ' ')" >&2
-        exit 1
+        echo "FAIL: convergence above ${FLOOR_MS} ms for:" \
+             "$(grep '| FAIL |' "$results/feedback.md" | cut -d'|' -f2 | tr '\n' ' ')"
+    else
+        echo "PASS: convergence <= ${FLOOR_MS} ms for every RT flow"
     fi
 fi
 say "done in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }') s"

@@ -25,16 +25,26 @@ Definitions (times are CLOCK_REALTIME, as every log here):
   end        the send time of the last one (congestion = [onset, end]);
   miss       an RT datagram whose application-measured one-way delay
              (receive time - send time in its payload) exceeds the flow's
-             contract deadline, or that never arrived (lost);
+             contract deadline, or that never arrived (lost); it happens
+             at its receive time (when the application sees it late), or
+             for a lost one at its send time + deadline (when it was due);
   escalation delay  first "escalate" decision of rtvctl for the flow (its
              log, ms resolution) at or after onset, minus onset;
-  convergence  "misses stop": S - onset, where S is the send time of the
-             last missed datagram sent during the congestion, so that every
-             datagram sent in (S, end] met its deadline; 0 if none missed.
-             Not defined (reported as such) if the flow was escalated before
-             the onset (then there was nothing to converge);
-  baseline misses   misses among datagrams sent in the same length of time
-             just before onset (at least 1 s after t0): the scenario's noise
+  convergence  "misses stop": M - onset, where M is the time of the last
+             miss that happened during the congestion, so that every
+             datagram received in (M, end] met its deadline and none due
+             then was lost; 0 if none missed.  It includes the time the
+             datagrams already queued in the core's best-effort class take
+             to arrive after the flow moved to another class.  Not defined
+             (reported as such) if the flow was escalated before the onset
+             (then there was nothing to converge);
+  first episode  E - onset, where E is the last miss of the first run of
+             misses after the onset that is followed by 100 ms without a
+             miss (0 if none missed); "later misses" are the misses during
+             the congestion after E: with convergence = first episode, there
+             are none;
+  baseline misses   misses that happened in the same length of time just
+             before onset (from at least 1 s after t0): the scenario's noise
              without congestion;
   relax time  from end to rtvctl's decision (its log) that brought the flow
              back to the bottom of the DSCP ladder with its effective
@@ -173,9 +183,9 @@ def measure(run, floor_ms):
             got.setdefault(seq, r - s)
         lost = [q for q in sends if q not in got]
         dup = len(recvs) - len(got)
-        # Misses by send time.
-        missed = sorted([sends[q] / 1e9 for q in lost]
-                        + [s / 1e9 for q, s, r in recvs
+        # Misses, at the time they happen.
+        missed = sorted([(sends[q] + dl_ns) / 1e9 for q in lost]
+                        + [r / 1e9 for q, s, r in recvs
                            if r - s > dl_ns and got.get(q) == r - s])
         cong = [t for t in missed if on <= t <= end]
         base_lo = max(t0 + 1, on - (end - on))
@@ -204,6 +214,15 @@ def measure(run, floor_ms):
              "escalation_delay_ms": (round((esc_after[0][0] - on) * 1000)
                                      if esc_after else None),
              "decisions": [(round(d[0] - t0, 3), d[5]) for d in mine]}
+        ep = 0
+        while ep + 1 < len(cong) and cong[ep + 1] - cong[ep] < 0.1:
+            ep += 1
+        f["episode_ms"] = round((cong[ep] - on) * 1000, 1) if cong else 0.0
+        f["misses_after_episode"] = len(cong) - ep - 1 if cong else 0
+        f["windows_with_misses_after_episode"] = (
+            len(set(int((t - on) * 10) for t in cong[ep + 1:])) if cong else 0)
+        f["windows_with_misses_baseline"] = len(set(int((on - t) * 10)
+                                                    for t in base))
         if pre:
             f["convergence_ms"] = None
             f["convergence_note"] = "escalated before the onset"
@@ -241,22 +260,28 @@ def fmt(v, unit=""):
 
 
 def table(res):
-    hdr = ("| RT flow | deadline | escalation delay | convergence (misses stop) "
-           "| relax time | misses in congestion | misses before onset (same "
-           "length) | host late / dropped | lost | convergence <= %d ms |"
-           % res["floor_ms"])
-    lines = [hdr, "|" + "---|" * 10]
+    hdr = ("| RT flow | deadline | escalation delay | first miss episode ends "
+           "| convergence (misses stop) | relax time | misses in congestion "
+           "| later misses (100 ms windows) | misses before onset, same "
+           "length (windows) | host late / dropped | lost "
+           "| convergence <= %d ms |" % res["floor_ms"])
+    lines = [hdr, "|" + "---|" * 12]
     for f in res["flows"]:
         conv = (fmt(f["convergence_ms"], " ms") if f["convergence_ms"] is not None
                 else f["convergence_note"])
         relax = (fmt(f["relax_ms"], " ms") if f["relax_ms"] is not None
                  else f["relax_note"])
         lines.append(
-            "| %s (%s) | %.1f ms | %s | %s | %s | %d of %d | %d | %s / %s | %d "
-            "| %s |" % (f["name"], f["vm"], f["deadline_us"] / 1000,
-                        fmt(f["escalation_delay_ms"], " ms"), conv, relax,
+            "| %s (%s) | %.1f ms | %s | %s ms | %s | %s | %d of %d | %d (%d) "
+            "| %d (%d) | %s / %s | %d | %s |"
+            % (f["name"], f["vm"], f["deadline_us"] / 1000,
+                        fmt(f["escalation_delay_ms"], " ms"), f["episode_ms"],
+                        conv, relax,
                         f["misses_congestion"], f["packets_congestion"],
-                        f["misses_baseline"], fmt(f["host_late"]),
+                        f["misses_after_episode"],
+                        f["windows_with_misses_after_episode"],
+                        f["misses_baseline"],
+                        f["windows_with_misses_baseline"], fmt(f["host_late"]),
                         fmt(f["host_dropped"]), f["lost"],
                         "PASS" if f["pass"] else "FAIL"))
     return lines

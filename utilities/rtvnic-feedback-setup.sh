@@ -44,8 +44,10 @@
 #   fb_t0                   now is t = 0 of the run (writes RUNDIR/t0)
 #   fb_recv NAME VM PORT DURATION [DEADLINE-US [nolog]]
 #                           receiver in the background (nolog: no per-
-#                           datagram log, for best effort)
-#   fb_send NAME VM DST PORT ID DURATION ARGS...  sender in the background
+#                           datagram log, for best effort); its PID in
+#                           fb_last_pid (SIGTERM ends it with its totals)
+#   fb_send NAME VM DST PORT ID DURATION ARGS...  sender in the background;
+#                           its PID in fb_last_pid (SIGTERM ends it)
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
@@ -135,6 +137,7 @@ fb_rtvctl() {
         [report_interval_ms]=10 [tighten_floor_us]=1000
         [miss_ratio_threshold]=0.5 [dscp_ladder]="[0, 34, 46]"
         [quiet_period_ms]=12000 [min_step_interval_ms]=500
+        [miss_persist_ms]=50
         [escalation_table]=0 [next_table]=1)
     for kv in "$@"; do
         pol[${kv%%=*}]=${kv#*=}
@@ -205,6 +208,7 @@ fb_recv() {
         ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
         > "$fb_run/$name.out" 2>&1 &
     fb_pids+=($!)
+    fb_last_pid=$!
 }
 
 fb_send() {
@@ -214,6 +218,7 @@ fb_send() {
         --duration "$duration" --log "$fb_run/$name.send" "$@" \
         > "$fb_run/$name.sent" 2>&1 &
     fb_pids+=($!)
+    fb_last_pid=$!
 }
 
 fb_until() {
