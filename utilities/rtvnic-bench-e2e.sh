@@ -14,45 +14,50 @@
 # limitations under the License.
 
 # rtvnic-bench-e2e.sh OVSDIR: end-to-end benchmark of three egress variants
-# on one topology with the same traffic, in one run.  Topology: the
-# single-host one of utilities/rtvnic-demo.sh (network namespaces):
+# on one topology with the same traffic, in one run.  Topology: the two-host
+# testbed (utilities/rtvnic-testbed), the core forwarding freely, so that
+# host1's uplink is the only bottleneck:
 #
-#   vma (voice: 1000 pps x 200 B IP, deadline 2 ms)   ──┐
-#   vmb (video: bursts of 10 x 1200 B, 1500 pps, 10 ms) ─┼─ host: ovs-vswitchd
-#   vmc (best effort: 1400 B IP at ~200 Mbit/s)       ──┘   (userspace datapath)
-#                                                             │ up0: 100 Mbit/s "NIC"
-#                                                           sink (receivers)
+#   vm1a (voice: 1000 pps x 200 B IP, deadline 2 ms)   ─┐ host1: ovs-vswitchd
+#   vm1b (video: bursts of 10 x 1200 B, 1500 pps, 10 ms) ┼ br-int ─ Geneve ─
+#   vm1c (best effort: 1400 B IP at ~200 Mbit/s)       ─┘ br-phy ─ h1-up: the
+#                                                         100 Mbit/s "NIC"
+#        ─ core router ─ host2: ovs-vswitchd ─ vm2a (receivers)
 #
-# Variants:
-#   (a) stock OVS, QoS linux-htb max-rate 100 Mbit/s on up0 (one FIFO class);
+# Variants (QoS on host1's uplink h1-up):
+#   (a) stock OVS, QoS linux-htb max-rate 100 Mbit/s (one FIFO class);
 #   (b) stock OVS, the best it offers: linux-htb at 100 Mbit/s with queues
 #       1 (voice: min-rate 5M, prio 0), 2 (video: min-rate 20M, prio 1) and 0
-#       (best effort, prio 7), created by OVS; flows mark DSCP per VM
-#       (vma 46, vmb 34) and u32 DSCP filters added with tc on OVS's htb root
+#       (best effort, prio 7), created by OVS; host1's br-int marks DSCP per
+#       VM (vm1a 46, vm1b 34), the Geneve port (tos=inherit) copies it to the
+#       outer header, and u32 DSCP filters added with tc on OVS's htb root
 #       steer them into the classes (set_queue does not work from the
 #       userspace datapath, see shared/notes/testbed-recipe.md);
-#   (c) RTvNIC: rtvnic egress max-rate 95 Mbit/s, queue-limit 300 on up0,
-#       vma (2ms, 5 Mbit/s) and vmb (10ms, 20 Mbit/s, burst 200000) sources.
+#   (c) RTvNIC: rtvnic egress max-rate 95 Mbit/s, queue-limit 300 on h1-up,
+#       vm1a (2ms, 5 Mbit/s) and vm1b (10ms, 20 Mbit/s, burst 200000)
+#       sources.
 #
 # Measured per variant: one-way delay per RT flow as the receiving
 # application sees it (p50/p99/p999/max), misses (delay > deadline), lost
 # (sent by the sender application - received), best-effort goodput, uplink
-# utilisation (bytes received by the sink in the steady-state window, i.e.
-# Ethernet bytes sent on up0, / (100 Mbit/s x window)); for (c) rtvnic/show's
+# utilisation (Ethernet bytes the core received from host1 in the
+# steady-state window / (100 Mbit/s x window)); for (c) rtvnic/show's
 # per-source late/dropped counters and pacing (egress sent bytes over the
-# same window / 95 Mbit/s).  Writes bench/results/e2e.md, prints it and
-# PASS/FAIL per floor; exit status 0 even on FAIL (status 1 on errors).
+# same window / 95 Mbit/s).
 #
 # Also, in the same run:
 #   - an offline EDF oracle (ovstest test-rtvnic-oracle) on the arrivals
 #     that (c)'s egress recorded (rtvnic/trace-start): the fewest host
 #     misses any scheduler could have had at 95 Mbit/s, vs RTvNIC's;
 #   - (d) forwarding throughput, best effort only, offered far above what
-#     the datapath forwards: no QoS vs an rtvnic egress at 10 Gbit/s (rate
+#     the datapaths forward: no QoS vs an rtvnic egress at 10 Gbit/s (rate
 #     not limiting), runs alternating, median delivered packet rates.
 #
+# Writes bench/results/e2e.md, prints it and PASS/FAIL per floor; exit
+# status 0 even on FAIL (status 1 on errors).
+#
 # Environment: PHASE_SECONDS (default 10), BE_PPS (default 18000),
-# TPUT_RUNS (3 per mode), TPUT_SECONDS (5).
+# TPUT_RUNS (3 per mode), TPUT_SECONDS (5), TESTBED_PREFIX (rtve2e).
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
@@ -61,11 +66,14 @@ secs=${PHASE_SECONDS:-10}
 be_pps=${BE_PPS:-18000}
 tput_runs=${TPUT_RUNS:-3}
 tput_secs=${TPUT_SECONDS:-5}
-prefix=rtve$$
 run=$top/build/bench-e2e
 results=$top/bench/results
 traffic=$run/rtvnic-traffic
-vms="a b c"
+testbed=$top/utilities/rtvnic-testbed
+export OVSDIR=$ovs
+export TESTBED_PREFIX=${TESTBED_PREFIX:-rtve2e}
+export HOST1_VMS="vm1a vm1b vm1c" HOST2_VMS=vm2a VM=ns
+unset CORE_RATE CORE_RATE_REV QEMU_VMS
 pids=()
 
 die() { echo "rtvnic-bench-e2e: $*" >&2; exit 1; }
@@ -74,8 +82,6 @@ say() { echo "== $*"; }
 [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces)"
 command -v python3 >/dev/null || die "python3 is missing"
 
-. "$top/utilities/rtvnic-onehost.sh"
-
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -83,7 +89,7 @@ cleanup() {
     for p in "${pids[@]}"; do
         kill "$p" 2>/dev/null
     done
-    onehost_down
+    "$testbed" down >/dev/null 2>&1
     [ "$rc" = 0 ] || echo "rtvnic-bench-e2e: failed (status $rc); logs in $run" >&2
     exit "$rc"
 }
@@ -95,19 +101,35 @@ rm -rf "$run"
 mkdir -p "$run" "$results"
 gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
 
-htc() { ip netns exec "$ns_host" tc "$@"; }
+say "testbed: host1 (vm1a vm1b vm1c), core (no bottleneck), host2 (vm2a), from $ovs"
+"$testbed" down >/dev/null 2>&1 || true
+"$testbed" up > "$run/testbed-up.log" 2>&1 \
+    || { tail -20 "$run/testbed-up.log" >&2; die "testbed up failed"; }
+. <("$testbed" env)
 
-say "namespaces: 3 VMs, host, sink; ovsdb-server and ovs-vswitchd (userspace datapath) from $ovs"
-onehost_up || die "topology set-up failed"
+vsctl() { "$testbed" vsctl host1 "$@"; }
+ofctl() { "$testbed" ofctl host1 "$@"; }
+appctl() { "$testbed" appctl host1 "$@"; }
+htc() { "$testbed" host host1 tc "$@"; }
+in_vm() { local vm=$1; shift; "$testbed" vm "$vm" "$@"; }
+uplink_rx() { "$testbed" core cat /sys/class/net/c-h1/statistics/rx_bytes; }
+sink_rx_packets() {
+    in_vm vm2a cat /sys/class/net/eth0/statistics/rx_packets
+}
 
-sink_rx() { ip netns exec "$ns_sink" cat /sys/class/net/eth0/statistics/rx_bytes; }
+# Every VM reaches vm2a, so that no ARP or MAC learning happens later.
+for vm in vm1a vm1b vm1c; do
+    in_vm $vm ping -c 2 -i 0.2 -q "$VM2A_IP" >/dev/null \
+        || die "$vm cannot reach vm2a"
+done
 
-# reset_config: no QoS anywhere, plain NORMAL switching.
+# reset_config: no QoS anywhere, plain NORMAL switching on br-int.
 reset_config() {
-    vsctl -- clear port up0 qos -- clear port vneta qos -- clear port vnetb qos
+    vsctl -- clear port h1-up qos -- clear port "$VM1A_PORT" qos \
+        -- clear port "$VM1B_PORT" qos
     vsctl -- --all destroy qos -- --all destroy queue
-    ofctl del-flows br0
-    ofctl add-flow br0 priority=0,actions=NORMAL
+    ofctl del-flows br-int
+    ofctl add-flow br-int priority=0,actions=NORMAL
     sleep 1
 }
 
@@ -117,49 +139,46 @@ run_variant() {
     local tag=$1 out=$run/$1
     local rpids=() spids=()
 
-    appctl dpctl/show -s > "$out-dp0.txt" 2>&1 || true
-
-    ip netns exec "$ns_sink" "$traffic" recv 5001 --duration $((secs + 2)) \
+    in_vm vm2a "$traffic" recv 5001 --duration $((secs + 2)) \
         --deadline-us 2000 --quiet > "$out-recv-a.txt" & rpids+=($!)
-    ip netns exec "$ns_sink" "$traffic" recv 5002 --duration $((secs + 2)) \
+    in_vm vm2a "$traffic" recv 5002 --duration $((secs + 2)) \
         --deadline-us 10000 --quiet > "$out-recv-b.txt" & rpids+=($!)
-    ip netns exec "$ns_sink" "$traffic" recv 5003 --duration $((secs + 2)) \
+    in_vm vm2a "$traffic" recv 5003 --duration $((secs + 2)) \
         --quiet > "$out-recv-c.txt" & rpids+=($!)
     pids+=("${rpids[@]}")
     sleep 0.5
-    ip netns exec $prefix-vmc "$traffic" send 10.77.0.100 5003 --id 3 \
+    in_vm vm1c "$traffic" send "$VM2A_IP" 5003 --id 3 \
         --rate "$be_pps" --size 1372 --duration "$secs" > "$out-send-c.txt" &
     spids+=($!)
-    ip netns exec $prefix-vmb "$traffic" send 10.77.0.100 5002 --id 2 \
+    in_vm vm1b "$traffic" send "$VM2A_IP" 5002 --id 2 \
         --rate 1500 --size 1172 --burst 10 --duration "$secs" \
         > "$out-send-b.txt" & spids+=($!)
-    ip netns exec $prefix-vma "$traffic" send 10.77.0.100 5001 --id 1 \
+    in_vm vm1a "$traffic" send "$VM2A_IP" 5001 --id 1 \
         --rate 1000 --size 172 --duration "$secs" > "$out-send-a.txt" &
     spids+=($!)
     pids+=("${spids[@]}")
     sleep 1
-    { date +%s.%N; sink_rx; } > "$out-win0.txt"
+    { date +%s.%N; uplink_rx; } > "$out-win0.txt"
     appctl rtvnic/show > "$out-show0.txt" 2>&1 || true
     sleep $((secs - 2))
-    { date +%s.%N; sink_rx; } > "$out-win1.txt"
+    { date +%s.%N; uplink_rx; } > "$out-win1.txt"
     appctl rtvnic/show > "$out-show1.txt" 2>&1 || true
     wait "${spids[@]}" "${rpids[@]}"
     pids=()
-    appctl dpctl/show -s > "$out-dp1.txt" 2>&1 || true
-    htc -s qdisc show dev up0 > "$out-tc.txt" 2>&1 || true
-    htc -s class show dev up0 >> "$out-tc.txt" 2>&1 || true
+    htc -s qdisc show dev h1-up > "$out-tc.txt" 2>&1 || true
+    htc -s class show dev h1-up >> "$out-tc.txt" 2>&1 || true
 }
 
 say "(a) stock OVS: linux-htb QoS, one FIFO class at 100 Mbit/s (${secs}s)"
 reset_config
-vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
+vsctl -- set port h1-up qos=@q -- --id=@q create qos type=linux-htb \
     other-config:max-rate=100000000 >/dev/null
 sleep 0.5
 run_variant a
 
 say "(b) stock OVS, best available: htb priority/min-rate classes by DSCP (${secs}s)"
 reset_config
-vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
+vsctl -- set port h1-up qos=@q -- --id=@q create qos type=linux-htb \
     other-config:max-rate=100000000 queues:0=@q0 queues:1=@q1 queues:2=@q2 \
     -- --id=@q0 create queue other-config:min-rate=75000000 \
        other-config:max-rate=100000000 other-config:priority=7 \
@@ -168,86 +187,91 @@ vsctl -- set port up0 qos=@q -- --id=@q create qos type=linux-htb \
     -- --id=@q2 create queue other-config:min-rate=20000000 \
        other-config:max-rate=100000000 other-config:priority=1 >/dev/null
 for i in $(seq 50); do
-    htc class show dev up0 | grep -q 'class htb 1:3 ' && break
-    [ "$i" = 50 ] && die "OVS did not create the htb classes on up0"
+    htc class show dev h1-up | grep -q 'class htb 1:3 ' && break
+    [ "$i" = 50 ] && die "OVS did not create the htb classes on h1-up"
     sleep 0.1
 done
 # queue N is class 1:(N+1) under 1:fffe; EF (46) -> 1:2, AF41 (34) -> 1:3.
-htc filter add dev up0 parent 1: protocol ip prio 1 u32 \
+htc filter add dev h1-up parent 1: protocol ip prio 1 u32 \
     match ip dsfield 0xb8 0xfc flowid 1:2
-htc filter add dev up0 parent 1: protocol ip prio 2 u32 \
+htc filter add dev h1-up parent 1: protocol ip prio 2 u32 \
     match ip dsfield 0x88 0xfc flowid 1:3
-ofctl add-flow br0 "priority=10,ip,in_port=vneta,actions=set_field:46->ip_dscp,NORMAL"
-ofctl add-flow br0 "priority=10,ip,in_port=vnetb,actions=set_field:34->ip_dscp,NORMAL"
+ofctl add-flow br-int "priority=10,ip,in_port=$VM1A_PORT,actions=set_field:46->ip_dscp,NORMAL"
+ofctl add-flow br-int "priority=10,ip,in_port=$VM1B_PORT,actions=set_field:34->ip_dscp,NORMAL"
 sleep 0.5
-htc filter show dev up0 > "$run/b-filters-before.txt"
 run_variant b
-htc filter show dev up0 > "$run/b-filters-after.txt"
+htc filter show dev h1-up > "$run/b-filters-after.txt"
 grep -q 'flowid 1:2' "$run/b-filters-after.txt" \
     || echo "rtvnic-bench-e2e: warning: the u32 filters vanished during (b)" >&2
 
 say "(c) RTvNIC: EDF egress paced at 95 Mbit/s, queue-limit 300 (${secs}s)"
 reset_config
-vsctl -- set port up0 qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
     other-config:max-rate=95000000 other-config:queue-limit=300 >/dev/null
-vsctl -- set port vneta qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port "$VM1A_PORT" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=2ms other-config:min-rate=5000000 >/dev/null
-vsctl -- set port vnetb qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port "$VM1B_PORT" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=10ms other-config:min-rate=20000000 \
     other-config:burst=200000 >/dev/null
 sleep 0.5
-htc qdisc show dev up0 > "$run/c-qdisc-before.txt" 2>&1 || true
-appctl rtvnic/trace-start up0 4000000 >/dev/null
+htc qdisc show dev h1-up > "$run/c-qdisc-before.txt" 2>&1 || true
+appctl rtvnic/trace-start h1-up 4000000 >/dev/null
 run_variant c
 appctl rtvnic/show > "$run/c-show-final.txt" 2>&1 || true
-appctl rtvnic/trace-stop up0 "$run/c-trace.txt"
+appctl rtvnic/trace-stop h1-up "$run/c-trace.txt"
 say "offline EDF oracle on (c)'s arrivals at 95 Mbit/s"
 "$ovs/tests/ovstest" test-rtvnic-oracle "$run/c-trace.txt" \
     | tee "$run/c-oracle.txt"
 
 # Forwarding throughput: best effort only, offered far above what the
-# datapath forwards; runs alternate between no QoS and an RTvNIC egress
+# datapaths forward; runs alternate between no QoS and an RTvNIC egress
 # whose max-rate (10 Gbit/s) does not limit, with the RT sources of (c)
-# still configured.  The load generator runs on CPU 0 and ovs-vswitchd on
-# CPU 1, so that they do not take turns; the sink is a UDP socket that is
-# never read (the kernel's rx counter of the sink's eth0 counts).
+# still configured.  The load generator runs on CPU 0 and both
+# ovs-vswitchd on CPU 1, so that the generator does not take turns with
+# them; the sink is a UDP socket in vm2a that is never read (the kernel's
+# rx counter of vm2a's eth0 counts).
 say "(d) forwarding throughput: no QoS vs rtvnic at 10 Gbit/s, ${tput_runs} x ${tput_secs}s each, alternating"
-vswitchd_pid=$(cat "$run/ovs-vswitchd.pid")
-taskset -a -cp 1 "$vswitchd_pid" >/dev/null
-ip netns exec "$ns_sink" python3 -c 'import socket, time
+pin_all() {
+    local n pid
+    for n in 1 2; do
+        eval "pid=\$(cat \"\$HOST${n}_RUNDIR/ovs-vswitchd.pid\")"
+        taskset -a -cp "$1" "$pid" >/dev/null
+    done
+}
+pin_all 1
+in_vm vm2a python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 5004))
 time.sleep(3600)' & pids+=($!)
-sink_rx_packets() {
-    ip netns exec "$ns_sink" cat /sys/class/net/eth0/statistics/rx_packets
-}
 tput_mode() {
     local uplink_qos
-    uplink_qos=$(vsctl get port up0 qos | tr -d '[]')
+    uplink_qos=$(vsctl get port h1-up qos | tr -d '[]')
     if [ "$1" = rtvnic ]; then
-        vsctl -- set port up0 qos=@q -- --id=@q create qos type=rtvnic \
+        vsctl -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
             other-config:max-rate=10000000000 >/dev/null
     else
-        vsctl -- clear port up0 qos
+        vsctl -- clear port h1-up qos
     fi
     [ -z "$uplink_qos" ] || vsctl destroy qos "$uplink_qos"
     sleep 0.5
 }
+in_vm vm1c taskset -c 0 "$traffic" send "$VM2A_IP" 5004 --id 4 \
+    --rate 400000 --burst 64 --size 1372 --duration 1 >/dev/null  # warm-up
 : > "$run/d-runs.txt"
 for i in $(seq "$tput_runs"); do
     for mode in none rtvnic; do
         tput_mode $mode
         p0=$(sink_rx_packets); t0=$(date +%s.%N)
-        ip netns exec $prefix-vmc taskset -c 0 "$traffic" send 10.77.0.100 \
-            5004 --id 4 --rate 400000 --burst 64 --size 1372 \
-            --duration "$tput_secs" > "$run/d-send-$mode-$i.txt"
+        in_vm vm1c taskset -c 0 "$traffic" send "$VM2A_IP" 5004 --id 4 \
+            --rate 400000 --burst 64 --size 1372 --duration "$tput_secs" \
+            > "$run/d-send-$mode-$i.txt"
         t1=$(date +%s.%N); sleep 0.2; p1=$(sink_rx_packets)
         echo "$mode $i $t0 $t1 $((p1 - p0))" >> "$run/d-runs.txt"
         awk '{ printf "   run %d %-6s delivered %.1f kpps\n", $2, $1, $5 / ($4 - $3) / 1e3 }' \
             <<<"$(tail -1 "$run/d-runs.txt")"
     done
 done
-taskset -a -cp 0-$(($(nproc) - 1)) "$vswitchd_pid" >/dev/null
+pin_all 0-$(($(nproc) - 1))
 
 machine="$(uname -n), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo \
     | sed 's/.*: //'), kernel $(uname -r)"
@@ -276,17 +300,6 @@ def show(path):
                                    dropped=int(eg[4]), late=int(eg[5])),
                 sources=srcs,
                 be=be and dict(sent=int(be[2]), dropped=int(be[5])))
-
-def txdrop(path):
-    # dpctl/show -s: "port N: up0" then "TX packets:.. errors:.. dropped:.."
-    lines = open(path).read().splitlines()
-    for i, line in enumerate(lines):
-        if re.search(r"port \d+: up0\b", line):
-            for l in lines[i + 1:i + 6]:
-                m = re.search(r"TX packets:\S+ errors:\S+ dropped:(\d+)", l)
-                if m:
-                    return int(m[1])
-    return 0
 
 R = {}
 for v in "abc":
@@ -357,7 +370,7 @@ if sf["be"]:
     L.append(f"| best effort | {sf['be']['sent']} | - | {sf['be']['dropped']} |")
 if sf["egress"]:
     e = sf["egress"]
-    L.append(f"| egress up0 total | {e['sent']} | {e['late']} | {e['dropped']} |")
+    L.append(f"| egress h1-up total | {e['sent']} | {e['late']} | {e['dropped']} |")
 L.append("")
 if pacing is not None:
     L.append(f"Pacing: egress sent {s1['egress']['bytes'] - s0['egress']['bytes']}"
@@ -370,7 +383,7 @@ else:
 orc = open(f"{run}/c-oracle.txt").read()
 L.append("")
 L.append("Offline EDF oracle on the arrivals (c)'s egress recorded "
-         "(`ovs-appctl rtvnic/trace-start up0`, `rtvnic/trace-stop`, "
+         "(`ovs-appctl rtvnic/trace-start h1-up`, `rtvnic/trace-stop`, "
          "`ovstest test-rtvnic-oracle`): host misses (released after the "
          "deadline) per source:")
 L.append("")
@@ -397,7 +410,7 @@ tn, tr = median(runs["none"]), median(runs["rtvnic"])
 tratio = tr / tn if tn else 0
 L.append("")
 L.append("(d) Forwarding throughput, best effort 1400 B IP frames offered at "
-         "up to 400 kpps, delivered to the sink (median of "
+         "up to 400 kpps from vm1c to vm2a through both hosts (median of "
          f"{len(runs['none'])} alternating runs per mode):")
 L.append("")
 L.append("| mode | runs, kpps | median kpps |")
@@ -448,33 +461,37 @@ hdr = f"""# RTvNIC end-to-end benchmark (utilities/rtvnic-bench-e2e.sh)
 
 Run {now} on {machine}; total {time.time() - float(start):.0f} s.
 
-Topology: single host (utilities/rtvnic-demo.sh's): three "VM" namespaces
-(veth) on one ovs-vswitchd, userspace datapath (netdev bridge br0); uplink
-up0 is a veth to a sink namespace where the receivers measure one-way delay
-(CLOCK_REALTIME send stamp in the payload, same machine).  Traffic per
-variant, {secs} s each, identical in all variants:
+Topology: the two-host testbed (utilities/rtvnic-testbed): VM namespaces
+vm1a, vm1b, vm1c on host1, vm2a on host2, each host its own ovs-vswitchd
+(userspace datapath), Geneve (tos=inherit) through a core router namespace
+that forwards freely; host1's uplink h1-up is the 100 Mbit/s bottleneck.
+The receivers in vm2a measure one-way delay (CLOCK_REALTIME send stamp in
+the payload, same machine).  Traffic per variant, {secs} s each, identical
+in all variants:
 
-* voice A (vma): 1000 pps x 200 B IP (172 B UDP payload), deadline 2 ms;
-* video B (vmb): 1500 pps in bursts of 10 x 1200 B IP, deadline 10 ms;
-* best effort C (vmc): {be_pps} pps x 1400 B IP (~{int(be_pps) * 1400 * 8 / 1e6:.0f} Mbit/s offered).
+* voice A (vm1a): 1000 pps x 200 B IP (172 B UDP payload), deadline 2 ms;
+* video B (vm1b): 1500 pps in bursts of 10 x 1200 B IP, deadline 10 ms;
+* best effort C (vm1c): {be_pps} pps x 1400 B IP (~{int(be_pps) * 1400 * 8 / 1e6:.0f} Mbit/s offered).
 
-Variants:
+Variants (on host1's h1-up):
 
-* (a) QoS linux-htb max-rate=100000000 on up0: one htb class = a FIFO at
-  the "NIC" rate;
+* (a) QoS linux-htb max-rate=100000000: one htb class = a FIFO at the
+  "NIC" rate;
 * (b) QoS linux-htb max-rate=100000000 with OVS queues 0 (BE, min-rate
   75M, priority 7), 1 (min-rate 5M, priority 0), 2 (min-rate 20M, priority
-  1); flows set DSCP 46 on vma's and 34 on vmb's packets; `tc filter ... u32
-  match ip dsfield` on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3
-  (set_queue does not reach the kernel from the userspace datapath);
-* (c) RTvNIC: QoS rtvnic on up0, max-rate=95000000 queue-limit=300; vneta
-  deadline=2ms min-rate=5000000, vnetb deadline=10ms min-rate=20000000
+  1); br-int flows set DSCP 46 on vm1a's and 34 on vm1b's packets, copied
+  to the outer header by the tunnel; `tc filter ... u32 match ip dsfield`
+  on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3 (set_queue does not
+  reach the kernel from the userspace datapath);
+* (c) RTvNIC: QoS rtvnic, max-rate=95000000 queue-limit=300; vm1a's port
+  deadline=2ms min-rate=5000000, vm1b's deadline=10ms min-rate=20000000
   burst=200000; no kernel qdisc.
 
 Lost = packets the sender application sent minus those the receiver got.
 Miss = one-way delay above the deadline; miss ratio = misses / received;
 "late or lost" = (misses + lost) / sent.  Uplink
-= Ethernet bytes the sink received between t0+1 s and t0+{secs - 1} s,
+= Ethernet bytes the core received from host1 between t0+1 s and
+t0+{secs - 1} s (Geneve included),
 utilisation against 100 Mbit/s.  Pacing = RTvNIC egress sent bytes
 (rtvnic/show, same window) / 95 Mbit/s.
 
