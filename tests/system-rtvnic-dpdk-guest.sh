@@ -26,8 +26,9 @@
 # clock stepped to the host's over its serial command channel
 # (utilities/rtvnic-guest-ctl sync, error at most half a round trip).
 #
-# Two runs, identical but for up0's QoS, each 3 s: vmb floods ~42 Mbit/s of
-# 1000-byte datagrams, the guest sends 200 datagrams/s of 1000 bytes:
+# Two runs, identical but for up0's QoS: vmb floods ~42 Mbit/s of 1000-byte
+# datagrams for 6 s, meanwhile the guest sends 200 datagrams/s of 1000 bytes
+# for 3 s:
 #   rtvnic          up0 max-rate=30 Mbit/s, queue-limit 1000; vhu0 a source
 #                   with deadline 5ms, min-rate 5 Mbit/s, burst 100 kbit
 #   egress-policer  up0 egress-policer at the same 30 Mbit/s (cir 3750000
@@ -169,12 +170,12 @@ pass "guest pings the sink through vhu0 and up0: $(grep -o 'round-trip.*' "$work
 # guest_run NAME: vmb floods, the guest sends RT; the sink measures.
 guest_run() {
     local name=$1 bpid
-    ip netns exec "$ns_sink" "$traffic" recv 5001 --duration 5 \
+    ip netns exec "$ns_sink" "$traffic" recv 5001 --duration 9 \
         --deadline-us 5000 --log "$work/$name.log" > "$work/$name.txt" 2>&1 &
     rpid=$!
     sleep 0.3
     ip netns exec "$ns_vmb" "$traffic" send 10.78.0.100 5001 --rate 5000 \
-        --size 1000 --duration 3.5 --id 2 > "$work/$name-vmb.txt" 2>&1 &
+        --size 1000 --duration 6 --id 2 > "$work/$name-vmb.txt" 2>&1 &
     bpid=$!
     sleep 0.3
     "$guestctl" "$run/ctl.sock" run --timeout 30 rtvnic-traffic send \

@@ -355,6 +355,7 @@ vsctl set port up0 qos=@q -- --id=@q create qos type=rtvnic \
     set port vneta qos=@r -- --id=@r create qos type=rtvnic \
     other-config:deadline=2ms other-config:min-rate=1000000 >/dev/null
 nb=$(burst "$ns_vmb" 2 20 1000)
+queued_b=$(wait_queued 19)      # vmb's are in OVS before vma sends.
 na=$(burst "$ns_vma" 1 5 1000)
 queued=$(wait_queued 24)
 why="sent $nb best effort + $na RT, queued $queued"
@@ -384,6 +385,7 @@ vsctl set port up0 qos=@q -- --id=@q create qos type=rtvnic \
     other-config:burst=100000 >/dev/null
 show=$(appctl rtvnic/show)
 nb=$(burst "$ns_vmb" 2 20 1000)
+queued_b=$(wait_queued 19)
 na=$(burst "$ns_vma" 1 5 100)
 queued=$(wait_queued 24)
 appctl time/warp 20 1 >/dev/null

@@ -27,6 +27,7 @@
 #     nonzero, with the reason on stderr, if DPDK does not initialise or a
 #     VM cannot reach the sink.
 #     'vswitchd_extra' holds extra ovs-vswitchd options.
+#     The PMD thread (TID in 'pmd_tid') runs at nice -20 (dpdk_pmd_nice).
 #   - dpdk_host_down: stops exactly the daemons dpdk_host_up started (by
 #     PID) and deletes its namespaces; safe on a partial topology.
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
@@ -171,6 +172,8 @@ dpdk_host_up() {
             ofport_request=$((n + 1)) || return 1
         n=$((n + 1))
     done
+    pmd_tid=
+    dpdk_pmd_nice
     ofctl add-flow br0 "in_port=1,actions=output:3"
     ofctl add-flow br0 "in_port=2,actions=output:3"
     ofctl add-flow br0 "in_port=3,ip,nw_dst=10.78.0.1,actions=output:1"
@@ -182,6 +185,26 @@ dpdk_host_up() {
             return 1
         fi
     done
+}
+
+# dpdk_pmd_nice: gives the PMD thread nice -20 once it exists.  On a
+# dedicated core (isolcpus) a PMD thread is never preempted; on this shared
+# 2-core machine, at nice 0 it gets half a core whenever anything else runs
+# there, and a PMD preempted for more than the pacer's 1 ms catch-up slack
+# loses link time.  At nice -20 other tasks still run, in short slices.
+dpdk_pmd_nice() {
+    local pid t
+    pid=$(cat "$run/ovs-vswitchd.pid" 2>/dev/null) || return 1
+    for _ in $(seq 50); do
+        for t in /proc/"$pid"/task/*; do
+            case $(cat "$t/comm" 2>/dev/null) in
+            pmd-*) pmd_tid=${t##*/} ;;
+            esac
+        done
+        [ -n "$pmd_tid" ] && break
+        sleep 0.1
+    done
+    [ -n "$pmd_tid" ] && renice -n -20 -p "$pmd_tid" >/dev/null
 }
 
 # rtvnic_sent PORT [SOURCE]: bytes RTvNIC egress PORT has sent (in total, or
