@@ -53,7 +53,8 @@ done
 # The system tests: real kernel networking in network namespaces (root);
 # "qemu": the same with a real QEMU guest (TCG) as the sender.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
-    for sys in system:system-rtvnic.sh qemu:system-rtvnic-qemu.sh; do
+    for sys in system:system-rtvnic.sh feedback:system-rtvnic-feedback.sh \
+            qemu:system-rtvnic-qemu.sh; do
         name=${sys%%:*}
         log=$results/$name.log
         start=$(date +%s)
