@@ -62,7 +62,8 @@
 #
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
 # T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (120mbit), CROSS_PPS (6000),
-# BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500); POLICY: extra rtvctl
+# BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500), RT_NICE (-10: the nice
+# value of the RT VMs' senders and receivers); POLICY: extra rtvctl
 # policy settings, "key=value ..." (e.g. POLICY="min_step_interval_ms=100").
 set -e -o pipefail
 
@@ -81,6 +82,7 @@ CROSS_PPS=${CROSS_PPS:-6000}
 BE_PPS=${BE_PPS:-9000}
 QUIET_MS=${QUIET_MS:-12000}
 FLOOR_MS=${FLOOR_MS:-500}
+RT_NICE=${RT_NICE:--10}
 results=$top/bench/results
 . "$top/utilities/rtvnic-feedback-setup.sh"
 
@@ -120,14 +122,17 @@ fb_rtvctl quiet_period_ms="$QUIET_MS" $POLICY
 
 say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s"
 # vm2a: one receiver per flow (ids: 1 voice, 2 video, 3 best effort).
-fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
-fb_recv video vm2a 5002 $((DURATION + 1)) 10000
+# The RT VMs' applications at nice RT_NICE (-10), the best-effort ones at 0:
+# each VM of a real host has its own vCPU, these share 2 CPUs.
+FB_TOOL_NICE=$RT_NICE fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
+FB_TOOL_NICE=$RT_NICE fb_recv video vm2a 5002 $((DURATION + 1)) 10000
 fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
 fb_t0
 fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
-fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" --rate 1500 --size 1172 \
-    --burst 10
-fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" --rate 1000 --size 172
+FB_TOOL_NICE=$RT_NICE fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
+    --rate 1500 --size 1172 --burst 10
+FB_TOOL_NICE=$RT_NICE fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
+    --rate 1000 --size 172
 fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
 fb_wait
 fb_snapshot end
@@ -139,12 +144,13 @@ host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate 5 Mbit/s), vm1b
 video (bursts of 10 x 1172 B, 1500 pps, 10 ms, 20 Mbit/s), vm1c best effort
 ($BE_PPS pps x 1400 B, more than the uplink takes); host1's uplink an RTvNIC
 egress paced at 100 Mbit/s.  Core towards host2: htb $CORE_RATE (EF prio 0,
-AF41 prio 1, BE prio 7).  Best-effort cross traffic ($CROSS_PPS pps x 1500 B)
+AF41 prio 1, BE prio 7).  Best-effort cross traffic (up to $CROSS_PPS pps x 1500 B)
 from the core router between the events below.  rtvctl policy:
 \`$(tr -d '\n' < "$fb_run/policy.json" | sed 's/ \{2,\}/ /g; s/, \"hosts\".*//')}\`.
 Per second: packets, misses and p99 one-way delay as vm2a's application
 measures them (by receive time); DSCP and effective deadline from rtvctl's
-decisions (\`>>\` lines, its log)."
+decisions (\`>>\` lines, its log).  Both ovs-vswitchd run at nice -10, the RT
+VMs' senders and receivers at nice $RT_NICE, the best-effort ones at 0."
 say "timeline (t = seconds since the traffic started)"
 python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" --timeline \
     --floor-ms "$FLOOR_MS" --json "$fb_run/feedback.json" \
@@ -161,7 +167,9 @@ Measured $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC') from the run's ow
 utilities/rtvnic-feedback-measure.py (definitions in its header), scenario
 of utilities/rtvnic-demo-feedback.sh: cross traffic congests the core's
 best-effort class from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s (onset and end:
-first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms.${busy:+
+first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
+miss_persist_ms 50.  Both ovs-vswitchd at nice -10, the RT VMs' senders
+and receivers at nice $RT_NICE.${busy:+
 
 WARNING: /tmp/rtvnic-dpdk-busy existed during the run (a busy-polling PMD
 thread or a heavy build competed for the 2 CPUs): not a final measurement.}

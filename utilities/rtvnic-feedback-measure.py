@@ -427,6 +427,12 @@ def main(argv):
         print("\n".join(tl))
         print()
     tab = table(res)
+    cross = ("Cross traffic: %d datagrams of 1500 B (IP) in %.3f s, %.0f/s "
+             "(%.1f Mbit/s) on average." % (
+                 res["cross_packets"], res["congestion_s"],
+                 res["cross_packets"] / res["congestion_s"],
+                 res["cross_packets"] * 1500 * 8 / res["congestion_s"] / 1e6))
+    tab = [cross, ""] + tab
     print("\n".join(tab))
     if "--json" in opts:
         with open(opts["--json"], "w") as f:

@@ -49,6 +49,8 @@
 #                           fb_last_pid (SIGTERM ends it with its totals)
 #   fb_send NAME VM DST PORT ID DURATION ARGS...  sender in the background;
 #                           its PID in fb_last_pid (SIGTERM ends it)
+#                           (fb_recv and fb_send run their tool at nice
+#                           FB_TOOL_NICE, default 0)
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
@@ -215,7 +217,8 @@ fb_t0() {
 fb_recv() {
     local name=$1 vm=$2 port=$3 duration=$4 deadline=${5:-} log=
     [ "${6:-}" = nolog ] || log=$fb_run/$name.recv
-    "$fb_tb" vm "$vm" "$fb_traffic" recv "$port" --duration "$duration" \
+    "$fb_tb" vm "$vm" nice -n "${FB_TOOL_NICE:-0}" \
+        "$fb_traffic" recv "$port" --duration "$duration" \
         ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
         > "$fb_run/$name.out" 2>&1 &
     fb_pids+=($!)
@@ -225,7 +228,8 @@ fb_recv() {
 fb_send() {
     local name=$1 vm=$2 dst=$3 port=$4 id=$5 duration=$6
     shift 6
-    "$fb_tb" vm "$vm" "$fb_traffic" send "$dst" "$port" --id "$id" \
+    "$fb_tb" vm "$vm" nice -n "${FB_TOOL_NICE:-0}" \
+        "$fb_traffic" send "$dst" "$port" --id "$id" \
         --duration "$duration" --log "$fb_run/$name.send" "$@" \
         > "$fb_run/$name.sent" 2>&1 &
     fb_pids+=($!)
