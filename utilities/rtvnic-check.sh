@@ -51,7 +51,9 @@ for suite in $suites; do
 done
 
 # The system tests: real kernel networking in network namespaces (root);
-# "qemu": the same with a real QEMU guest (TCG) as the sender.
+# "feedback": rtvctl's loop (escalate while the core is congested, relax
+# after, no host misses); "qemu": the same as "system" with a real QEMU
+# guest (TCG) as the sender.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
     for sys in system:system-rtvnic.sh feedback:system-rtvnic-feedback.sh \
             qemu:system-rtvnic-qemu.sh; do
