@@ -276,6 +276,7 @@ fb_snapshot() {
 
 fb_cleanup() {
     local p
+    [ -n "${fb_tb:-}" ] || return 0     # fb_init did not run.
     for p in "${fb_pids[@]}"; do
         kill "$p" 2>/dev/null
     done
