@@ -111,8 +111,8 @@ build-dpdk: deps-dpdk $(OVS_DPDK)/Makefile
 check-dpdk: build-dpdk
 	@bash utilities/rtvnic-check-dpdk.sh "$(OVS_DPDK)"
 
-bench-dpdk: build build-dpdk
-	@bash utilities/rtvnic-bench-dpdk.sh "$(OVS_DPDK)" "$(OVS)"
+bench-dpdk: build-dpdk
+	@bash utilities/rtvnic-bench-dpdk.sh "$(OVS_DPDK)"
 
 check: build
 	@bash utilities/rtvnic-check.sh "$(OVS)"

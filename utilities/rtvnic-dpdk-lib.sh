@@ -26,7 +26,10 @@
 #     forwarding (vma, vmb -> up0; up0 -> by destination IP).  Returns
 #     nonzero, with the reason on stderr, if DPDK does not initialise or a
 #     VM cannot reach the sink.
-#     'vswitchd_extra' holds extra ovs-vswitchd options.
+#     'vswitchd_extra' holds extra ovs-vswitchd options.  With
+#     host_ports=system the same topology uses plain system ports (veths
+#     polled by the main thread) and no DPDK at all: the baseline the
+#     benchmark compares the PMD against.
 #     The PMD thread (TID in 'pmd_tid') runs at nice -20 (dpdk_pmd_nice).
 #   - dpdk_host_down: stops exactly the daemons dpdk_host_up started (by
 #     PID) and deletes its namespaces; safe on a partial topology.
@@ -154,26 +157,34 @@ dpdk_host_up() {
     in_host "$ovs/ovsdb/ovsdb-server" --detach --no-chdir --pidfile \
         --log-file --remote=punix:"$run/db.sock" "$run/conf.db" || return 1
     vsctl --no-wait init
-    vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-        other_config:dpdk-socket-mem=512 other_config:dpdk-lcore-mask=0x1 \
-        other_config:pmd-cpu-mask=0x2 \
-        "other_config:dpdk-extra=--file-prefix=$prefix --no-pci --huge-unlink --no-telemetry" "$@"
+    if [ "${host_ports:-dpdk}" = dpdk ]; then
+        vsctl --no-wait set Open_vSwitch . other_config:dpdk-init=true \
+            other_config:dpdk-socket-mem=512 other_config:dpdk-lcore-mask=0x1 \
+            other_config:pmd-cpu-mask=0x2 \
+            "other_config:dpdk-extra=--file-prefix=$prefix --no-pci --huge-unlink --no-telemetry" "$@"
+    fi
     in_host "$ovs/vswitchd/ovs-vswitchd" --detach --no-chdir --pidfile \
         --log-file --disable-system-route ${vswitchd_extra:-} || return 1
-    if [ "$(vsctl get Open_vSwitch . dpdk_initialized)" != true ]; then
+    if [ "${host_ports:-dpdk}" = dpdk ] &&
+            [ "$(vsctl get Open_vSwitch . dpdk_initialized)" != true ]; then
         echo "DPDK did not initialise; see $run/ovs-vswitchd.log" >&2
         return 1
     fi
     vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
         fail-mode=secure || return 1
     for d in vneta vnetb up0; do
-        vsctl add-port br0 $d -- set interface $d type=dpdk \
-            "options:dpdk-devargs=net_af_packet$n,iface=$d" \
-            ofport_request=$((n + 1)) || return 1
+        if [ "${host_ports:-dpdk}" = dpdk ]; then
+            vsctl add-port br0 $d -- set interface $d type=dpdk \
+                "options:dpdk-devargs=net_af_packet$n,iface=$d" \
+                ofport_request=$((n + 1)) || return 1
+        else
+            vsctl add-port br0 $d -- set interface $d \
+                ofport_request=$((n + 1)) || return 1
+        fi
         n=$((n + 1))
     done
     pmd_tid=
-    dpdk_pmd_nice
+    [ "${host_ports:-dpdk}" = dpdk ] && dpdk_pmd_nice
     ofctl add-flow br0 "in_port=1,actions=output:3"
     ofctl add-flow br0 "in_port=2,actions=output:3"
     ofctl add-flow br0 "in_port=3,ip,nw_dst=10.78.0.1,actions=output:1"
