@@ -59,18 +59,19 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
                  "missed, below the threshold", r->misses, r->packets);
         return;
     }
-    st->last_miss_ms = now_ms;
     if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
         st->episode_start_ms = now_ms;
     }
     st->episode_last_ms = now_ms;
     if (now_ms - st->episode_start_ms < p->miss_persist_ms) {
+        /* Not (yet) persistent: neither acts nor delays relaxing. */
         snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, for "
                  "%lld ms, not yet miss_persist_ms %"PRIu32, r->misses,
                  r->packets, now_ms - st->episode_start_ms,
                  p->miss_persist_ms);
         return;
     }
+    st->last_miss_ms = now_ms;
     if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
         snprintf(a->why, sizeof a->why, "last change %lld ms ago, within "
                  "min_step_interval_ms %"PRIu32, now_ms - st->last_change_ms,

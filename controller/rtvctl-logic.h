@@ -35,7 +35,8 @@
  * others act only once misses have persisted for the policy's
  * 'miss_persist_ms': they form an episode while each follows the previous
  * one within that time, and the episode must have lasted that long (0: act
- * on the first).  Two
+ * on the first); misses that have not persisted do not delay relaxing
+ * either.  Two
  * changes of one flow are at least 'min_step_interval_ms' apart, and a relax
  * step needs a full quiet period since the last change, so a flow never
  * oscillates faster than the policy allows.  If misses force a step up again

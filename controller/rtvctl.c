@@ -340,6 +340,8 @@ handle_report(const struct rtvnic_report *r)
         old.reports = flow->st.reports;
         old.misses = flow->st.misses;
         old.last_miss_ms = flow->st.last_miss_ms;
+        old.episode_start_ms = flow->st.episode_start_ms;
+        old.episode_last_ms = flow->st.episode_last_ms;
         flow->st = old;
     }
 }
