@@ -61,7 +61,11 @@
 # (utilities/rtvnic-feedback-measure.py) and printed as "INFO:" lines, not
 # asserted: on a busy CI machine they are noise-bound.  Last line
 # "system-rtvnic-feedback: N passed, M failed"; exit status 1 if any failed,
-# 77 (skip) if not root.  Run files stay in build/system-rtvnic-feedback/.
+# 77 (skip) if not root.  Run files are in build/system-rtvnic-feedback/
+# PREFIX/ (one directory per run, so that runs started concurrently, e.g.
+# by two make check, do not share files); they are deleted when every check
+# passed and kept otherwise (directories of runs no longer alive are
+# removed at the start).
 #
 # Usage: tests/system-rtvnic-feedback.sh   (as root; OVSDIR as for the testbed)
 
@@ -94,8 +98,14 @@ finish() {
     fb_cleanup 2>/dev/null
     if [ "${done_ok:-}" = 1 ]; then
         echo "system-rtvnic-feedback: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
+        if [ "$failed" = 0 ]; then
+            rm -rf "$run"
+            exit 0
+        fi
+        echo "system-rtvnic-feedback: run files kept in $run"
+        exit 1
     fi
+    [ -n "${run:-}" ] && echo "system-rtvnic-feedback: run files kept in $run"
     echo "system-rtvnic-feedback: aborted (status $rc); $passed passed, $failed failed"
     exit 1
 }
@@ -135,7 +145,11 @@ fi
 # ------------------------------------------------------------ the scenario --
 # fb_* exit with a message on stderr if something cannot be set up: the
 # run then ends as "aborted" (a failure).
-fb_init "$ovs" "$top/build/system-rtvnic-feedback"
+for d in "$top"/build/system-rtvnic-feedback/rtvci*; do
+    [ -d "$d" ] || continue
+    kill -0 "${d##*/rtvci}" 2>/dev/null || rm -rf "$d"
+done
+fb_init "$ovs" "$top/build/system-rtvnic-feedback/$TESTBED_PREFIX"
 run=$fb_run
 fb_up
 pass "testbed up (prefix $TESTBED_PREFIX, core htb $CORE_RATE towards host2)"
