@@ -6,6 +6,9 @@
 #                    in the DPDK build (struct dp_packet embeds an rte_mbuf);
 #   dpdk-ports       tests/system-rtvnic-dpdk.sh (af_packet vdevs on veth:
 #                    pacing, min-rate isolation, EDF order, policers);
+#   dpdk-geneve      tests/system-rtvnic-dpdk-geneve.sh (the Geneve wire
+#                    stamp pushed and departure-stamped on a DPDK uplink,
+#                    measured by a second host);
 #   dpdk-guest       tests/system-rtvnic-dpdk-guest.sh (a QEMU guest on a
 #                    dpdkvhostuserclient port through an rtvnic uplink).
 # Prints one line per suite and ends with "N passed, M failed" (", K
@@ -43,7 +46,8 @@ grep -E 'FAILED \(' "$log" | sed 's/^/    /'
 total_pass=$((total_pass + pass))
 total_fail=$((total_fail + fail))
 
-for t in dpdk-ports:system-rtvnic-dpdk.sh dpdk-guest:system-rtvnic-dpdk-guest.sh
+for t in dpdk-ports:system-rtvnic-dpdk.sh dpdk-geneve:system-rtvnic-dpdk-geneve.sh \
+        dpdk-guest:system-rtvnic-dpdk-guest.sh
 do
     name=${t%%:*}
     log=$results/$name.log
@@ -75,5 +79,5 @@ else
     echo "$total_pass passed, $total_fail failed"
 fi
 [ "$total_fail" = 0 ] || exit 1
-[ "$skipped" = 2 ] && exit 77
+[ "$skipped" = 3 ] && exit 77
 exit 0
