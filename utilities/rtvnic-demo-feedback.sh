@@ -61,7 +61,8 @@
 # build/demo-feedback-PREFIX/.
 #
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
-# BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go),
+# BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go
+# and the CPUs to be at least 80 % idle),
 # T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (120mbit), CROSS_PPS (6000),
 # BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500), RT_NICE (-10: the nice
 # value of the RT VMs' senders and receivers); POLICY: extra rtvctl
@@ -105,17 +106,32 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 start=$(date +%s.%N)
+# idle_pct SECONDS: the machine's idle CPU time in percent over SECONDS.
+idle_pct() {
+    local a b
+    a=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+    sleep "$1"
+    b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+    echo "$a $b" | awk '{ printf "%d", 100 * ($3 - $1) / ($4 - $2) }'
+}
 # A timing measurement on 2 shared CPUs: with --bench, wait (up to
-# BUSY_WAIT s, 600) while another job says it is busy-polling or building.
-if [ -n "$bench" ] && [ -e /tmp/rtvnic-dpdk-busy ]; then
-    say "waiting up to ${BUSY_WAIT:-600} s for /tmp/rtvnic-dpdk-busy to go"
-    for i in $(seq "${BUSY_WAIT:-600}"); do
-        [ -e /tmp/rtvnic-dpdk-busy ] || break
-        sleep 1
+# BUSY_WAIT s, 600) while another job says it is busy-polling or building
+# (/tmp/rtvnic-dpdk-busy) or the CPUs are less than 80 % idle.
+idle=$(idle_pct 2)
+if [ -n "$bench" ] && { [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; }; then
+    say "CPUs ${idle} % idle: waiting up to ${BUSY_WAIT:-600} s for a quiet machine"
+    waited=0
+    while [ "$waited" -lt "${BUSY_WAIT:-600}" ]; do
+        idle=$(idle_pct 2)
+        [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$idle" -ge 80 ] && break
+        sleep 3
+        waited=$((waited + 5))
     done
 fi
 busy=
-[ -e /tmp/rtvnic-dpdk-busy ] && busy=yes
+if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; then
+    busy=yes
+fi
 fb_init "$ovs" "$top/build/demo-feedback-$TESTBED_PREFIX"
 mkdir -p "$results"
 
@@ -149,7 +165,7 @@ fb_snapshot end
 
 hdr="# RTvNIC feedback (utilities/rtvnic-demo-feedback.sh)
 
-Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC')${busy:+ (WARNING: /tmp/rtvnic-dpdk-busy existed: another CPU-heavy job was running)}.
+Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC'), CPUs ${idle} % idle before it${busy:+ (WARNING: another CPU-heavy job was running)}.
 host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate 5 Mbit/s), vm1b
 video (bursts of 10 x 1172 B, 1500 pps, 10 ms, 20 Mbit/s), vm1c best effort
 ($BE_PPS pps x 1400 B, more than the uplink takes); host1's uplink an RTvNIC
@@ -181,8 +197,10 @@ first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
 miss_persist_ms 50.  Both ovs-vswitchd at nice -10, the RT VMs' senders
 and receivers at nice $RT_NICE.${busy:+
 
-WARNING: /tmp/rtvnic-dpdk-busy existed during the run (a busy-polling PMD
-thread or a heavy build competed for the 2 CPUs): not a final measurement.}
+WARNING: another job competed for the 2 CPUs when the run started
+(/tmp/rtvnic-dpdk-busy, or less than 80 % idle): not a final measurement.}
+
+CPUs ${idle} % idle in the 2 s before the run.
 
 Convergence: from the onset to the send time of the last RT datagram sent
 during the congestion that missed its deadline (application-measured
