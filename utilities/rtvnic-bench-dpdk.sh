@@ -280,7 +280,16 @@ def analyse(mode):
     s0, s1 = [l.split() for l in open("%s/%s.schedstat" % (work, mode))]
     wall = (int(s1[0]) - int(s0[0])) / 1e6
     waited = (int(s1[2]) - int(s0[2])) / 1e6
+    # The receiving application's one-way delay of the RT flow (it also
+    # counts waiting before OVS read the packet, and after OVS sent it).
+    app = {}
+    for line in open("%s/%s-recv.txt" % (work, mode)):
+        if line.startswith("total id=1 "):
+            app = dict(kv.split("=") for kv in line.split()[1:])
+    def ms(key):
+        return float(app.get(key, "nan").rstrip("ms"))
     return dict(rate=rate, err=(rate / RATE - 1) * 100, n_rt=len(rt),
+                app_p50=ms("p50"), app_p99=ms("p99"), app_max=ms("max"),
                 empty=empty, lost=lost, waited=waited, wall=wall,
                 burst_pct=burst_pct, longest=longest + 1,
                 p50=pct(q, 50), p99=pct(q, 99), max=max(q) if q else 0,
@@ -336,8 +345,9 @@ L.append("| release by | paced rate (Mbit/s) | error vs max-rate | RT packets | 
          "RT queueing p50 (us) | p99 (us) | max (us) | RT late | RT dropped | "
          "BE dropped | queue empty | link time lost to stalls > 1 ms | "
          "releasing thread waited for a CPU | released in catch-up bursts | "
-         "longest burst |")
-L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+         "longest burst | RT one-way delay at the application p50 / p99 / max "
+         "(ms) |")
+L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for name, m in ([("PMD thread (dpdk ports), run %d%s" % (
                       i + 1, " (least disturbed)" if m is pmd else ""), m)
                   for i, m in enumerate(runs["pmd"])]
@@ -346,11 +356,12 @@ for name, m in ([("PMD thread (dpdk ports), run %d%s" % (
                     for i, m in enumerate(runs["main"])]):
     L.append("| %s | %.3f | %+.3f %% | %d | %.1f | %.1f | %.1f | %d | %d | %d | "
              "%d times | %.1f ms (%.2f %%) | %.1f ms of %.0f ms | %.1f %% | "
-             "%d packets |"
+             "%d packets | %.3f / %.3f / %.3f |"
              % (name, m["rate"] / 1e6, m["err"], m["n_rt"], m["p50"], m["p99"],
                 m["max"], m["late"], m["rt_drops"], m["be_drops"], m["empty"],
                 m["lost"], m["lost"] / (m["window"] * 1e3) * 100, m["waited"],
-                m["wall"], m["burst_pct"], m["longest"]))
+                m["wall"], m["burst_pct"], m["longest"], m["app_p50"],
+                m["app_p99"], m["app_max"]))
 L.append("")
 L.append("Paced rate: bytes released in the middle 60 % of the run (queue "
          "saturated) per second. Link time lost: sum of (gap - 1 ms) over "
@@ -362,7 +373,13 @@ L.append("Paced rate: bytes released in the middle 60 % of the run (queue "
          "releasing thread woke up after their pacing time; the main thread "
          "(timerfd wake-ups) releases much of its traffic that way, so its "
          "short host queueing is partly queueing moved below OVS, into the "
-         "kernel's queue, while the PMD spaces packets at the link rate.")
+         "kernel's queue, while the PMD spaces packets at the link rate. "
+         "The application's one-way delay (sender to receiver, same clock) "
+         "also counts the time a packet waits before OVS reads it: OVS stamps "
+         "arrival when the PMD polls the port, so while the PMD thread is "
+         "preempted (see its CPU wait) packets wait in the af_packet receive "
+         "ring, unseen by the scheduler; on a core of its own that wait is "
+         "not there.")
 L.append("")
 L.append("Each scenario ran %s times; the floors below use the least "
          "disturbed run of each (smallest CPU wait of the releasing thread)."
