@@ -154,6 +154,7 @@ FB_TOOL_NICE=$RT_NICE fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
 FB_TOOL_NICE=$RT_NICE fb_recv video vm2a 5002 $((DURATION + 1)) 10000
 fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
 fb_t0
+fb_cpu start
 fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
 FB_TOOL_NICE=$RT_NICE fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
     --rate 1500 --size 1172 --burst 10
@@ -161,6 +162,7 @@ FB_TOOL_NICE=$RT_NICE fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
     --rate 1000 --size 172
 fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
 fb_wait
+fb_cpu end
 fb_snapshot end
 
 hdr="# RTvNIC feedback (utilities/rtvnic-demo-feedback.sh)

@@ -154,6 +154,29 @@ def read_rtvctl_show(path):
     return out
 
 
+def other_cpu(run):
+    """CPU seconds that processes outside this testbed (not its namespaces,
+    not rtvctl, not kernel threads) used between cpu.start and cpu.end, or
+    None without them."""
+    try:
+        a = open(run + "/cpu.start").read().split("\n")
+        b = open(run + "/cpu.end").read().split("\n")
+    except OSError:
+        return None
+    clk = int(a[0].split()[1])
+    start = {}
+    for line in a[1:]:
+        w = line.split()
+        if len(w) == 5:
+            start[(w[0], w[1])] = int(w[2])
+    total = 0
+    for line in b[1:]:
+        w = line.split()
+        if len(w) == 5 and w[3] == "other":
+            total += int(w[2]) - start.get((w[0], w[1]), 0)
+    return total / clk
+
+
 def percentile(v, p):
     if not v:
         return float("nan")
@@ -172,6 +195,7 @@ def measure(run, floor_ms):
     ids, counters = read_show(run + "/show.end")
     final = read_rtvctl_show(run + "/rtvctl.end")
     res = {"t0": t0, "onset": on, "end": end, "congestion_s": end - on,
+           "other_cpu_s": other_cpu(run),
            "cross_packets": len(cross), "floor_ms": floor_ms, "flows": []}
     for line in open(run + "/flows"):
         name, vm, port, dl_us = line.split()
@@ -432,6 +456,9 @@ def main(argv):
                  res["cross_packets"], res["congestion_s"],
                  res["cross_packets"] / res["congestion_s"],
                  res["cross_packets"] * 1500 * 8 / res["congestion_s"] / 1e6))
+    if res["other_cpu_s"] is not None:
+        cross += (" Other jobs on the machine used %.1f CPU-seconds during "
+                  "the run (of 2 CPUs)." % res["other_cpu_s"])
     tab = [cross, ""] + tab
     print("\n".join(tab))
     if "--json" in opts:

@@ -58,6 +58,7 @@
 #   fb_wait                 waits for every background tool
 #   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows and
 #                           rtvctl/show into RUNDIR/*.SUFFIX
+#   fb_cpu SUFFIX           CPU time of every process (RUNDIR/cpu.SUFFIX)
 #   fb_cleanup              stops what fb_* started (by PID), testbed down
 # Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
 # NAME.recv/NAME.send (per-datagram logs), NAME.out/NAME.sent (the tools'
@@ -272,6 +273,41 @@ fb_snapshot() {
     "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1
     fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
     fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
+}
+
+# fb_cpu SUFFIX: the CPU time of every process on the machine so far, and
+# the namespaces of this testbed, into RUNDIR/cpu.SUFFIX, so that
+# rtvnic-feedback-measure.py can tell how much CPU other jobs took meanwhile.
+fb_cpu() {
+    python3 - "$fb_run/cpu.$1" "$TESTBED_PREFIX" "$fb_run/rtvctl.pid" <<'EOF'
+import os, sys
+out, prefix, ctl = sys.argv[1:4]
+ours = set()
+for name in os.listdir("/run/netns"):
+    if name.startswith(prefix + "-"):
+        ours.add(os.stat("/run/netns/" + name).st_ino)
+try:
+    ctl_pid = open(ctl).read().strip()
+except OSError:
+    ctl_pid = ""
+with open(out, "w") as f:
+    f.write("clk %d\n" % os.sysconf("SC_CLK_TCK"))
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            st = open("/proc/%s/stat" % pid).read()
+            w = st[st.rindex(")") + 2:].split()
+            ns = os.stat("/proc/%s/ns/net" % pid).st_ino
+        except OSError:
+            continue
+        # w[1] ppid, w[11] utime, w[12] stime, w[19] starttime (ticks).
+        kthread = w[1] == "2" or pid == "2"
+        mine = ns in ours or pid == ctl_pid or pid == str(os.getpid())
+        f.write("%s %s %d %s %d\n" % (pid, w[19], int(w[11]) + int(w[12]),
+                                      "ours" if mine else "kthread" if kthread
+                                      else "other", 0))
+EOF
 }
 
 fb_cleanup() {
