@@ -57,8 +57,10 @@ Options:
   --feedback-md FILE the bench table (make bench-feedback)
   --floor-ms MS      convergence floor for PASS/FAIL (default 500)
   --timeline         print a per-second timeline (packets, misses, p99 by
-                     receive time; DSCP and effective deadline from rtvctl's
-                     decisions) and the decisions
+                     receive time; DSCP, effective deadline and stage from
+                     rtvctl's decisions; best effort's packets and p99 from
+                     its receiver's per-second lines, be.out) and the
+                     decisions
   --demo-md FILE     the timeline as the demo's markdown
   --plot-prefix P    writes P.dat and P.gp (gnuplot script for P.png)
 Prints the table; exit status 0 (the caller judges), 2 on unusable input.
@@ -344,13 +346,24 @@ def timeline(res, run):
         for t, d in f["_delays"]:
             b.setdefault(int(t - t0) + 1, []).append(d)
         per[f["name"]] = b
+    # Best effort, from its receiver's per-second lines, if there is one.
+    be = {}
+    try:
+        for line in open(run + "/be.out"):
+            m = re.match(r"t=(\d+)s id=\d+ packets=(\d+) .* p99=([\d.]+)ms",
+                         line)
+            if m:
+                be[int(m[1])] = (int(m[2]), float(m[3]))
+    except OSError:
+        pass
     head1 = "%4s |" % "" + "".join(
-        " %-34s |" % ("%s (%s, %g ms)" % (f["name"], f["vm"],
+        " %-44s |" % ("%s (%s, %g ms)" % (f["name"], f["vm"],
                                          f["deadline_us"] / 1000))
-        for f in flows)
+        for f in flows) + (" %-14s" % "best effort" if be else "")
     head2 = "%4s |" % "t/s" + "".join(
-        " %5s %5s %8s %5s %4s |" % ("pkts", "miss", "p99/ms", "dl/ms", "dscp")
-        for f in flows)
+        " %5s %5s %8s %5s %4s %9s |" % ("pkts", "miss", "p99/ms", "dl/ms",
+                                        "dscp", "stage")
+        for f in flows) + (" %5s %8s" % ("pkts", "p99/ms") if be else "")
     lines = [head1, head2, "-" * len(head2)]
     ei = 0
     for s in range(1, duration + 1):
@@ -362,8 +375,13 @@ def timeline(res, run):
             d = per[f["name"]].get(s, [])
             dscp, dl = state_at(f["name"], s)
             miss = sum(1 for x in d if x > f["deadline_us"] / 1000)
-            row += " %5d %5d %8.3f %5.1f %4d |" % (
-                len(d), miss, percentile(d, 0.99) if d else 0, dl / 1000, dscp)
+            stage = ("escalated" if dscp else "tightened"
+                     if dl < f["deadline_us"] else "normal")
+            row += " %5d %5d %8.3f %5.1f %4d %9s |" % (
+                len(d), miss, percentile(d, 0.99) if d else 0, dl / 1000, dscp,
+                stage)
+        if be:
+            row += (" %5d %8.3f" % be[s]) if s in be else " %5s %8s" % ("-", "-")
         lines.append(row)
     for e in events[ei:]:
         lines.append("  >> t=%6.2fs  %s" % e)
