@@ -85,12 +85,8 @@ $(OVS_DPDK)/.unpacked: | deps-dpdk
 	    "$(OVS_VERSION)"
 	@touch $@
 
-# configure --with-dpdk rewrites the .pc files that the tarball ships: they
-# are generated, not edits, so they are reset before re-applying the series.
 $(OVS_DPDK)/.patched: $(OVS_DPDK)/.unpacked ovs-patches/series \
 		$(wildcard ovs-patches/*.patch)
-	@GIT_DIR=$(TOP)/$(OVS_DPDK).git GIT_WORK_TREE=$(TOP)/$(OVS_DPDK) \
-	    git -C $(OVS_DPDK) checkout -q -- '*.pc'
 	@bash utilities/rtvnic-apply-patches.sh "$(OVS_DPDK)" ovs-patches
 	@touch $@
 
