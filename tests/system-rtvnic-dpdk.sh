@@ -40,7 +40,8 @@
 #               transaction stops the drops and delivers every packet (no
 #               stacking); back to egress-policer drops again; no QoS
 #               delivers everything; an invalid rtvnic configuration also
-#               removes the policer (port best effort).
+#               removes the policer (port best effort); trtcm-policer drops
+#               and rtvnic replaces it as well.
 #   OVS time stopped ("time/stop", then "time/warp" in 1 ms steps; exact):
 #     EDF       vmb's 20 best-effort datagrams and vma's 5 (1 conforming, 4
 #               excess with deadline 2ms) leave as: vmb's first (idle link),
@@ -300,6 +301,19 @@ why="$ph_qos; got $ph_got of $ph_sent, drops +$ph_drops; $show"
 check "policer: an invalid rtvnic config (max-rate=lots) also removes the policer: port best effort, all delivered" \
     eval '[ "$ph_drops" = 0 ] && [ "$ph_got" = "$ph_sent" ] &&
           grep -q "invalid configuration: .*max-rate" <<<"$show"'
+# trtcm-policer (RFC 4115; committed + excess rate 10 Mbit/s) the same way.
+set_qos up0 trtcm-policer cir=625000 cbs=4000 eir=625000 ebs=4000
+policer_phase pol6
+why="$ph_qos; sent $ph_sent, got $ph_got, drops +$ph_drops"
+check "policer: trtcm-policer (10 Mbit/s) drops ($ph_drops) part of 16 Mbit/s ($ph_got of $ph_sent delivered)" \
+    eval '[ "$ph_qos" = "QoS: up0 trtcm-policer" ] && [ "$ph_drops" -gt 0 ] &&
+          [ $((ph_got + ph_drops)) = "$ph_sent" ]'
+set_qos up0 rtvnic max-rate=30000000
+policer_phase pol7
+why="$ph_qos; sent $ph_sent, got $ph_got, drops +$ph_drops"
+check "policer: rtvnic replaces trtcm-policer too: no policer drops, all $ph_sent delivered" \
+    eval '[ "$ph_qos" = "QoS: up0 rtvnic" ] && [ "$ph_drops" = 0 ] &&
+          [ -n "$ph_sent" ] && [ "$ph_got" = "$ph_sent" ]'
 set_qos up0 ""
 
 # ---------------------------------------------------- OVS time stopped --
