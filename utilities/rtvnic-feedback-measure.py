@@ -46,10 +46,11 @@ Definitions (times are CLOCK_REALTIME, as every log here):
   baseline misses   misses that happened in the same length of time just
              before onset (from at least 1 s after t0): the scenario's noise
              without congestion;
-  relax time  from end to rtvctl's decision (its log) that brought the flow
-             back to the bottom of the DSCP ladder with its effective
-             deadline back at the contract, if that is its state at the end
-             (rtvctl.end); "not relaxed" otherwise;
+  relax time  from end to the first decision of rtvctl after it (its log)
+             that brought the flow back to the bottom of the DSCP ladder
+             with its effective deadline at the contract (the state follows
+             its decisions); "not relaxed" if none did; a later escalation
+             (a stall after the congestion) is noted;
   host late/dropped  host1's rtvnic/show counters of the flow's source.
 
 Options:
@@ -254,23 +255,33 @@ def measure(run, floor_ms):
             f["convergence_note"] = "escalated before the onset"
         else:
             f["convergence_ms"] = round((cong[-1] - on) * 1000, 1) if cong else 0.0
-        # Relax: the state at the end, and the decision that reached it.
+        # Relax: the first decision after the end that puts the flow back
+        # at (DSCP 0, contract deadline), following its decisions.
         fin = final.get(vnic)
         f["final"] = ({"dscp": fin[0], "effective_us": fin[1],
                        "contract_us": fin[2]} if fin else None)
-        relaxed = fin is not None and fin[0] == 0 and fin[1] == fin[2]
-        steps = [d for d in mine if d[0] > end
-                 and d[2] in ("relax-dscp", "relax-deadline")]
+        dscp, dl, back = 0, int(dl_us), None
+        for d in mine:
+            if d[2] in ("escalate", "relax-dscp"):
+                dscp = d[4]
+            else:
+                dl = d[4]
+            if (back is None and d[0] > end and d[2].startswith("relax")
+                    and dscp == 0 and dl == int(dl_us)):
+                back = d
         if not (esc or [d for d in mine if d[2] == "tighten"]):
             f["relax_ms"] = None
             f["relax_note"] = "never escalated or tightened"
-        elif relaxed and steps:
-            f["relax_ms"] = round((steps[-1][0] - end) * 1000)
-            f["relax_steps"] = len(steps)
+        elif back:
+            f["relax_ms"] = round((back[0] - end) * 1000)
+            later = [d for d in mine if d[0] > back[0]
+                     and d[2] in ("escalate", "tighten")]
+            if later:
+                f["relax_note"] = ("escalated again %.1f s after the end"
+                                   % (later[0][0] - end))
         else:
             f["relax_ms"] = None
-            f["relax_note"] = ("not relaxed by the end of the run" if not relaxed
-                               else "relaxed before the congestion ended")
+            f["relax_note"] = "not relaxed by the end of the run"
         c = counters.get(port)
         f["host_late"], f["host_dropped"], f["host_sent"] = (
             c if c else (None, None, None))
@@ -297,6 +308,8 @@ def table(res):
                 else f["convergence_note"])
         relax = (fmt(f["relax_ms"], " ms") if f["relax_ms"] is not None
                  else f["relax_note"])
+        if f["relax_ms"] is not None and f.get("relax_note"):
+            relax += " (%s)" % f["relax_note"]
         lines.append(
             "| %s (%s) | %.1f ms | %s | %s ms | %s | %s | %d of %d | %d (%d) "
             "| %d (%d) | %s / %s | %d | %s |"
