@@ -204,11 +204,16 @@ WARNING: another job competed for the 2 CPUs when the run started
 
 CPUs ${idle} % idle in the 2 s before the run.
 
-Convergence: from the onset to the send time of the last RT datagram sent
-during the congestion that missed its deadline (application-measured
-one-way delay, or lost); every later one until the congestion ended met it.
-Relax time: from the end of the congestion to rtvctl's decision that put the
-flow back at DSCP 0 with its contract deadline (rtvctl log, ms)."
+A miss: an RT datagram whose application-measured one-way delay exceeded
+its deadline (at its receive time), or that was lost (at its send time +
+deadline).  Convergence (misses stop): from the onset to the last miss
+during the congestion.  First miss episode: ends at the first miss after
+the onset that is followed by 100 ms without one; later misses: the misses
+during the congestion after it, compared with the misses in as long just
+before the onset.  Relax time: from the end of the congestion to rtvctl's
+first decision after it that put the flow back at DSCP 0 with its contract
+deadline (rtvctl log, ms).  Host late / dropped: host1's rtvnic/show.  Lost:
+sent by the application and never received."
     cp "$fb_run/feedback.json" "$results/feedback.json"
     python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" \
         --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback.md" \
