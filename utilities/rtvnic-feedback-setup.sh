@@ -56,8 +56,9 @@
 #                           per second) from t = ON to t = OFF, blocks until
 #                           it ends; its datagram log is cross.send
 #   fb_wait                 waits for every background tool
-#   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows and
-#                           rtvctl/show into RUNDIR/*.SUFFIX
+#   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows,
+#                           rtvctl/show and host2 rtvnic/flows --json into
+#                           RUNDIR/{show,h1flows,rtvctl,flows2}.SUFFIX
 #   fb_cpu SUFFIX           CPU time of every process (RUNDIR/cpu.SUFFIX)
 #   fb_cleanup              stops what fb_* started (by PID), testbed down
 # Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
@@ -273,6 +274,7 @@ fb_snapshot() {
     "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1
     fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
     fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
+    "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1
 }
 
 # fb_cpu SUFFIX: the CPU time of every process on the machine so far, and
