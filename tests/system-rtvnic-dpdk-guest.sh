@@ -13,14 +13,17 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-# system-rtvnic-dpdk-guest.sh: a real QEMU guest (TCG) on a
-# dpdkvhostuserclient port sends real-time UDP through an rtvnic-scheduled
+# system-rtvnic-dpdk-guest.sh: a real QEMU guest (TCG) on a vhost-user port
+# (dpdkvhostuserclient, or dpdkvhostuser with VHOST_MODE=server) sends
+# real-time UDP through an rtvnic-scheduled
 # DPDK uplink that a best-effort namespace VM saturates; the receiving
 # application measures the guest's one-way delay.
 #
 # Topology: utilities/rtvnic-dpdk-lib.sh (OVS-DPDK in a namespace, vma, vmb
 # and the sink on af_packet vdevs) plus port vhu0 (type
-# dpdkvhostuserclient, ofport 4) whose server is QEMU: the guest of
+# dpdkvhostuserclient, ofport 4) whose socket server is QEMU -- or, with
+# VHOST_MODE=server, port vhs0 (type dpdkvhostuser) whose socket OVS
+# serves and QEMU connects to: the guest of
 # utilities/rtvnic-guest-image (Debian cloud kernel, busybox initramfs,
 # static rtvnic-traffic), virtio-net-pci with vectors=0 (TCG needs it), its
 # clock stepped to the host's over its serial command channel
@@ -40,15 +43,24 @@
 # bound plus 5 ms for the TCG guest's own send path; with the policer, the
 # guest loses datagrams (the policer cannot tell RT from best effort).
 #
-# Ends with "system-rtvnic-dpdk-guest: N passed, M failed"; exit 1 if any
-# failed, 77 (skip, with the reason) without root or hugepages.  Hugepages
-# and mounts it set up are given back.  Artifacts: build/system-rtvnic-dpdk-guest.
+# Ends with "system-rtvnic-dpdk-guest-MODE: N passed, M failed"; exit 1 if
+# any failed, 77 (skip, with the reason) without root or hugepages.
+# Hugepages and mounts it set up are given back.  Artifacts:
+# build/system-rtvnic-dpdk-guest-MODE.
 #
-# Usage: tests/system-rtvnic-dpdk-guest.sh OVS-DPDK-BUILD-DIR
+# Usage: [VHOST_MODE=client|server] tests/system-rtvnic-dpdk-guest.sh OVS-DPDK-BUILD-DIR
 
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 ovs=$(cd "${1:-$top/build/ovs-dpdk}" 2>/dev/null && pwd)
-work=$top/build/system-rtvnic-dpdk-guest
+mode=${VHOST_MODE:-client}
+case $mode in
+client) port=vhu0 ptype=dpdkvhostuserclient ;;
+server) port=vhs0 ptype=dpdkvhostuser ;;
+*) echo "system-rtvnic-dpdk-guest: FAIL: VHOST_MODE must be client or server"
+   exit 1 ;;
+esac
+name=system-rtvnic-dpdk-guest-$mode
+work=$top/build/$name
 run=$work/run
 prefix=rtvdg$$
 guestctl=$top/utilities/rtvnic-guest-ctl
@@ -77,21 +89,21 @@ finish() {
     dpdk_busy_off
     dpdk_hugepages_put
     if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic-dpdk-guest: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
+        echo "$name: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
         [ "$failed" = 0 ] && exit 0 || exit 1
     fi
-    echo "system-rtvnic-dpdk-guest: aborted (status $rc); $passed passed, $failed failed"
+    echo "$name: aborted (status $rc); $passed passed, $failed failed"
     exit 1
 }
 abort() { fail "$1" "$2"; done_ok=1; exit 1; }
 
 if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
         ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
-    echo "system-rtvnic-dpdk-guest: FAIL: ${1:-build/ovs-dpdk} is not an OVS tree built --with-dpdk"
+    echo "$name: FAIL: ${1:-build/ovs-dpdk} is not an OVS tree built --with-dpdk"
     exit 1
 fi
 if ! dpdk_hugepages_get 512; then
-    echo "system-rtvnic-dpdk-guest: SKIP: $dpdk_skip_reason"
+    echo "$name: SKIP: $dpdk_skip_reason"
     exit 77
 fi
 trap finish EXIT
@@ -114,9 +126,19 @@ if ! dpdk_host_up >"$work/up.log" 2>&1; then
 fi
 guest_ip=10.78.0.3
 guest_mac=02:78:00:00:00:03
-sock=$run/vhu0.sock
-vsctl add-port br0 vhu0 -- set interface vhu0 type=dpdkvhostuserclient \
-    "options:vhost-server-path=$sock" ofport_request=4 >/dev/null
+if [ "$mode" = client ]; then
+    # OVS connects to QEMU's socket.
+    sock=$run/$port.sock
+    vsctl add-port br0 $port -- set interface $port type=$ptype \
+        "options:vhost-server-path=$sock" ofport_request=4 >/dev/null
+    qemu_chardev="socket,id=c0,path=$sock,server=on"
+else
+    # OVS creates the socket in its run directory; QEMU connects to it.
+    sock=$run/$port
+    vsctl add-port br0 $port -- set interface $port type=$ptype \
+        ofport_request=4 >/dev/null
+    qemu_chardev="socket,id=c0,path=$sock"
+fi
 ofctl add-flow br0 "in_port=4,actions=output:3"
 ofctl add-flow br0 "in_port=3,ip,nw_dst=$guest_ip,actions=output:4"
 ip -n "$ns_sink" neigh replace "$guest_ip" lladdr "$guest_mac" dev eth0
@@ -133,7 +155,7 @@ ip netns exec "$ns_host" qemu-system-x86_64 -name "$prefix-vmq" \
     -chardev file,id=con,path="$work/console.log" -serial chardev:con \
     -chardev socket,id=ctl,path="$run/ctl.sock",server=on,wait=off \
     -serial chardev:ctl \
-    -chardev socket,id=c0,path="$sock",server=on \
+    -chardev "$qemu_chardev" \
     -netdev vhost-user,id=n0,chardev=c0 \
     -device virtio-net-pci,netdev=n0,mac=$guest_mac,vectors=0,romfile= \
     > "$work/qemu.log" 2>&1 &
@@ -148,9 +170,9 @@ done
 boot_s=$(awk -v a="$boot_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 grep -q '^rtvnic-guest: ready' "$work/console.log" 2>/dev/null ||
     abort "QEMU guest boots" "no 'ready' in 120 s; console: $(tail -3 "$work/console.log")"
-state=$(vsctl get interface vhu0 link_state 2>&1)
-why="vhu0 link_state $state; $(grep -i 'vhost' "$run/ovs-vswitchd.log" | tail -2)"
-check "QEMU guest (TCG) booted in $boot_s s on dpdkvhostuserclient vhu0 (link up)" \
+state=$(vsctl get interface $port link_state 2>&1)
+why="$port link_state $state; $(grep -i 'vhost' "$run/ovs-vswitchd.log" | tail -2)"
+check "QEMU guest (TCG) booted in $boot_s s on $ptype $port (link up)" \
     [ "$state" = up ]
 if ! "$guestctl" "$run/ctl.sock" sync --timeout 30 > "$work/clock.log" 2>&1
 then
@@ -165,7 +187,7 @@ if ! "$guestctl" "$run/ctl.sock" run --timeout 20 ping -c 3 -W 2 10.78.0.100 \
         > "$work/ping.txt" 2>&1; then
     abort "guest reaches the sink through OVS-DPDK" "$(tail -2 "$work/ping.txt")"
 fi
-pass "guest pings the sink through vhu0 and up0: $(grep -o 'round-trip.*' "$work/ping.txt")"
+pass "guest pings the sink through $port and up0: $(grep -o 'round-trip.*' "$work/ping.txt")"
 
 # guest_run NAME: vmb floods, the guest sends RT; the sink measures.
 guest_run() {
@@ -190,12 +212,12 @@ field() {                       # field NAME ID KEY
 
 vsctl set port up0 qos=@q -- --id=@q create qos type=rtvnic \
     other-config:max-rate=30000000 other-config:queue-limit=1000 -- \
-    set port vhu0 qos=@g -- --id=@g create qos type=rtvnic \
+    set port $port qos=@g -- --id=@g create qos type=rtvnic \
     other-config:deadline=5ms other-config:min-rate=5000000 \
     other-config:burst=100000 >/dev/null
-show=$(appctl rtvnic/show vhu0)
+show=$(appctl rtvnic/show $port)
 why=$show
-check "vhu0 (dpdkvhostuserclient) is an admitted RTvNIC source" \
+check "$port ($ptype) is an admitted RTvNIC source" \
     grep -q "source [0-9]*: deadline 5ms, .*: admitted" <<<"$show"
 guest_run rtvnic
 show=$(appctl rtvnic/show up0)
@@ -206,7 +228,7 @@ g_lost=$(field rtvnic 1 lost)
 g_p50=$(field rtvnic 1 p50)
 g_p99=$(field rtvnic 1 p99)
 g_max=$(field rtvnic 1 max)
-src=$(grep 'source vhu0:' <<<"$show")
+src=$(grep "source $port:" <<<"$show")
 be=$(grep 'best effort:' <<<"$show")
 why="guest: $(cat "$work/rtvnic-guest.txt"); sink: $(grep '^total' "$work/rtvnic.txt"); $src; $be"
 check "rtvnic: all ${g_sent:-?} guest datagrams arrive while vmb saturates up0 (best effort dropped: $(sed -n 's/.*dropped \([0-9]*\)$/\1/p' <<<"$be"))" \
@@ -214,7 +236,7 @@ check "rtvnic: all ${g_sent:-?} guest datagrams arrive while vmb saturates up0 (
           grep -qE "best effort: .*dropped [1-9]" <<<"$be"'
 why=$src
 check "rtvnic: at up0 every guest datagram is conforming and none is late (host queueing within the 5 ms deadline)" \
-    grep -qE "source vhu0: conforming $g_sent, excess 0, sent $g_sent \([0-9]+ bytes\), late 0, dropped 0" <<<"$src"
+    grep -qE "source $port: conforming $g_sent, excess 0, sent $g_sent \([0-9]+ bytes\), late 0, dropped 0" <<<"$src"
 bound_ms=$(awk -v e="${sync_err_us:-0}" 'BEGIN { printf "%.3f", 5 + e / 1000 + 5 }')
 why="p50 $g_p50 ms, p99 $g_p99 ms, max $g_max ms; bound $bound_ms ms"
 check "rtvnic: guest one-way delay (application) p50 $g_p50 ms, p99 $g_p99 ms <= 5 ms deadline + sync error ${sync_err_us} us + 5 ms TCG send path" \

@@ -10,7 +10,9 @@
 #                    stamp pushed and departure-stamped on a DPDK uplink,
 #                    measured by a second host);
 #   dpdk-guest       tests/system-rtvnic-dpdk-guest.sh (a QEMU guest on a
-#                    dpdkvhostuserclient port through an rtvnic uplink).
+#                    dpdkvhostuserclient port through an rtvnic uplink);
+#   dpdk-guest-srv   the same on a dpdkvhostuser port (OVS serves the
+#                    socket, QEMU connects).
 # Prints one line per suite and ends with "N passed, M failed" (", K
 # skipped" when a system test skipped).  Exit status: 0 if nothing failed
 # and something ran, 1 on any failure, 77 if every system test skipped (no
@@ -46,13 +48,20 @@ grep -E 'FAILED \(' "$log" | sed 's/^/    /'
 total_pass=$((total_pass + pass))
 total_fail=$((total_fail + fail))
 
+# name:script[:VHOST_MODE]
 for t in dpdk-ports:system-rtvnic-dpdk.sh dpdk-geneve:system-rtvnic-dpdk-geneve.sh \
-        dpdk-guest:system-rtvnic-dpdk-guest.sh
+        dpdk-guest:system-rtvnic-dpdk-guest.sh:client \
+        dpdk-guest-srv:system-rtvnic-dpdk-guest.sh:server
 do
     name=${t%%:*}
+    script=${t#*:}
+    vmode=client
+    case $script in
+    *:*) vmode=${script#*:}; script=${script%%:*} ;;
+    esac
     log=$results/$name.log
     start=$(date +%s)
-    bash "$top/tests/${t#*:}" "$ovs" > "$log" 2>&1
+    VHOST_MODE=$vmode bash "$top/tests/$script" "$ovs" > "$log" 2>&1
     rc=$?
     pass=$(grep -c '^PASS: ' "$log")
     fail=$(grep -c '^FAIL: ' "$log")
@@ -79,5 +88,5 @@ else
     echo "$total_pass passed, $total_fail failed"
 fi
 [ "$total_fail" = 0 ] || exit 1
-[ "$skipped" = 3 ] && exit 77
+[ "$skipped" = 4 ] && exit 77
 exit 0
