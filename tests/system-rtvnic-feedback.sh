@@ -14,7 +14,7 @@
 # limitations under the License.
 
 # system-rtvnic-feedback.sh: system test of RTvNIC's feedback loop on real
-# kernel networking, short enough for make check (about 40 s).  It is the
+# kernel networking, short enough for make check (about 20 s).  It is the
 # scenario of make demo (utilities/rtvnic-feedback-setup.sh: two OVS hosts,
 # DiffServ core, rtvctl on both br-int), made light so that a busy 2-CPU
 # machine keeps up with it:

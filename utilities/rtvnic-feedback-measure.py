@@ -60,13 +60,16 @@ Options:
   --json FILE        all of it as JSON
   --feedback-md FILE the bench table (make bench-feedback)
   --floor-ms MS      convergence floor for PASS/FAIL (default 500)
+  --header TEXT      markdown put before the table (--feedback-md) or the
+                     timeline (--demo-md)
   --timeline         print a per-second timeline (packets, misses, p99 by
                      receive time; DSCP, effective deadline and stage from
                      rtvctl's decisions; best effort's packets and p99 from
                      its receiver's per-second lines, be.out) and the
                      decisions
   --demo-md FILE     the timeline as the demo's markdown
-  --plot-prefix P    writes P.dat and P.gp (gnuplot script for P.png)
+  --plot-prefix P    writes P.dat and P.gp (gnuplot script for P.png, or
+                     for the file --png names)
 Prints the table; exit status 0 (the caller judges), 2 on unusable input.
 """
 
