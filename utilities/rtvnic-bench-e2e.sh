@@ -14,34 +14,42 @@
 # limitations under the License.
 
 # rtvnic-bench-e2e.sh OVSDIR: end-to-end benchmark of three egress variants
-# on one topology with the same traffic, in one run.  Topology: the two-host
-# testbed (utilities/rtvnic-testbed), the core forwarding freely, so that
-# host1's uplink is the only bottleneck:
+# on one topology with the same traffic, in one run:
 #
-#   vm1a (voice: 1000 pps x 200 B IP, deadline 2 ms)   ─┐ host1: ovs-vswitchd
-#   vm1b (video: bursts of 10 x 1200 B, 1500 pps, 10 ms) ┼ br-int ─ Geneve ─
-#   vm1c (best effort: 1400 B IP at ~200 Mbit/s)       ─┘ br-phy ─ h1-up: the
-#                                                         100 Mbit/s "NIC"
-#        ─ core router ─ host2: ovs-vswitchd ─ vm2a (receivers)
+#   voice VM (1000 pps x 200 B IP, deadline 2 ms)    ─┐ host under test:
+#   video VM (bursts of 10 x 1200 B, 1500 pps, 10 ms) ┼ ovs-vswitchd ─ uplink,
+#   best-effort VM (1400 B IP at ~200 Mbit/s)         ─┘ the 100 Mbit/s "NIC"
+#                                                       ─ ... ─ sink (receivers)
 #
-# Variants (QoS on host1's uplink h1-up):
+# TOPOLOGY selects the path after the uplink:
+#   onehost (default)  the uplink up0 is a veth straight to the sink
+#                      namespace (utilities/rtvnic-onehost.sh): the delay
+#                      measured is the host under test's;
+#   testbed            the two-host testbed (utilities/rtvnic-testbed): VMs
+#                      vm1a-c on host1, uplink h1-up, Geneve through the
+#                      core (forwarding freely) to host2 and vm2a.  On a
+#                      2-CPU machine host2's switch and the last hop add
+#                      their own CPU waits to every variant.
+#
+# Variants (QoS on the host's uplink):
 #   (a) stock OVS, QoS linux-htb max-rate 100 Mbit/s (one FIFO class);
 #   (b) stock OVS, the best it offers: linux-htb at 100 Mbit/s with queues
 #       1 (voice: min-rate 5M, prio 0), 2 (video: min-rate 20M, prio 1) and 0
-#       (best effort, prio 7), created by OVS; host1's br-int marks DSCP per
-#       VM (vm1a 46, vm1b 34), the Geneve port (tos=inherit) copies it to the
-#       outer header, and u32 DSCP filters added with tc on OVS's htb root
-#       steer them into the classes (set_queue does not work from the
-#       userspace datapath, see shared/notes/testbed-recipe.md);
-#   (c) RTvNIC: rtvnic egress max-rate 95 Mbit/s, queue-limit 300 on h1-up,
-#       vm1a (2ms, 5 Mbit/s) and vm1b (10ms, 20 Mbit/s, burst 200000)
-#       sources.
+#       (best effort, prio 7), created by OVS; the VMs' bridge marks DSCP
+#       per VM (voice 46, video 34; on the testbed the Geneve port,
+#       tos=inherit, copies it to the outer header), and u32 DSCP filters
+#       added with tc on OVS's htb root steer them into the classes
+#       (set_queue does not work from the userspace datapath, see
+#       shared/notes/testbed-recipe.md);
+#   (c) RTvNIC: rtvnic egress max-rate 95 Mbit/s, queue-limit 300 on the
+#       uplink, voice (2ms, 5 Mbit/s) and video (10ms, 20 Mbit/s, burst
+#       200000) VMs' ports sources.
 #
 # Measured per variant: one-way delay per RT flow as the receiving
 # application sees it (p50/p99/p999/max), misses (delay > deadline), lost
 # (sent by the sender application - received), best-effort goodput, uplink
-# utilisation (Ethernet bytes the core received from host1 in the
-# steady-state window / (100 Mbit/s x window)); for (c) rtvnic/show's
+# utilisation (Ethernet bytes that left the uplink in the steady-state
+# window / (100 Mbit/s x window)); for (c) rtvnic/show's
 # per-source late/dropped counters and pacing (egress sent bytes over the
 # same window / 95 Mbit/s).
 #
@@ -56,9 +64,10 @@
 # Writes bench/results/e2e.md, prints it and PASS/FAIL per floor; exit
 # status 0 even on FAIL (status 1 on errors).
 #
-# Environment: PHASE_SECONDS (default 10), BE_PPS (default 18000),
-# TPUT_RUNS (3 per mode), TPUT_SECONDS (5), TESTBED_PREFIX (rtve2e),
-# BENCH_NICE (nice value of both ovs-vswitchd main threads, -10).
+# Environment: TOPOLOGY (onehost), PHASE_SECONDS (default 10), BE_PPS
+# (default 18000), TPUT_RUNS (3 per mode), TPUT_SECONDS (5), TESTBED_PREFIX
+# (rtve2e, for TOPOLOGY=testbed), BENCH_NICE (nice value of the
+# ovs-vswitchd main threads, -10).
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
@@ -71,11 +80,7 @@ nice=${BENCH_NICE:--10}
 run=$top/build/bench-e2e
 results=$top/bench/results
 traffic=$run/rtvnic-traffic
-testbed=$top/utilities/rtvnic-testbed
-export OVSDIR=$ovs
-export TESTBED_PREFIX=${TESTBED_PREFIX:-rtve2e}
-export HOST1_VMS="vm1a vm1b vm1c" HOST2_VMS=vm2a VM=ns
-unset CORE_RATE CORE_RATE_REV QEMU_VMS
+topology=${TOPOLOGY:-onehost}
 pids=()
 
 die() { echo "rtvnic-bench-e2e: $*" >&2; exit 1; }
@@ -84,6 +89,78 @@ say() { echo "== $*"; }
 [ "$(id -u)" = 0 ] || die "must run as root (it creates network namespaces)"
 command -v python3 >/dev/null || die "python3 is missing"
 
+# Each topology defines: topo_up, topo_down, the uplink UPLINK, the bridge
+# of the VM ports BRIDGE, the VM ports PORT_VOICE and PORT_VIDEO, SINK_IP,
+# and vsctl/ofctl/appctl/htc (host under test), in_role ROLE CMD... (ROLE:
+# voice, video, be or sink), uplink_rx (Ethernet bytes that left the
+# uplink), vswitchd_pids.
+case $topology in
+onehost)
+    prefix=rtve$$
+    vms="a b c"
+    . "$top/utilities/rtvnic-onehost.sh"
+    topo_desc="one host (utilities/rtvnic-onehost.sh): VM namespaces vma,
+vmb, vmc on one ovs-vswitchd (userspace datapath, bridge br0); its uplink
+up0, the 100 Mbit/s bottleneck, is a veth to a sink namespace where the
+receivers run.  Nothing but the host under test is on the path."
+    topo_up() { onehost_up || die "topology set-up failed"; }
+    topo_down() { onehost_down; }
+    UPLINK=up0 BRIDGE=br0 PORT_VOICE=vneta PORT_VIDEO=vnetb
+    SINK_IP=10.77.0.100
+    htc() { ip netns exec "$ns_host" tc "$@"; }
+    in_role() {
+        local role=$1; shift
+        case $role in
+            voice) ip netns exec $prefix-vma "$@" ;;
+            video) ip netns exec $prefix-vmb "$@" ;;
+            be) ip netns exec $prefix-vmc "$@" ;;
+            sink) ip netns exec "$ns_sink" "$@" ;;
+        esac
+    }
+    uplink_rx() { in_role sink cat /sys/class/net/eth0/statistics/rx_bytes; }
+    vswitchd_pids() { cat "$run/ovs-vswitchd.pid"; }
+    ;;
+testbed)
+    testbed=$top/utilities/rtvnic-testbed
+    export OVSDIR=$ovs
+    export TESTBED_PREFIX=${TESTBED_PREFIX:-rtve2e}
+    export HOST1_VMS="vm1a vm1b vm1c" HOST2_VMS=vm2a VM=ns
+    unset CORE_RATE CORE_RATE_REV QEMU_VMS
+    topo_desc="the two-host testbed (utilities/rtvnic-testbed): VM
+namespaces vm1a, vm1b, vm1c on host1, vm2a (the receivers) on host2, each
+host its own ovs-vswitchd (userspace datapath), Geneve (tos=inherit)
+through a core router namespace that forwards freely; host1's uplink h1-up
+is the 100 Mbit/s bottleneck.  The delay includes host2 and the core."
+    topo_up() {
+        "$testbed" down >/dev/null 2>&1 || true
+        "$testbed" up > "$run/testbed-up.log" 2>&1 \
+            || { tail -20 "$run/testbed-up.log" >&2; die "testbed up failed"; }
+        . <("$testbed" env)
+        PORT_VOICE=$VM1A_PORT PORT_VIDEO=$VM1B_PORT SINK_IP=$VM2A_IP
+    }
+    topo_down() { "$testbed" down >/dev/null 2>&1; }
+    UPLINK=h1-up BRIDGE=br-int
+    vsctl() { "$testbed" vsctl host1 "$@"; }
+    ofctl() { "$testbed" ofctl host1 "$@"; }
+    appctl() { "$testbed" appctl host1 "$@"; }
+    htc() { "$testbed" host host1 tc "$@"; }
+    in_role() {
+        local role=$1; shift
+        case $role in
+            voice) "$testbed" vm vm1a "$@" ;;
+            video) "$testbed" vm vm1b "$@" ;;
+            be) "$testbed" vm vm1c "$@" ;;
+            sink) "$testbed" vm vm2a "$@" ;;
+        esac
+    }
+    uplink_rx() { "$testbed" core cat /sys/class/net/c-h1/statistics/rx_bytes; }
+    vswitchd_pids() { cat "$HOST1_RUNDIR/ovs-vswitchd.pid" "$HOST2_RUNDIR/ovs-vswitchd.pid"; }
+    ;;
+*)
+    die "TOPOLOGY must be onehost or testbed, not '$topology'"
+    ;;
+esac
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -91,7 +168,7 @@ cleanup() {
     for p in "${pids[@]}"; do
         kill "$p" 2>/dev/null
     done
-    "$testbed" down >/dev/null 2>&1
+    topo_down
     [ "$rc" = 0 ] || echo "rtvnic-bench-e2e: failed (status $rc); logs in $run" >&2
     exit "$rc"
 }
@@ -103,43 +180,32 @@ rm -rf "$run"
 mkdir -p "$run" "$results"
 gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
 
-say "testbed: host1 (vm1a vm1b vm1c), core (no bottleneck), host2 (vm2a), from $ovs"
-"$testbed" down >/dev/null 2>&1 || true
-"$testbed" up > "$run/testbed-up.log" 2>&1 \
-    || { tail -20 "$run/testbed-up.log" >&2; die "testbed up failed"; }
-. <("$testbed" env)
-# The hosts' datapaths get the CPU first, as on a host that reserves cores
-# for its switch (and as make demo and make check do): on 2 shared CPUs the
-# traffic tools would otherwise delay the releasing thread by whole time
-# slices.  The same for every variant.
-for n in 1 2; do
-    eval "pid=\$(cat \"\$HOST${n}_RUNDIR/ovs-vswitchd.pid\")"
-    renice -n "$nice" -p "$pid" >/dev/null || die "renice host$n's ovs-vswitchd failed"
+say "topology $topology, OVS from $ovs"
+topo_up
+# The datapaths get the CPU first, as on a host that reserves cores for its
+# switch (and as make demo and make check do): on 2 shared CPUs the traffic
+# tools would otherwise delay the releasing thread by whole time slices.
+# The same for every variant.
+for pid in $(vswitchd_pids); do
+    renice -n "$nice" -p "$pid" >/dev/null || die "renice ovs-vswitchd $pid failed"
 done
-
-vsctl() { "$testbed" vsctl host1 "$@"; }
-ofctl() { "$testbed" ofctl host1 "$@"; }
-appctl() { "$testbed" appctl host1 "$@"; }
-htc() { "$testbed" host host1 tc "$@"; }
-in_vm() { local vm=$1; shift; "$testbed" vm "$vm" "$@"; }
-uplink_rx() { "$testbed" core cat /sys/class/net/c-h1/statistics/rx_bytes; }
 sink_rx_packets() {
-    in_vm vm2a cat /sys/class/net/eth0/statistics/rx_packets
+    in_role sink cat /sys/class/net/eth0/statistics/rx_packets
 }
 
-# Every VM reaches vm2a, so that no ARP or MAC learning happens later.
-for vm in vm1a vm1b vm1c; do
-    in_vm $vm ping -c 2 -i 0.2 -q "$VM2A_IP" >/dev/null \
-        || die "$vm cannot reach vm2a"
+# Every VM reaches the sink, so that no ARP or MAC learning happens later.
+for role in voice video be; do
+    in_role $role ping -c 2 -i 0.2 -q "$SINK_IP" >/dev/null \
+        || die "the $role VM cannot reach the sink"
 done
 
-# reset_config: no QoS anywhere, plain NORMAL switching on br-int.
+# reset_config: no QoS anywhere, plain NORMAL switching.
 reset_config() {
-    vsctl -- clear port h1-up qos -- clear port "$VM1A_PORT" qos \
-        -- clear port "$VM1B_PORT" qos
+    vsctl -- clear port "$UPLINK" qos -- clear port "$PORT_VOICE" qos \
+        -- clear port "$PORT_VIDEO" qos
     vsctl -- --all destroy qos -- --all destroy queue
-    ofctl del-flows br-int
-    ofctl add-flow br-int priority=0,actions=NORMAL
+    ofctl del-flows "$BRIDGE"
+    ofctl add-flow "$BRIDGE" priority=0,actions=NORMAL
     sleep 1
 }
 
@@ -149,21 +215,21 @@ run_variant() {
     local tag=$1 out=$run/$1
     local rpids=() spids=()
 
-    in_vm vm2a "$traffic" recv 5001 --duration $((secs + 2)) \
+    in_role sink "$traffic" recv 5001 --duration $((secs + 2)) \
         --deadline-us 2000 --quiet > "$out-recv-a.txt" & rpids+=($!)
-    in_vm vm2a "$traffic" recv 5002 --duration $((secs + 2)) \
+    in_role sink "$traffic" recv 5002 --duration $((secs + 2)) \
         --deadline-us 10000 --quiet > "$out-recv-b.txt" & rpids+=($!)
-    in_vm vm2a "$traffic" recv 5003 --duration $((secs + 2)) \
+    in_role sink "$traffic" recv 5003 --duration $((secs + 2)) \
         --quiet > "$out-recv-c.txt" & rpids+=($!)
     pids+=("${rpids[@]}")
     sleep 0.5
-    in_vm vm1c "$traffic" send "$VM2A_IP" 5003 --id 3 \
+    in_role be "$traffic" send "$SINK_IP" 5003 --id 3 \
         --rate "$be_pps" --size 1372 --duration "$secs" > "$out-send-c.txt" &
     spids+=($!)
-    in_vm vm1b "$traffic" send "$VM2A_IP" 5002 --id 2 \
+    in_role video "$traffic" send "$SINK_IP" 5002 --id 2 \
         --rate 1500 --size 1172 --burst 10 --duration "$secs" \
         > "$out-send-b.txt" & spids+=($!)
-    in_vm vm1a "$traffic" send "$VM2A_IP" 5001 --id 1 \
+    in_role voice "$traffic" send "$SINK_IP" 5001 --id 1 \
         --rate 1000 --size 172 --duration "$secs" > "$out-send-a.txt" &
     spids+=($!)
     pids+=("${spids[@]}")
@@ -175,20 +241,20 @@ run_variant() {
     appctl rtvnic/show > "$out-show1.txt" 2>&1 || true
     wait "${spids[@]}" "${rpids[@]}"
     pids=()
-    htc -s qdisc show dev h1-up > "$out-tc.txt" 2>&1 || true
-    htc -s class show dev h1-up >> "$out-tc.txt" 2>&1 || true
+    htc -s qdisc show dev "$UPLINK" > "$out-tc.txt" 2>&1 || true
+    htc -s class show dev "$UPLINK" >> "$out-tc.txt" 2>&1 || true
 }
 
 say "(a) stock OVS: linux-htb QoS, one FIFO class at 100 Mbit/s (${secs}s)"
 reset_config
-vsctl -- set port h1-up qos=@q -- --id=@q create qos type=linux-htb \
+vsctl -- set port "$UPLINK" qos=@q -- --id=@q create qos type=linux-htb \
     other-config:max-rate=100000000 >/dev/null
 sleep 0.5
 run_variant a
 
 say "(b) stock OVS, best available: htb priority/min-rate classes by DSCP (${secs}s)"
 reset_config
-vsctl -- set port h1-up qos=@q -- --id=@q create qos type=linux-htb \
+vsctl -- set port "$UPLINK" qos=@q -- --id=@q create qos type=linux-htb \
     other-config:max-rate=100000000 queues:0=@q0 queues:1=@q1 queues:2=@q2 \
     -- --id=@q0 create queue other-config:min-rate=75000000 \
        other-config:max-rate=100000000 other-config:priority=7 \
@@ -197,38 +263,38 @@ vsctl -- set port h1-up qos=@q -- --id=@q create qos type=linux-htb \
     -- --id=@q2 create queue other-config:min-rate=20000000 \
        other-config:max-rate=100000000 other-config:priority=1 >/dev/null
 for i in $(seq 50); do
-    htc class show dev h1-up | grep -q 'class htb 1:3 ' && break
-    [ "$i" = 50 ] && die "OVS did not create the htb classes on h1-up"
+    htc class show dev "$UPLINK" | grep -q 'class htb 1:3 ' && break
+    [ "$i" = 50 ] && die "OVS did not create the htb classes on $UPLINK"
     sleep 0.1
 done
 # queue N is class 1:(N+1) under 1:fffe; EF (46) -> 1:2, AF41 (34) -> 1:3.
-htc filter add dev h1-up parent 1: protocol ip prio 1 u32 \
+htc filter add dev "$UPLINK" parent 1: protocol ip prio 1 u32 \
     match ip dsfield 0xb8 0xfc flowid 1:2
-htc filter add dev h1-up parent 1: protocol ip prio 2 u32 \
+htc filter add dev "$UPLINK" parent 1: protocol ip prio 2 u32 \
     match ip dsfield 0x88 0xfc flowid 1:3
-ofctl add-flow br-int "priority=10,ip,in_port=$VM1A_PORT,actions=set_field:46->ip_dscp,NORMAL"
-ofctl add-flow br-int "priority=10,ip,in_port=$VM1B_PORT,actions=set_field:34->ip_dscp,NORMAL"
+ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VOICE,actions=set_field:46->ip_dscp,NORMAL"
+ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VIDEO,actions=set_field:34->ip_dscp,NORMAL"
 sleep 0.5
 run_variant b
-htc filter show dev h1-up > "$run/b-filters-after.txt"
+htc filter show dev "$UPLINK" > "$run/b-filters-after.txt"
 grep -q 'flowid 1:2' "$run/b-filters-after.txt" \
     || echo "rtvnic-bench-e2e: warning: the u32 filters vanished during (b)" >&2
 
 say "(c) RTvNIC: EDF egress paced at 95 Mbit/s, queue-limit 300 (${secs}s)"
 reset_config
-vsctl -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port "$UPLINK" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:max-rate=95000000 other-config:queue-limit=300 >/dev/null
-vsctl -- set port "$VM1A_PORT" qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port "$PORT_VOICE" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=2ms other-config:min-rate=5000000 >/dev/null
-vsctl -- set port "$VM1B_PORT" qos=@q -- --id=@q create qos type=rtvnic \
+vsctl -- set port "$PORT_VIDEO" qos=@q -- --id=@q create qos type=rtvnic \
     other-config:deadline=10ms other-config:min-rate=20000000 \
     other-config:burst=200000 >/dev/null
 sleep 0.5
-htc qdisc show dev h1-up > "$run/c-qdisc-before.txt" 2>&1 || true
-appctl rtvnic/trace-start h1-up 4000000 >/dev/null
+htc qdisc show dev "$UPLINK" > "$run/c-qdisc-before.txt" 2>&1 || true
+appctl rtvnic/trace-start "$UPLINK" 4000000 >/dev/null
 run_variant c
 appctl rtvnic/show > "$run/c-show-final.txt" 2>&1 || true
-appctl rtvnic/trace-stop h1-up "$run/c-trace.txt"
+appctl rtvnic/trace-stop "$UPLINK" "$run/c-trace.txt"
 say "offline EDF oracle on (c)'s arrivals at 95 Mbit/s"
 "$ovs/tests/ovstest" test-rtvnic-oracle "$run/c-trace.txt" \
     | tee "$run/c-oracle.txt"
@@ -236,43 +302,42 @@ say "offline EDF oracle on (c)'s arrivals at 95 Mbit/s"
 # Forwarding throughput: best effort only, offered far above what the
 # datapaths forward; runs alternate between no QoS and an RTvNIC egress
 # whose max-rate (10 Gbit/s) does not limit, with the RT sources of (c)
-# still configured.  The load generator runs on CPU 0 and both
-# ovs-vswitchd on CPU 1, so that the generator does not take turns with
-# them; the sink is a UDP socket in vm2a that is never read (the kernel's
-# rx counter of vm2a's eth0 counts).
+# still configured.  The load generator runs on CPU 0 and ovs-vswitchd on
+# CPU 1, so that the generator does not take turns with it; the sink is a
+# UDP socket that is never read (the kernel's rx counter of the sink's eth0
+# counts).
 say "(d) forwarding throughput: no QoS vs rtvnic at 10 Gbit/s, ${tput_runs} x ${tput_secs}s each, alternating"
 pin_all() {
-    local n pid
-    for n in 1 2; do
-        eval "pid=\$(cat \"\$HOST${n}_RUNDIR/ovs-vswitchd.pid\")"
+    local pid
+    for pid in $(vswitchd_pids); do
         taskset -a -cp "$1" "$pid" >/dev/null
     done
 }
 pin_all 1
-in_vm vm2a python3 -c 'import socket, time
+in_role sink python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 5004))
 time.sleep(3600)' & pids+=($!)
 tput_mode() {
     local uplink_qos
-    uplink_qos=$(vsctl get port h1-up qos | tr -d '[]')
+    uplink_qos=$(vsctl get port "$UPLINK" qos | tr -d '[]')
     if [ "$1" = rtvnic ]; then
-        vsctl -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
+        vsctl -- set port "$UPLINK" qos=@q -- --id=@q create qos type=rtvnic \
             other-config:max-rate=10000000000 >/dev/null
     else
-        vsctl -- clear port h1-up qos
+        vsctl -- clear port "$UPLINK" qos
     fi
     [ -z "$uplink_qos" ] || vsctl destroy qos "$uplink_qos"
     sleep 0.5
 }
-in_vm vm1c taskset -c 0 "$traffic" send "$VM2A_IP" 5004 --id 4 \
+in_role be taskset -c 0 "$traffic" send "$SINK_IP" 5004 --id 4 \
     --rate 400000 --burst 64 --size 1372 --duration 1 >/dev/null  # warm-up
 : > "$run/d-runs.txt"
 for i in $(seq "$tput_runs"); do
     for mode in none rtvnic; do
         tput_mode $mode
         p0=$(sink_rx_packets); t0=$(date +%s.%N)
-        in_vm vm1c taskset -c 0 "$traffic" send "$VM2A_IP" 5004 --id 4 \
+        in_role be taskset -c 0 "$traffic" send "$SINK_IP" 5004 --id 4 \
             --rate 400000 --burst 64 --size 1372 --duration "$tput_secs" \
             > "$run/d-send-$mode-$i.txt"
         t1=$(date +%s.%N); sleep 0.2; p1=$(sink_rx_packets)
@@ -285,9 +350,11 @@ pin_all 0-$(($(nproc) - 1))
 
 machine="$(uname -n), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo \
     | sed 's/.*: //'), kernel $(uname -r)"
-python3 - "$run" "$results" "$secs" "$be_pps" "$machine" "$start" "$nice" <<'EOF'
+python3 - "$run" "$results" "$secs" "$be_pps" "$machine" "$start" "$nice" \
+    "$topology" "$topo_desc" "$UPLINK" <<'EOF'
 import re, sys, time
-run, results, secs, be_pps, machine, start, nice = sys.argv[1:8]
+run, results, secs, be_pps, machine, start, nice, topology, topo_desc, \
+    uplink = sys.argv[1:11]
 secs = int(secs)
 RATE, PACE = 100e6, 95e6
 
@@ -380,7 +447,7 @@ if sf["be"]:
     L.append(f"| best effort | {sf['be']['sent']} | - | {sf['be']['dropped']} |")
 if sf["egress"]:
     e = sf["egress"]
-    L.append(f"| egress h1-up total | {e['sent']} | {e['late']} | {e['dropped']} |")
+    L.append(f"| egress {uplink} total | {e['sent']} | {e['late']} | {e['dropped']} |")
 L.append("")
 if pacing is not None:
     L.append(f"Pacing: egress sent {s1['egress']['bytes'] - s0['egress']['bytes']}"
@@ -393,7 +460,7 @@ else:
 orc = open(f"{run}/c-oracle.txt").read()
 L.append("")
 L.append("Offline EDF oracle on the arrivals (c)'s egress recorded "
-         "(`ovs-appctl rtvnic/trace-start h1-up`, `rtvnic/trace-stop`, "
+         f"(`ovs-appctl rtvnic/trace-start {uplink}`, `rtvnic/trace-stop`, "
          "`ovstest test-rtvnic-oracle`): host misses (released after the "
          "deadline) per source:")
 L.append("")
@@ -420,7 +487,7 @@ tn, tr = median(runs["none"]), median(runs["rtvnic"])
 tratio = tr / tn if tn else 0
 L.append("")
 L.append("(d) Forwarding throughput, best effort 1400 B IP frames offered at "
-         "up to 400 kpps from vm1c to vm2a through both hosts (median of "
+         "up to 400 kpps from the best-effort VM to the sink (median of "
          f"{len(runs['none'])} alternating runs per mode):")
 L.append("")
 L.append("| mode | runs, kpps | median kpps |")
@@ -471,38 +538,34 @@ hdr = f"""# RTvNIC end-to-end benchmark (utilities/rtvnic-bench-e2e.sh)
 
 Run {now} on {machine}; total {time.time() - float(start):.0f} s.
 
-Topology: the two-host testbed (utilities/rtvnic-testbed): VM namespaces
-vm1a, vm1b, vm1c on host1, vm2a on host2, each host its own ovs-vswitchd
-(userspace datapath), Geneve (tos=inherit) through a core router namespace
-that forwards freely; host1's uplink h1-up is the 100 Mbit/s bottleneck.
-Both ovs-vswitchd run at nice {nice} in every variant.
-The receivers in vm2a measure one-way delay (CLOCK_REALTIME send stamp in
-the payload, same machine).  Traffic per variant, {secs} s each, identical
-in all variants:
+Topology ({topology}): {topo_desc}
+Every ovs-vswitchd runs at nice {nice} in every variant.  The receivers
+measure one-way delay (CLOCK_REALTIME send stamp in the payload, same
+machine).  Traffic per variant, {secs} s each, identical in all variants:
 
-* voice A (vm1a): 1000 pps x 200 B IP (172 B UDP payload), deadline 2 ms;
-* video B (vm1b): 1500 pps in bursts of 10 x 1200 B IP, deadline 10 ms;
-* best effort C (vm1c): {be_pps} pps x 1400 B IP (~{int(be_pps) * 1400 * 8 / 1e6:.0f} Mbit/s offered).
+* voice A: 1000 pps x 200 B IP (172 B UDP payload), deadline 2 ms;
+* video B: 1500 pps in bursts of 10 x 1200 B IP, deadline 10 ms;
+* best effort C: {be_pps} pps x 1400 B IP (~{int(be_pps) * 1400 * 8 / 1e6:.0f} Mbit/s offered).
 
-Variants (on host1's h1-up):
+Variants (on the uplink {uplink}):
 
 * (a) QoS linux-htb max-rate=100000000: one htb class = a FIFO at the
   "NIC" rate;
 * (b) QoS linux-htb max-rate=100000000 with OVS queues 0 (BE, min-rate
   75M, priority 7), 1 (min-rate 5M, priority 0), 2 (min-rate 20M, priority
-  1); br-int flows set DSCP 46 on vm1a's and 34 on vm1b's packets, copied
-  to the outer header by the tunnel; `tc filter ... u32 match ip dsfield`
-  on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3 (set_queue does not
-  reach the kernel from the userspace datapath);
-* (c) RTvNIC: QoS rtvnic, max-rate=95000000 queue-limit=300; vm1a's port
-  deadline=2ms min-rate=5000000, vm1b's deadline=10ms min-rate=20000000
-  burst=200000; no kernel qdisc.
+  1); flows set DSCP 46 on voice's and 34 on video's packets (copied to
+  the outer header by a tos=inherit tunnel); `tc filter ... u32 match ip
+  dsfield` on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3 (set_queue does
+  not reach the kernel from the userspace datapath);
+* (c) RTvNIC: QoS rtvnic, max-rate=95000000 queue-limit=300; the voice
+  VM's port deadline=2ms min-rate=5000000, video's deadline=10ms
+  min-rate=20000000 burst=200000; no kernel qdisc.
 
 Lost = packets the sender application sent minus those the receiver got.
 Miss = one-way delay above the deadline; miss ratio = misses / received;
 "late or lost" = (misses + lost) / sent.  Uplink
-= Ethernet bytes the core received from host1 between t0+1 s and
-t0+{secs - 1} s (Geneve included),
+= Ethernet bytes that left the uplink (counted at its peer) between t0+1 s
+and t0+{secs - 1} s (encapsulation included),
 utilisation against 100 Mbit/s.  Pacing = RTvNIC egress sent bytes
 (rtvnic/show, same window) / 95 Mbit/s.
 
