@@ -112,35 +112,8 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-# ----------------------------------------------- rtvctl's decision table --
-# miss_persist_ms 50: isolated reports (a CPU stall) do nothing; reports
-# that keep coming for 50 ms escalate; a gap longer than 50 ms starts over;
-# the quiet period counts from the last persistent miss (1160 ms), the
-# isolated report at 1700 ms does not delay the relax step.
-policy='{"report_interval_ms": 10, "miss_ratio_threshold": 0.5, "dscp_ladder": [0, 34], "quiet_period_ms": 3000, "min_step_interval_ms": 500, "miss_persist_ms": 50, "tighten_floor_us": 1000}'
-table=$(printf '%s\n' '0 contract 20000' \
-    '1000 report 10 10 0 5000 3000' '1015 report 10 10 0 5000 3000' \
-    '1100 report 10 10 0 5000 3000' '1110 report 10 3 0 5000 3000' \
-    '1140 report 10 10 0 5000 3000' '1150 report 10 10 0 5000 3000' \
-    '1160 report 10 10 0 5000 3000' '1700 report 10 10 0 5000 3000' \
-    '4150 relax' '4160 relax' \
-    | "$ovs/tests/ovstest" test-rtvctl-logic "$policy" 2>&1)
-expected='1000: none (10/10 misses, for 0 ms, not yet miss_persist_ms 50) [level 0, deadline 20000, quiet x1]
-1015: none (10/10 misses, for 15 ms, not yet miss_persist_ms 50) [level 0, deadline 20000, quiet x1]
-1100: none (10/10 misses, for 0 ms, not yet miss_persist_ms 50) [level 0, deadline 20000, quiet x1]
-1110: none (3 of 10 packets missed, below the threshold) [level 0, deadline 20000, quiet x1]
-1140: none (10/10 misses, for 40 ms, not yet miss_persist_ms 50) [level 0, deadline 20000, quiet x1]
-1150: set-level 1 (10/10 misses, network part dominates: escalate DSCP 0 -> 34) [level 1, deadline 20000, quiet x1]
-1160: none (last change 10 ms ago, within min_step_interval_ms 500) [level 1, deadline 20000, quiet x1]
-1700: none (10/10 misses, for 0 ms, not yet miss_persist_ms 50) [level 1, deadline 20000, quiet x1]
-4150: none [level 1, deadline 20000, quiet x1]
-4160: set-level 0 (no misses for 3000 ms: relax DSCP 34 -> 0) [level 0, deadline 20000, quiet x1]'
-if [ "$table" = "$expected" ]; then
-    pass "rtvctl decisions with miss_persist_ms 50 (ovstest test-rtvctl-logic)"
-else
-    fail "rtvctl decisions with miss_persist_ms 50 (ovstest test-rtvctl-logic)" \
-        "$(diff <(echo "$expected") <(echo "$table") | tr '\n' ' ')"
-fi
+# rtvctl's decisions with miss_persist_ms are checked exactly by the
+# autotest "rtvctl - decisions with miss_persist_ms" (tests/rtvnic.at).
 
 # ------------------------------------------------------------ the scenario --
 # fb_* exit with a message on stderr if something cannot be set up: the
