@@ -861,22 +861,26 @@ rtvnic_show(struct ds *ds, const char *name)
     return found;
 }
 
-/* Returns the scheduler of the RTvNIC egress 'name', or NULL with an error
- * message in '*errorp' (to be freed by the caller). */
-static struct rtvnic_sched *
-lookup_egress_by_name(const char *name, char **errorp)
+/* Returns the RTvNIC egress port 'name' (a port with a scheduler) and its
+ * scheduler in '*schedp', or NULL with an error message in '*errorp' (to be
+ * freed by the caller). */
+static struct rtvnic_port *
+lookup_egress_by_name(const char *name, struct rtvnic_sched **schedp,
+                      char **errorp)
     OVS_REQUIRES(rtvnic_mutex)
 {
     struct rtvnic_port *port = rtvnic_port_lookup_by_name(name);
-    struct rtvnic_sched *sched = (port
-                                  ? ovsrcu_get_protected(struct rtvnic_sched *,
-                                                         &port->sched)
-                                  : NULL);
 
-    *errorp = (sched ? NULL
-               : xasprintf("%s: no such RTvNIC egress (a port with QoS "
-                           "type rtvnic and max-rate)", name));
-    return sched;
+    *schedp = (port
+               ? ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)
+               : NULL);
+    if (!*schedp) {
+        *errorp = xasprintf("%s: no such RTvNIC egress (a port with QoS "
+                            "type rtvnic and max-rate)", name);
+        return NULL;
+    }
+    *errorp = NULL;
+    return port;
 }
 
 /* Starts recording what the egress 'name' does with each packet, in a trace
@@ -893,8 +897,7 @@ rtvnic_trace_start(const char *name, size_t capacity)
                          "records)", capacity, RTVNIC_TRACE_MAX_RECORDS);
     }
     ovs_mutex_lock(&rtvnic_mutex);
-    sched = lookup_egress_by_name(name, &error);
-    if (sched) {
+    if (lookup_egress_by_name(name, &sched, &error)) {
         rtvnic_sched_trace_start(sched, capacity);
         VLOG_INFO("%s: tracing up to %"PRIuSIZE" packets", name, capacity);
     }
@@ -912,6 +915,7 @@ rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
 {
     struct rtvnic_trace *trace = NULL;
     uint64_t rate_bps = 0, default_deadline_ns = 0;
+    struct rtvnic_port *port;
     struct rtvnic_sched *sched;
     char *error;
     FILE *stream;
@@ -923,10 +927,8 @@ rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
     }
 
     ovs_mutex_lock(&rtvnic_mutex);
-    sched = lookup_egress_by_name(name, &error);
-    if (sched) {
-        struct rtvnic_port *port = rtvnic_port_lookup_by_name(name);
-
+    port = lookup_egress_by_name(name, &sched, &error);
+    if (port) {
         rate_bps = port->cfg.max_rate_bps;
         default_deadline_ns = port->cfg.default_deadline_ns;
         trace = rtvnic_sched_trace_stop(sched);

@@ -94,7 +94,7 @@ size_t rtvnic_get_sources(struct rtvnic_source_info **);
 bool rtvnic_show(struct ds *, const char *port_name);
 
 /* "rtvnic/trace-start" and "rtvnic/trace-stop" (see rtvnic-trace.h). */
-#define RTVNIC_TRACE_MAX_RECORDS 50000000
+#define RTVNIC_TRACE_MAX_RECORDS 10000000
 char *rtvnic_trace_start(const char *port_name, size_t capacity)
     OVS_WARN_UNUSED_RESULT;
 char *rtvnic_trace_stop(const char *port_name, const char *file_name,
