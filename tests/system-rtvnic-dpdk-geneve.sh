@@ -49,17 +49,9 @@ run=$work/h1
 . "$top/utilities/rtvnic-dpdk-lib.sh"
 ns_h1=$prefix-h1 ns_h2=$prefix-h2 ns_vm1=$prefix-vm1 ns_vm2=$prefix-vm2
 
-passed=0
-failed=0
+. "$top/tests/rtvnic-system-lib.sh"
+st_init system-rtvnic-dpdk-geneve
 cap_pid=
-start_s=$(date +%s)
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
-}
 
 # inh N CMD...: runs CMD in host N's namespace with its OVS run directory.
 inh() {
@@ -99,14 +91,8 @@ finish() {
     down
     dpdk_busy_off
     dpdk_hugepages_put
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic-dpdk-geneve: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
-    fi
-    echo "system-rtvnic-dpdk-geneve: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
-abort() { fail "$1" "$2"; done_ok=1; exit 1; }
 
 if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
         ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then

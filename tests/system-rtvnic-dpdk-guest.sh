@@ -66,17 +66,9 @@ prefix=rtvdg$$
 guestctl=$top/utilities/rtvnic-guest-ctl
 . "$top/utilities/rtvnic-dpdk-lib.sh"
 
-passed=0
-failed=0
+. "$top/tests/rtvnic-system-lib.sh"
+st_init "$name"
 qemu_pid=
-start_s=$(date +%s)
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
-check() {
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
-}
 
 finish() {
     local rc=$?
@@ -88,14 +80,8 @@ finish() {
     dpdk_host_down
     dpdk_busy_off
     dpdk_hugepages_put
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "$name: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
-    fi
-    echo "$name: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
-abort() { fail "$1" "$2"; done_ok=1; exit 1; }
 
 if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
         ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then

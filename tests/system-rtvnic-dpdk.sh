@@ -65,16 +65,8 @@ run=$work/run
 prefix=rtvd$$
 . "$top/utilities/rtvnic-dpdk-lib.sh"
 
-passed=0
-failed=0
-start_s=$(date +%s)
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
-check() {                       # check WHAT CONDITION-CMD... ; details: $why
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
-}
+. "$top/tests/rtvnic-system-lib.sh"
+st_init system-rtvnic-dpdk
 
 finish() {
     local rc=$?
@@ -82,12 +74,7 @@ finish() {
     dpdk_host_down
     dpdk_busy_off
     dpdk_hugepages_put
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic-dpdk: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
-    fi
-    echo "system-rtvnic-dpdk: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
 
 if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||

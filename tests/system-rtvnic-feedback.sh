@@ -84,11 +84,8 @@ if [ "$(id -u)" != 0 ]; then
     exit 77
 fi
 
-passed=0
-failed=0
-start_s=$(date +%s)
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
+. "$top/tests/rtvnic-system-lib.sh"
+st_init system-rtvnic-feedback
 
 . "$top/utilities/rtvnic-feedback-setup.sh"
 
@@ -96,18 +93,12 @@ finish() {
     local rc=$?
     trap - EXIT INT TERM
     fb_cleanup 2>/dev/null
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic-feedback: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        if [ "$failed" = 0 ]; then
-            rm -rf "$run"
-            exit 0
-        fi
+    if [ "${done_ok:-}" = 1 ] && [ "$failed" = 0 ]; then
+        rm -rf "$run"
+    elif [ -n "${run:-}" ]; then
         echo "system-rtvnic-feedback: run files kept in $run"
-        exit 1
     fi
-    [ -n "${run:-}" ] && echo "system-rtvnic-feedback: run files kept in $run"
-    echo "system-rtvnic-feedback: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

@@ -64,30 +64,16 @@ if [ ! -c /dev/net/tun ]; then
     exit 77
 fi
 
-passed=0
-failed=0
+. "$top/tests/rtvnic-system-lib.sh"
+st_init system-rtvnic-qemu
 recv_pid=
-start_s=$(date +%s)
-
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
-check() {                       # check WHAT CONDITION-CMD... ; details on $why
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
-}
 
 finish() {
     local rc=$?
     trap - EXIT INT TERM
     [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null
     "$testbed" down >/dev/null 2>&1
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic-qemu: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
-    fi
-    echo "system-rtvnic-qemu: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM

@@ -57,18 +57,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 77
 fi
 
-passed=0
-failed=0
+. "$top/tests/rtvnic-system-lib.sh"
+st_init system-rtvnic
 cap_pids=()
-start_s=$(date +%s)
-
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
-check() {                       # check WHAT CONDITION-CMD... ; details on $why
-    local what=$1
-    shift
-    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
-}
 
 finish() {
     local rc=$?
@@ -80,12 +71,7 @@ finish() {
         wait "$p" 2>/dev/null
     done
     "$testbed" down >/dev/null 2>&1
-    if [ "${done_ok:-}" = 1 ]; then
-        echo "system-rtvnic: $passed passed, $failed failed ($(( $(date +%s) - start_s )) s)"
-        [ "$failed" = 0 ] && exit 0 || exit 1
-    fi
-    echo "system-rtvnic: aborted (status $rc); $passed passed, $failed failed"
-    exit 1
+    st_summary "$rc"
 }
 trap finish EXIT
 trap 'exit 130' INT TERM
