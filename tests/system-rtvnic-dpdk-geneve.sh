@@ -94,19 +94,11 @@ finish() {
     st_summary "$rc"
 }
 
-if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
-        ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
-    echo "system-rtvnic-dpdk-geneve: FAIL: ${1:-build/ovs-dpdk} is not an OVS tree built --with-dpdk"
-    exit 1
-fi
 if ! command -v tshark >/dev/null; then
     echo "system-rtvnic-dpdk-geneve: FAIL: tshark missing (utilities/install-deps.sh)"
     exit 1
 fi
-if ! dpdk_hugepages_get 512; then
-    echo "system-rtvnic-dpdk-geneve: SKIP: $dpdk_skip_reason"
-    exit 77
-fi
+dpdk_test_prereqs "system-rtvnic-dpdk-geneve" "${1:-build/ovs-dpdk}"
 trap finish EXIT
 trap 'exit 130' INT TERM
 

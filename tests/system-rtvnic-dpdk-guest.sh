@@ -83,15 +83,7 @@ finish() {
     st_summary "$rc"
 }
 
-if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
-        ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
-    echo "$name: FAIL: ${1:-build/ovs-dpdk} is not an OVS tree built --with-dpdk"
-    exit 1
-fi
-if ! dpdk_hugepages_get 512; then
-    echo "$name: SKIP: $dpdk_skip_reason"
-    exit 77
-fi
+dpdk_test_prereqs "$name" "${1:-build/ovs-dpdk}"
 trap finish EXIT
 trap 'exit 130' INT TERM
 

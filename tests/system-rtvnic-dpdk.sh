@@ -77,15 +77,7 @@ finish() {
     st_summary "$rc"
 }
 
-if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
-        ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
-    echo "system-rtvnic-dpdk: FAIL: ${1:-build/ovs-dpdk} is not an OVS tree built --with-dpdk"
-    exit 1
-fi
-if ! dpdk_hugepages_get 512; then
-    echo "system-rtvnic-dpdk: SKIP: $dpdk_skip_reason"
-    exit 77
-fi
+dpdk_test_prereqs "system-rtvnic-dpdk" "${1:-build/ovs-dpdk}"
 trap finish EXIT
 trap 'exit 130' INT TERM
 

@@ -36,6 +36,10 @@
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
 #     other timing-sensitive jobs on the machine that a PMD thread is
 #     busy-polling a core.
+#   - dpdk_test_prereqs NAME TREE: for the system tests: exits 1 with a
+#     "NAME: FAIL:" line unless 'ovs' is an OVS tree built --with-dpdk
+#     (TREE names it in the message), and 77 with a "NAME: SKIP:" line
+#     unless dpdk_hugepages_get can have 512 pages.
 
 ns_host=$prefix-host
 ns_sink=$prefix-sink
@@ -61,6 +65,18 @@ dpdk_busy_off() {
         rm -f "$busy_file"
     fi
     busy_mine=
+}
+
+dpdk_test_prereqs() {
+    if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
+            ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
+        echo "$1: FAIL: $2 is not an OVS tree built --with-dpdk"
+        exit 1
+    fi
+    if ! dpdk_hugepages_get 512; then
+        echo "$1: SKIP: $dpdk_skip_reason"
+        exit 77
+    fi
 }
 
 hugepages_total() {
