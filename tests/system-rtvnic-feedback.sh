@@ -29,9 +29,10 @@
 #   rtvctl: threshold 0.5, ladder [0, 34], miss_persist_ms 50, quiet
 #   period 8 s.
 #
-# Both ovs-vswitchd run at nice -10 (fb_up): the host-late assertion is
-# about RTvNIC's scheduler, which no software can keep when its thread
-# waits for a CPU longer than the deadline (seen with two CPU hogs).
+# Both ovs-vswitchd run at nice -10 and their main threads at SCHED_FIFO
+# 20 where the kernel allows it (fb_up): the host-late assertion is about
+# RTvNIC's scheduler, which no software can keep when its thread waits for
+# a CPU longer than the deadline (seen with two CPU hogs).
 #
 # The quiet period (8 s) is longer than the congestion (6 s): rtvctl cannot
 # relax while the core is congested, and with a ladder of one step it

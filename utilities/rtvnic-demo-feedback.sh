@@ -64,9 +64,16 @@
 # BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go
 # and the CPUs to be at least 80 % idle),
 # T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (120mbit), CROSS_PPS (6000),
-# BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500), RT_NICE (-10: the nice
-# value of the RT VMs' senders and receivers); POLICY: extra rtvctl
-# policy settings, "key=value ..." (e.g. POLICY="min_step_interval_ms=100").
+# BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500), FB_SCHED (fifo: the
+# switches' main threads at SCHED_FIFO 20, the RT VMs' senders and
+# receivers at 10; nice: nice values only, as before), RT_NICE (-10: the
+# nice value of the RT VMs' senders and receivers without SCHED_FIFO);
+# POLICY: extra rtvctl policy settings, "key=value ..." (e.g.
+# POLICY="min_step_interval_ms=100").
+#
+# A SCHED_FIFO 99 probe (utilities/rtvnic-stall-probe.c) records when the
+# machine itself stopped running, for the measurement to set the misses of
+# those moments apart.
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR [--bench]}" && pwd)
@@ -135,6 +142,11 @@ fi
 fb_init "$ovs" "$top/build/demo-feedback-$TESTBED_PREFIX"
 mkdir -p "$results"
 
+if [ -n "$bench" ]; then
+    say "the machine alone: stall probe for 10 s before the testbed is up"
+    "$fb_stall_probe" --duration 10 --min-us 500 > "$fb_run/probe-idle.out" 2>&1 \
+        || echo "rtvnic-demo-feedback: stall probe: $(cat "$fb_run/probe-idle.out")" >&2
+fi
 say "testbed up: host1 (vm1a vm1b vm1c), host2 (vm2a), core $CORE_RATE towards host2"
 fb_up
 
@@ -148,23 +160,35 @@ fb_rtvctl quiet_period_ms="$QUIET_MS" $POLICY
 
 say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s"
 # vm2a: one receiver per flow (ids: 1 voice, 2 video, 3 best effort).
-# The RT VMs' applications at nice RT_NICE (-10), the best-effort ones at 0:
-# each VM of a real host has its own vCPU, these share 2 CPUs.
-FB_TOOL_NICE=$RT_NICE fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
-FB_TOOL_NICE=$RT_NICE fb_recv video vm2a 5002 $((DURATION + 1)) 10000
+# The RT VMs' applications at SCHED_FIFO 10 (below the switches' 20; nice
+# RT_NICE, -10, where the kernel refuses SCHED_FIFO), the best-effort ones
+# at nice 0: each VM of a real host has its own vCPU, these share 2 CPUs.
+FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
+FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_recv video vm2a 5002 $((DURATION + 1)) 10000
 fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
 fb_t0
+fb_probe $((DURATION + 2))
 fb_cpu start
 fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
-FB_TOOL_NICE=$RT_NICE fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
+FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
     --rate 1500 --size 1172 --burst 10
-FB_TOOL_NICE=$RT_NICE fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
+FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
     --rate 1000 --size 172
 fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
 fb_wait
 fb_cpu end
 fb_snapshot end
 
+sched_text() {
+    if [ "$(cat "$fb_run/sched")" = fifo ]; then
+        echo "Both ovs-vswitchd's main threads (the userspace datapath) run
+at SCHED_FIFO 20, the RT VMs' senders and receivers at SCHED_FIFO 10, the
+best-effort ones at nice 0."
+    else
+        echo "The kernel refused SCHED_FIFO: both ovs-vswitchd run at nice -10,
+the RT VMs' senders and receivers at nice $RT_NICE, the best-effort ones at 0."
+    fi
+}
 hdr="# RTvNIC feedback (utilities/rtvnic-demo-feedback.sh)
 
 Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC'), CPUs ${idle} % idle before it${busy:+ (WARNING: another CPU-heavy job was running)}.
@@ -177,8 +201,7 @@ from the core router between the events below.  rtvctl policy:
 \`$(tr -d '\n' < "$fb_run/policy.json" | sed 's/ \{2,\}/ /g; s/, \"hosts\".*//')}\`.
 Per second: packets, misses and p99 one-way delay as vm2a's application
 measures them (by receive time); DSCP and effective deadline from rtvctl's
-decisions (\`>>\` lines, its log).  Both ovs-vswitchd run at nice -10, the RT
-VMs' senders and receivers at nice $RT_NICE, the best-effort ones at 0."
+decisions (\`>>\` lines, its log).  $(sched_text)"
 say "timeline (t = seconds since the traffic started)"
 python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" --timeline \
     --floor-ms "$FLOOR_MS" --json "$fb_run/feedback.json" \
@@ -196,18 +219,28 @@ utilities/rtvnic-feedback-measure.py (definitions in its header), scenario
 of utilities/rtvnic-demo-feedback.sh: cross traffic congests the core's
 best-effort class from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s (onset and end:
 first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
-miss_persist_ms 50.  Both ovs-vswitchd at nice -10, the RT VMs' senders
-and receivers at nice $RT_NICE.${busy:+
+miss_persist_ms 50.  $(sched_text)${busy:+
 
 WARNING: another job competed for the 2 CPUs when the run started
 (/tmp/rtvnic-dpdk-busy, or less than 80 % idle): not a final measurement.}
 
-CPUs ${idle} % idle in the 2 s before the run.
+CPUs ${idle} % idle in the 2 s before the run.  The stall probe alone on
+the machine for 10 s before the testbed was up (no traffic, nothing of
+ours running):
+$(sed 's/^/    /' "$fb_run/probe-idle.out")
 
 A miss: an RT datagram whose application-measured one-way delay exceeded
 its deadline (at its receive time), or that was lost (at its send time +
 deadline).  Convergence (misses stop): from the onset to the last miss
-during the congestion.  First miss episode: ends at the first miss after
+during the congestion.  Machine stall: a CPU did not run the SCHED_FIFO 99
+stall probe (utilities/rtvnic-stall-probe.c) for more than 0.5 ms, so it
+ran nothing else either (the hypervisor descheduled it; the probe sees
+such stalls on this machine when it is idle, too).  Convergence without
+machine stalls, on which the floor is judged when the probe ran: the same,
+leaving out the misses of datagrams on their way during a machine stall
+(from 10 ms before their send time, for the backlog the stall leaves, to
+their receive time), which neither RTvNIC nor the network could prevent;
+the strict convergence is shown beside it.  First miss episode: ends at the first miss after
 the onset that is followed by 100 ms without one; later misses: the misses
 during the congestion after it, compared with the misses in as long just
 before the onset.  Relax time: from the end of the congestion to rtvctl's

@@ -18,7 +18,8 @@
 
 Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
 rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
-at the end), rtvctl.end (rtvctl/show at the end).
+at the end), rtvctl.end (rtvctl/show at the end), and if it is there
+stalls (utilities/rtvnic-stall-probe.c's log).
 
 Definitions (times are CLOCK_REALTIME, as every log here):
   onset      the send time of the first cross-traffic datagram;
@@ -38,6 +39,21 @@ Definitions (times are CLOCK_REALTIME, as every log here):
              to arrive after the flow moved to another class.  Not defined
              (reported as such) if the flow was escalated before the onset
              (then there was nothing to converge);
+  machine stall  a time when a CPU of the machine failed to wake the
+             stall probe's SCHED_FIFO 99 thread for more than 0.5 ms
+             (RUNDIR/stalls): nothing of lower priority ran on it then, not
+             a switch, the core router or an application.  Only the
+             hypervisor (descheduling the virtual CPU) or the kernel with
+             interrupts or preemption off can do that; the probe sees such
+             stalls on this machine when it is idle, too;
+  convergence without machine stalls  the same as convergence, leaving
+             out the misses of datagrams that were on their way (from
+             10 ms before their send time, for the backlog a stall leaves
+             in the queues, to their receive time, or send time + deadline
+             if lost) during a machine stall: neither RTvNIC nor the
+             network could have prevented those.  The floor (PASS/FAIL) is
+             judged on it when RUNDIR/stalls exists, otherwise on
+             convergence;
   first episode  E - onset, where E is the last miss of the first run of
              misses after the onset that is followed by 100 ms without a
              miss (0 if none missed); "later misses" are the misses during
@@ -186,6 +202,36 @@ def other_cpu(run):
     return total / clk
 
 
+# How long before a datagram's send time a machine stall still counts for
+# it: what piled up in the queues during the stall drains afterwards.
+STALL_BACKLOG_S = 0.010
+
+
+def read_stalls(run):
+    """(cpus, [[(start_s, end_s)] per CPU], [(start_s, end_s)] when all CPUs
+    stalled at once), or None without RUNDIR/stalls."""
+    try:
+        lines = open(run + "/stalls").read().split("\n")
+    except OSError:
+        return None
+    m = re.match(r"# cpus (\d+) ", lines[0])
+    if not m:
+        die("%s/stalls: no '# cpus N' header" % run)
+    cpus = int(m[1])
+    per_cpu = [[] for _ in range(cpus)]
+    for line in lines[1:]:
+        w = line.split()
+        if len(w) == 3 and int(w[0]) < cpus:
+            start = int(w[1]) / 1e9
+            per_cpu[int(w[0])].append((start, start + int(w[2]) / 1e9))
+    machine = per_cpu[0]
+    for other in per_cpu[1:]:
+        machine = [(max(a[0], b[0]), min(a[1], b[1]))
+                   for a in machine for b in other
+                   if a[0] < b[1] and b[0] < a[1]]
+    return cpus, per_cpu, sorted(machine)
+
+
 def percentile(v, p):
     if not v:
         return float("nan")
@@ -208,7 +254,22 @@ def measure(run, floor_ms):
     except (OSError, ValueError):
         rx = {}
     final = read_rtvctl_show(run + "/rtvctl.end")
+    stalls = read_stalls(run)
+    any_cpu = [x for cpu in stalls[1] for x in cpu] if stalls else []
+
+    def in_stall(a, b):
+        return any(s < b and a - STALL_BACKLOG_S < e for s, e in any_cpu)
+
     res = {"t0": t0, "onset": on, "end": end, "congestion_s": end - on,
+           "stalls": ({"cpus": stalls[0],
+                       "all_cpus": [(round(s - t0, 4),
+                                     round((e - s) * 1e3, 3))
+                                    for s, e in stalls[2]],
+                       "cpu_stalls": [len(c) for c in stalls[1]],
+                       "cpu_longest_ms": [round(max((e - s for s, e in c),
+                                                    default=0) * 1e3, 3)
+                                          for c in stalls[1]]}
+                      if stalls else None),
            "other_cpu_s": other_cpu(run),
            "cross_packets": len(cross), "floor_ms": floor_ms, "flows": []}
     for line in open(run + "/flows"):
@@ -221,13 +282,20 @@ def measure(run, floor_ms):
             got.setdefault(seq, r - s)
         lost = [q for q in sends if q not in got]
         dup = len(recvs) - len(got)
-        # Misses, at the time they happen.
-        missed = sorted([(sends[q] + dl_ns) / 1e9 for q in lost]
-                        + [r / 1e9 for q, s, r in recvs
-                           if r - s > dl_ns and got.get(q) == r - s])
+        # Misses, at the time they happen, with the time the datagram was
+        # on its way.
+        missed_w = sorted([((sends[q] + dl_ns) / 1e9, sends[q] / 1e9,
+                            (sends[q] + dl_ns) / 1e9) for q in lost]
+                          + [(r / 1e9, s / 1e9, r / 1e9) for q, s, r in recvs
+                             if r - s > dl_ns and got.get(q) == r - s])
+        missed = [w[0] for w in missed_w]
         cong = [t for t in missed if on <= t <= end]
+        cong_own = [w[0] for w in missed_w
+                    if on <= w[0] <= end and not in_stall(w[1], w[2])]
         base_lo = max(t0 + 1, on - (end - on))
         base = [t for t in missed if base_lo <= t < on]
+        base_own = [w[0] for w in missed_w
+                    if base_lo <= w[0] < on and not in_stall(w[1], w[2])]
         vnic = ids.get(port)
         mine = [d for d in decisions if d[1] == vnic]
         esc = [d for d in mine if d[2] == "escalate"]
@@ -242,6 +310,7 @@ def measure(run, floor_ms):
              "packets_congestion": sum(1 for s in sends.values()
                                        if on <= s / 1e9 <= end),
              "misses_baseline": len(base),
+             "misses_baseline_own": len(base_own),
              "baseline_s": on - base_lo,
              "escalations_before_onset": len(pre),
              "escalations_during": sum(1 for d in esc_after if d[0] <= end),
@@ -261,11 +330,14 @@ def measure(run, floor_ms):
             len(set(int((t - on) * 10) for t in cong[ep + 1:])) if cong else 0)
         f["windows_with_misses_baseline"] = len(set(int((on - t) * 10)
                                                     for t in base))
+        f["misses_machine_stall"] = len(cong) - len(cong_own)
         if pre:
-            f["convergence_ms"] = None
+            f["convergence_ms"] = f["convergence_own_ms"] = None
             f["convergence_note"] = "escalated before the onset"
         else:
             f["convergence_ms"] = round((cong[-1] - on) * 1000, 1) if cong else 0.0
+            f["convergence_own_ms"] = (round((cong_own[-1] - on) * 1000, 1)
+                                       if cong_own else 0.0)
         # Relax: the first decision after the end that puts the flow back
         # at (DSCP 0, contract deadline), following its decisions.
         fin = final.get(vnic)
@@ -301,8 +373,8 @@ def measure(run, floor_ms):
         c = counters.get(port)
         f["host_late"], f["host_dropped"], f["host_sent"] = (
             c if c else (None, None, None))
-        f["pass"] = (f["convergence_ms"] is not None
-                     and f["convergence_ms"] <= floor_ms)
+        judged = f["convergence_own_ms" if stalls else "convergence_ms"]
+        f["pass"] = judged is not None and judged <= floor_ms
         f["_delays"] = [(r / 1e9, (r - s) / 1e6) for q, s, r in recvs]
         res["flows"].append(f)
     return res
@@ -314,29 +386,39 @@ def fmt(v, unit=""):
 
 def table(res):
     hdr = ("| RT flow | deadline | escalation delay | first miss episode ends "
-           "| convergence (misses stop) | relax time | misses in congestion "
+           "| convergence (misses stop) | convergence without machine "
+           "stalls | relax time | misses in congestion (in machine stalls) "
            "| later misses (100 ms windows) | misses before onset, same "
-           "length (windows) | host late / dropped | lost "
+           "length (windows; without machine stalls) | host late / dropped "
+           "| lost "
            "| misses in the whole run: application / host2's switch "
            "| convergence <= %d ms |" % res["floor_ms"])
-    lines = [hdr, "|" + "---|" * 13]
+    lines = [hdr, "|" + "---|" * 14]
     for f in res["flows"]:
         conv = (fmt(f["convergence_ms"], " ms")
                 if f["convergence_ms"] is not None
                 else f["convergence_note"])
+        own = (fmt(f["convergence_own_ms"], " ms")
+               if res["stalls"] is None or f["convergence_own_ms"] is None
+               else "%s ms" % f["convergence_own_ms"])
+        if res["stalls"] is None:
+            own = "no probe"
         relax = (fmt(f["relax_ms"], " ms") if f["relax_ms"] is not None
                  else f["relax_note"])
         if f["relax_ms"] is not None and f.get("relax_note"):
             relax += " (%s)" % f["relax_note"]
         lines.append(
-            "| %s (%s) | %.1f ms | %s | %s ms | %s | %s | %d of %d | %d (%d) "
-            "| %d (%d) | %s / %s | %d | %d / %s | %s |"
+            "| %s (%s) | %.1f ms | %s | %s ms | %s | %s | %s | %d of %d (%d) "
+            "| %d (%d) | %d (%d; %s) | %s / %s | %d | %d / %s | %s |"
             % (f["name"], f["vm"], f["deadline_us"] / 1000,
                fmt(f["escalation_delay_ms"], " ms"), f["episode_ms"], conv,
-               relax, f["misses_congestion"], f["packets_congestion"],
+               own, relax, f["misses_congestion"], f["packets_congestion"],
+               f["misses_machine_stall"],
                f["misses_after_episode"],
                f["windows_with_misses_after_episode"], f["misses_baseline"],
-               f["windows_with_misses_baseline"], fmt(f["host_late"]),
+               f["windows_with_misses_baseline"],
+               f["misses_baseline_own"] if res["stalls"] else "-",
+               fmt(f["host_late"]),
                fmt(f["host_dropped"]), f["lost"], f["misses_run"],
                fmt(f["host2_misses"]), "PASS" if f["pass"] else "FAIL"))
     return lines
@@ -506,6 +588,22 @@ def main(argv):
     if res["other_cpu_s"] is not None:
         cross += (" Other jobs on the machine used %.1f CPU-seconds during "
                   "the run (of 2 CPUs)." % res["other_cpu_s"])
+    st = res["stalls"]
+    if st is None:
+        cross += (" No stall probe ran (rtvnic-stall-probe needs SCHED_FIFO"
+                  "): the floor is judged on convergence.")
+    else:
+        cross += (" Machine stalls (a CPU did not run the stall probe's "
+                  "SCHED_FIFO 99 thread for more than 0.5 ms): %s; all %d "
+                  "CPUs at once: %d%s." % (
+                      ", ".join("CPU %d %d, longest %.2f ms" % (i, n, m)
+                                for i, (n, m) in enumerate(
+                                    zip(st["cpu_stalls"],
+                                        st["cpu_longest_ms"]))),
+                      st["cpus"], len(st["all_cpus"]),
+                      (" (" + ", ".join("t = %.3f s %.2f ms" % x
+                                        for x in st["all_cpus"]) + ")")
+                      if st["all_cpus"] else ""))
     tab = [cross, ""] + tab
     print("\n".join(tab))
     if "--json" in opts:
