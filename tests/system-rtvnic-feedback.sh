@@ -116,6 +116,89 @@ for d in "$top"/build/system-rtvnic-feedback/rtvci*; do
 done
 fb_init "$ovs" "$top/build/system-rtvnic-feedback/$TESTBED_PREFIX"
 run=$fb_run
+
+# ------------------------------------------- the stall probe and its use --
+# rtvnic-stall-probe: one summary line per CPU and the log's header; bad
+# arguments are named.  Where SCHED_FIFO is refused it exits 1 saying so.
+ncpu=$(nproc)
+if probe_out=$("$fb_stall_probe" --duration 1 --log "$run/probe-check.log" 2>&1); then
+    if [ "$(grep -c '^cpu [0-9]*: [0-9]* wake-ups, [0-9]* stalls above 1000 us' <<<"$probe_out")" = "$ncpu" ] \
+            && head -1 "$run/probe-check.log" | grep -qx "# cpus $ncpu period_ns 1000000 min_ns 1000000: cpu start_ns latency_ns"; then
+        pass "stall probe: a summary per CPU ($ncpu) and the log header"
+    else
+        fail "stall probe: a summary per CPU and the log header" "$probe_out"
+    fi
+else
+    fail "stall probe runs at SCHED_FIFO 99" "$probe_out"
+fi
+for bad in '--duration 0|--duration: "0" is not an integer in 1..86400' \
+           '--duration 1 --period-us x|--period-us: "x" is not an integer in 1..1000000' \
+           '--duration 1 --min-us 2000000|--min-us: "2000000" is not an integer in 1..1000000'; do
+    out=$("$fb_stall_probe" ${bad%%|*} 2>&1)
+    prc=$?
+    if [ "$prc" = 2 ] && [ "$out" = "rtvnic-stall-probe: ${bad#*|}" ]; then
+        pass "stall probe rejects ${bad%%|*}"
+    else
+        fail "stall probe rejects ${bad%%|*}" "status $prc: $out"
+    fi
+done
+
+# rtvnic-feedback-measure.py on a made-up run: voice every 10 ms from t0+1 s
+# to t0+29 s, 0.5 ms one-way; congestion from t0+10 s to t0+20 s; the
+# five sent in its first 50 ms take 5 ms (first episode ends at 45 ms); the one
+# sent at t0+15 s takes 3 ms after a machine stall (CPU 1, 1 ms, from 5 ms
+# before it was sent), and so does the one at t0+5 s, before the onset.
+mrun=$run/measure-check
+mkdir -p "$mrun"
+python3 - "$mrun" <<'PYEOF'
+import sys
+d = sys.argv[1]
+t0 = 1000
+s9 = 10**9
+open(d + "/t0", "w").write("%d.0\n" % t0)
+open(d + "/flows", "w").write("voice vm1a vnet1a 2000\n")
+open(d + "/cross.send", "w").write("9 0 %d\n9 1 %d\n"
+                                   % ((t0 + 10) * s9, (t0 + 20) * s9))
+for f in ("rtvctl.log", "show.end", "rtvctl.end"):
+    open(d + "/" + f, "w").close()
+with open(d + "/voice.send", "w") as snd, open(d + "/voice.recv", "w") as rcv:
+    rcv.write("# id seq send_ns recv_ns\n")
+    for seq in range(2801):
+        s = (t0 + 1) * s9 + seq * 10**7
+        delay = 500000
+        if (t0 + 10) * s9 <= s < (t0 + 10) * s9 + 5 * 10**7:
+            delay = 5000000
+        elif s in ((t0 + 15) * s9, (t0 + 5) * s9):
+            delay = 3000000
+        snd.write("1 %d %d\n" % (seq, s))
+        rcv.write("1 %d %d %d\n" % (seq, s, s + delay))
+open(d + "/stalls", "w").write(
+    "# cpus 2 period_ns 1000000 min_ns 500000: cpu start_ns latency_ns\n"
+    "1 %d 1000000\n1 %d 1000000\n" % ((t0 + 15) * s9 - 5 * 10**6,
+                                     (t0 + 5) * s9 - 5 * 10**6))
+PYEOF
+measure_check() {
+    python3 "$top/utilities/rtvnic-feedback-measure.py" "$mrun" \
+        --json "$mrun/out.json" --floor-ms 500 > /dev/null 2>&1 \
+        && python3 -c 'import json, sys
+f = json.load(open(sys.argv[1]))["flows"][0]
+print(f["convergence_ms"], f["convergence_own_ms"], f["misses_machine_stall"],
+      f["misses_baseline"], f["misses_baseline_own"], f["pass"])' "$mrun/out.json"
+}
+got=$(measure_check)
+if [ "$got" = "5003.0 45.0 1 1 0 True" ]; then
+    pass "measure.py leaves a machine stall's misses out of the judged convergence"
+else
+    fail "measure.py leaves a machine stall's misses out of the judged convergence" "$got"
+fi
+rm "$mrun/stalls"
+got=$(measure_check)
+if [ "$got" = "5003.0 5003.0 0 1 1 False" ]; then
+    pass "measure.py without a stall probe judges the strict convergence"
+else
+    fail "measure.py without a stall probe judges the strict convergence" "$got"
+fi
+
 fb_up
 pass "testbed up (prefix $TESTBED_PREFIX, core htb $CORE_RATE towards host2)"
 

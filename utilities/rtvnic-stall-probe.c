@@ -27,16 +27,19 @@
  * wake-up later than MIN-US (default 1000) is a stall: for that long the
  * CPU ran neither this thread nor, therefore, anything of lower priority
  * (the hypervisor descheduled the virtual CPU, or the kernel kept
- * interrupts off).  With --log, one line per stall:
+ * interrupts or preemption off, e.g. in a long softirq).  With --log, one
+ * line per stall:
  *     "CPU START_NS LATENCY_NS"
  * START_NS the CLOCK_REALTIME time the wake-up was due (the traffic tools'
- * clock), after a first line "# cpus N period_ns P min_ns M: ...".  At the end it prints one
- * line per CPU: wake-ups, stalls, the longest and total stall time.
+ * clock), after a first line "# cpus N period_ns P min_ns M: ...".  At the
+ * end it prints one line per CPU: wake-ups, stalls, the longest and total
+ * stall time.
  * SIGTERM or SIGINT ends it early, with the summary printed and the log
  * complete.  Exits 1 if it cannot get SCHED_FIFO 99 (needs root or
  * CAP_SYS_NICE and real-time CPU time for its cgroup), printing why.
  *
- * A test tool: a plain program with no OVS dependency. */
+ * A test tool: a plain program with no OVS dependency (so strerror() and
+ * calloc(), not OVS's wrappers). */
 
 #define _GNU_SOURCE
 #include <errno.h>
