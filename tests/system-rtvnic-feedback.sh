@@ -121,9 +121,12 @@ run=$fb_run
 # rtvnic-stall-probe: one summary line per CPU and the log's header; bad
 # arguments are named.  Where SCHED_FIFO is refused it exits 1 saying so.
 ncpu=$(nproc)
-if probe_out=$("$fb_stall_probe" --duration 1 --log "$run/probe-check.log" 2>&1); then
-    if [ "$(grep -c '^cpu [0-9]*: [0-9]* wake-ups, [0-9]* stalls above 1000 us' <<<"$probe_out")" = "$ncpu" ] \
-            && head -1 "$run/probe-check.log" | grep -qx "# cpus $ncpu period_ns 1000000 min_ns 1000000: cpu start_ns latency_ns"; then
+summary_re='^cpu [0-9]*: [0-9]* wake-ups, [0-9]* stalls above 1000 us'
+log_header="# cpus $ncpu period_ns 1000000 min_ns 1000000: cpu start_ns latency_ns"
+if probe_out=$("$fb_stall_probe" --duration 1 \
+                   --log "$run/probe-check.log" 2>&1); then
+    if [ "$(grep -c "$summary_re" <<<"$probe_out")" = "$ncpu" ] \
+            && [ "$(head -1 "$run/probe-check.log")" = "$log_header" ]; then
         pass "stall probe: a summary per CPU ($ncpu) and the log header"
     else
         fail "stall probe: a summary per CPU and the log header" "$probe_out"
@@ -132,8 +135,9 @@ else
     fail "stall probe runs at SCHED_FIFO 99" "$probe_out"
 fi
 for bad in '--duration 0|--duration: "0" is not an integer in 1..86400' \
-           '--duration 1 --period-us x|--period-us: "x" is not an integer in 1..1000000' \
-           '--duration 1 --min-us 2000000|--min-us: "2000000" is not an integer in 1..1000000'; do
+        '--duration 1 --period-us x|--period-us: "x" is not an integer in 1..1000000' \
+        '--duration 1 --min-us 2000000|--min-us: "2000000" is not an integer in 1..1000000'
+do
     out=$("$fb_stall_probe" ${bad%%|*} 2>&1)
     prc=$?
     if [ "$prc" = 2 ] && [ "$out" = "rtvnic-stall-probe: ${bad#*|}" ]; then
@@ -144,10 +148,10 @@ for bad in '--duration 0|--duration: "0" is not an integer in 1..86400' \
 done
 
 # rtvnic-feedback-measure.py on a made-up run: voice every 10 ms from t0+1 s
-# to t0+29 s, 0.5 ms one-way; congestion from t0+10 s to t0+20 s; the
-# five sent in its first 50 ms take 5 ms (first episode ends at 45 ms); the one
-# sent at t0+15 s takes 3 ms after a machine stall (CPU 1, 1 ms, from 5 ms
-# before it was sent), and so does the one at t0+5 s, before the onset.
+# to t0+29 s, 0.5 ms one-way; congestion from t0+10 s to t0+20 s; the five
+# sent in its first 50 ms take 5 ms (the first episode ends at 45 ms); the
+# one sent at t0+15 s takes 3 ms after a machine stall (CPU 1, 1 ms, from
+# 5 ms before it was sent), and so does the one at t0+5 s, before the onset.
 mrun=$run/measure-check
 mkdir -p "$mrun"
 python3 - "$mrun" <<'PYEOF'
