@@ -44,6 +44,15 @@ act(struct rtvctl_action *a, enum rtvctl_action_type type)
     a->type = type;
 }
 
+/* A flow whose deadline leaves no time to try the ladder's middle rungs one
+ * 'min_step_interval_ms' after another uses only its bottom and top. */
+static bool
+uses_top_rung(const struct rtvctl_policy *p,
+              const struct rtvctl_flow_state *st)
+{
+    return st->contract_us && st->contract_us <= p->top_rung_deadline_us;
+}
+
 void
 rtvctl_decide_report(const struct rtvctl_policy *p,
                      struct rtvctl_flow_state *st,
@@ -98,13 +107,15 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         a->deadline_us = target;
         act(a, RTVCTL_ACT_SET_DEADLINE);
     } else if (st->level + 1 < p->n_ladder) {
-        st->level++;
+        size_t from = st->level;
+
+        st->level = uses_top_rung(p, st) ? p->n_ladder - 1 : st->level + 1;
         snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, %s: "
                  "escalate DSCP %u -> %u", r->misses, r->packets,
                  (host_dominates
                   ? "deadline at its floor"
                   : "network part dominates"),
-                 p->dscp_ladder[st->level - 1], p->dscp_ladder[st->level]);
+                 p->dscp_ladder[from], p->dscp_ladder[st->level]);
         a->level = st->level;
         act(a, RTVCTL_ACT_SET_LEVEL);
     } else {
@@ -135,10 +146,12 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
         return;
     }
     if (st->level > 0) {
-        st->level--;
+        size_t from = st->level;
+
+        st->level = uses_top_rung(p, st) ? 0 : st->level - 1;
         snprintf(a->why, sizeof a->why, "no misses for %lld ms: relax DSCP "
                  "%u -> %u", now_ms - st->last_miss_ms,
-                 p->dscp_ladder[st->level + 1], p->dscp_ladder[st->level]);
+                 p->dscp_ladder[from], p->dscp_ladder[st->level]);
         a->level = st->level;
         act(a, RTVCTL_ACT_SET_LEVEL);
     } else if (st->contract_us && st->effective_us < st->contract_us) {

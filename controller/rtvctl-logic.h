@@ -26,10 +26,14 @@
  *
  *   2. A miss report whose network part dominates, or arrives when the
  *      deadline is at its floor, raises the flow's DSCP one step up the
- *      policy's ladder (at most one step per report).
+ *      policy's ladder (at most one step per report).  A flow whose
+ *      contract deadline is at most the policy's 'top_rung_deadline_us'
+ *      goes straight to the top of the ladder.
  *
  *   3. After a quiet period without misses, one step is given back: first
- *      DSCP, one level at a time, then the deadline, back to the contract.
+ *      DSCP, one level at a time (for a 'top_rung_deadline_us' flow,
+ *      straight back to the bottom), then the deadline, back to the
+ *      contract.
  *
  * Reports with a miss ratio below the policy's threshold are ignored.  The
  * others act only once misses have persisted for the policy's

@@ -335,6 +335,9 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "miss_persist_ms")) {
         error = get_uint(val, key, 0, 60000, &x);
         p->miss_persist_ms = x;
+    } else if (!strcmp(key, "top_rung_deadline_us")) {
+        error = get_uint(val, key, 0, 60000000, &x);
+        p->top_rung_deadline_us = x;
     } else if (!strcmp(key, "escalation_table")) {
         error = get_uint(val, key, 0, 253, &x);
         p->escalation_table = x;

@@ -61,6 +61,9 @@ struct rtvctl_policy {
     uint32_t quiet_period_ms;       /* Without misses, before relaxing. */
     uint32_t min_step_interval_ms;  /* Between two changes of one flow. */
     uint32_t miss_persist_ms;       /* Misses must last this long to act. */
+    uint32_t top_rung_deadline_us;  /* Flows with a contract deadline up to
+                                     * this climb the ladder in one step, to
+                                     * its top, and relax in one (0: none). */
     uint8_t escalation_table;       /* Where the DSCP flows go... */
     uint8_t next_table;             /* ...and where they resubmit to. */
     uint16_t escalation_priority;

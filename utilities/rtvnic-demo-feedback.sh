@@ -155,8 +155,8 @@ fb_egress 100000000 300
 fb_source voice vm1a 2ms 5000000
 fb_source video vm1b 10ms 20000000 200000
 
-say "rtvctl: host1 $HOST1_IP -> 0x11, ladder [0, 34, 46], quiet period $QUIET_MS ms"
-fb_rtvctl quiet_period_ms="$QUIET_MS" $POLICY
+say "rtvctl: host1 $HOST1_IP -> 0x11, ladder [0, 34, 46] (deadlines up to 2 ms: [0, 46]), quiet period $QUIET_MS ms"
+fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000 $POLICY
 
 say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s"
 # vm2a: one receiver per flow (ids: 1 voice, 2 video, 3 best effort).
