@@ -32,9 +32,11 @@
 # (rtvctl's DSCP flows, else resubmit(,1)), table 1 NORMAL.  At T_CROSS_ON
 # the core's best-effort class is congested, the RT flows (DSCP 0) miss their
 # deadlines in the network, host2 reports the misses and rtvctl escalates
-# their DSCP (0 -> 34 [-> 46]): they move to the core's AF41/EF classes and
-# stop missing.  At T_CROSS_OFF the congestion ends and, after the quiet
-# period, rtvctl relaxes them one step at a time.
+# their DSCP: video 0 -> 34 (AF41; -> 46 if it kept missing), voice straight
+# 0 -> 46 (EF: top_rung_deadline_us 2000, so its 2 ms are not shared with
+# video's bursts in AF41); they stop missing.  At T_CROSS_OFF the congestion
+# ends and, after the quiet period, rtvctl relaxes them (voice 46 -> 0 in
+# one step, video one step at a time).
 #
 # Policy choices: miss_ratio_threshold 0.5 (a 2-CPU machine delays single
 # packets by more than 2 ms now and then; congestion makes every packet of
@@ -155,7 +157,8 @@ fb_egress 100000000 300
 fb_source voice vm1a 2ms 5000000
 fb_source video vm1b 10ms 20000000 200000
 
-say "rtvctl: host1 $HOST1_IP -> 0x11, ladder [0, 34, 46] (deadlines up to 2 ms: [0, 46]), quiet period $QUIET_MS ms"
+say "rtvctl: host1 $HOST1_IP -> 0x11, ladder [0, 34, 46]" \
+    "([0, 46] for deadlines up to 2 ms), quiet period $QUIET_MS ms"
 fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000 $POLICY
 
 say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s"
