@@ -179,27 +179,33 @@ def read_rtvctl_show(path):
     return out
 
 
-def other_cpu(run):
-    """CPU seconds that processes outside this testbed (not its namespaces,
-    not rtvctl, not kernel threads) used between cpu.start and cpu.end, or
-    None without them."""
+def cpu_use(run):
+    """(CPU seconds that processes outside this testbed (not its namespaces,
+    not rtvctl, not kernel threads) used between cpu.start and cpu.end,
+    {command: major page faults} of this testbed's processes meanwhile), or
+    (None, None) without those files."""
     try:
         a = open(run + "/cpu.start").read().split("\n")
         b = open(run + "/cpu.end").read().split("\n")
     except OSError:
-        return None
+        return None, None
     clk = int(a[0].split()[1])
     start = {}
     for line in a[1:]:
         w = line.split()
-        if len(w) == 5:
-            start[(w[0], w[1])] = int(w[2])
-    total = 0
+        if len(w) >= 5:
+            start[(w[0], w[1])] = (int(w[2]), int(w[4]))
+    total, faults = 0, {}
     for line in b[1:]:
         w = line.split()
-        if len(w) == 5 and w[3] == "other":
-            total += int(w[2]) - start.get((w[0], w[1]), 0)
-    return total / clk
+        if len(w) < 5:
+            continue
+        ticks0, faults0 = start.get((w[0], w[1]), (0, 0))
+        if w[3] == "other":
+            total += int(w[2]) - ticks0
+        elif w[3] == "ours" and len(w) >= 6 and int(w[4]) > faults0:
+            faults[w[5]] = faults.get(w[5], 0) + int(w[4]) - faults0
+    return total / clk, faults
 
 
 # How long before a datagram's send time a machine stall still counts for
@@ -270,7 +276,8 @@ def measure(run, floor_ms):
                                                     default=0) * 1e3, 3)
                                           for c in stalls[1]]}
                       if stalls else None),
-           "other_cpu_s": other_cpu(run),
+           "other_cpu_s": cpu_use(run)[0],
+           "major_faults": cpu_use(run)[1],
            "cross_packets": len(cross), "floor_ms": floor_ms, "flows": []}
     for line in open(run + "/flows"):
         name, vm, port, dl_us = line.split()
@@ -588,6 +595,11 @@ def main(argv):
     if res["other_cpu_s"] is not None:
         cross += (" Other jobs on the machine used %.1f CPU-seconds during "
                   "the run (of 2 CPUs)." % res["other_cpu_s"])
+    if res["major_faults"] is not None:
+        cross += (" Major page faults of this testbed's processes during the "
+                  "run: %s." % (", ".join("%s %d" % x for x in
+                                          sorted(res["major_faults"].items()))
+                                or "none"))
     st = res["stalls"]
     if st is None:
         cross += (" No stall probe ran (rtvnic-stall-probe needs SCHED_FIFO"

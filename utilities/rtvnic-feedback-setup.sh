@@ -256,6 +256,11 @@ fb_tool_sched() {
     fi
 }
 
+# fb_tool_mlock: an RT VM's tool locks its memory, like the switches.
+fb_tool_mlock() {
+    [ "${FB_TOOL_RT:-0}" = 1 ] && echo --mlock
+}
+
 fb_probe() {
     # Its failure (no SCHED_FIFO here) is not the run's: measure.py then
     # finds no stalls file and says so.
@@ -269,7 +274,7 @@ fb_recv() {
     local name=$1 vm=$2 port=$3 duration=$4 deadline=${5:-} log=
     [ "${6:-}" = nolog ] || log=$fb_run/$name.recv
     "$fb_tb" vm "$vm" $(fb_tool_sched) \
-        "$fb_traffic" recv "$port" --duration "$duration" \
+        "$fb_traffic" recv "$port" --duration "$duration" $(fb_tool_mlock) \
         ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
         > "$fb_run/$name.out" 2>&1 &
     fb_pids+=($!)
@@ -280,7 +285,7 @@ fb_send() {
     local name=$1 vm=$2 dst=$3 port=$4 id=$5 duration=$6
     shift 6
     "$fb_tb" vm "$vm" $(fb_tool_sched) \
-        "$fb_traffic" send "$dst" "$port" --id "$id" \
+        "$fb_traffic" send "$dst" "$port" --id "$id" $(fb_tool_mlock) \
         --duration "$duration" --log "$fb_run/$name.send" "$@" \
         > "$fb_run/$name.sent" 2>&1 &
     fb_pids+=($!)
@@ -326,8 +331,9 @@ fb_snapshot() {
     "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1
 }
 
-# fb_cpu SUFFIX: the CPU time of every process on the machine so far, and
-# the namespaces of this testbed, into RUNDIR/cpu.SUFFIX, so that
+# fb_cpu SUFFIX: the CPU time and major page faults of every process on the
+# machine so far ("PID START TICKS ours|kthread|other MAJFLT COMM" lines,
+# after "clk HZ"), into RUNDIR/cpu.SUFFIX, so that
 # rtvnic-feedback-measure.py can tell how much CPU other jobs took meanwhile
 # (the stall probe, in the root namespace, is ours too).
 fb_cpu() {
@@ -353,14 +359,16 @@ with open(out, "w") as f:
             ns = os.stat("/proc/%s/ns/net" % pid).st_ino
         except OSError:
             continue
-        # w[1] ppid, w[11] utime, w[12] stime, w[19] starttime (ticks).
+        # w[1] ppid, w[9] majflt, w[11] utime, w[12] stime, w[19]
+        # starttime (ticks).
         kthread = w[1] == "2" or pid == "2"
         comm = st[st.index("(") + 1:st.rindex(")")]
         mine = (ns in ours or pid == ctl_pid or pid == str(os.getpid())
                 or comm == "rtvnic-stall-pr")
-        f.write("%s %s %d %s %d\n" % (pid, w[19], int(w[11]) + int(w[12]),
-                                      "ours" if mine else "kthread" if kthread
-                                      else "other", 0))
+        f.write("%s %s %d %s %s %s\n"
+                % (pid, w[19], int(w[11]) + int(w[12]),
+                   "ours" if mine else "kthread" if kthread else "other",
+                   w[9], comm.replace(" ", "_")))
 EOF
 }
 

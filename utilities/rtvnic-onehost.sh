@@ -54,8 +54,9 @@ onehost_up() {
     in_host "$ovs/ovsdb/ovsdb-server" --detach --no-chdir --pidfile \
         --log-file --remote=punix:"$run/db.sock" "$run/conf.db"
     vsctl --no-wait init
+    # --mlockall, as ovs-ctl starts it (see rtvnic-testbed).
     in_host "$ovs/vswitchd/ovs-vswitchd" --detach --no-chdir --pidfile \
-        --log-file --disable-system-route
+        --log-file --disable-system-route --mlockall
     vsctl add-br br0 -- set bridge br0 datapath_type=netdev
     for v in $vms; do
         vsctl add-port br0 vnet$v

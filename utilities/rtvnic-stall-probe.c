@@ -35,8 +35,10 @@
  * end it prints one line per CPU: wake-ups, stalls, the longest and total
  * stall time.
  * SIGTERM or SIGINT ends it early, with the summary printed and the log
- * complete.  Exits 1 if it cannot get SCHED_FIFO 99 (needs root or
- * CAP_SYS_NICE and real-time CPU time for its cgroup), printing why.
+ * complete.  It locks its memory (a page fault on its own code would look
+ * like a stall).  Exits 1 if it cannot lock its memory or get SCHED_FIFO
+ * 99 (needs root or CAP_SYS_NICE and real-time CPU time for its cgroup),
+ * printing why.
  *
  * A test tool: a plain program with no OVS dependency (so strerror() and
  * calloc(), not OVS's wrappers). */
@@ -52,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,6 +194,12 @@ main(int argc, char *argv[])
     }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    /* A page fault on our own code would look like a stall of the CPU. */
+    if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+        fprintf(stderr, "rtvnic-stall-probe: mlockall: %s\n",
+                strerror(errno));
+        return 1;
+    }
 
     n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (n_cpus < 1) {

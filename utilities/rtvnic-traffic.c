@@ -40,6 +40,11 @@
  *       printed output is the same with or without --log.  SIGTERM or SIGINT
  *       ends the receiving early, with the final "total" lines printed.
  *
+ *   --mlock (either mode) locks the tool's memory first: where the kernel
+ *   pages out idle file-backed memory (DAMON with a "pageout" scheme does,
+ *   on this machine), a datagram could otherwise wait for the disk to give
+ *   the tool its code back.
+ *
  * It is a test tool: a plain program with no OVS dependency. */
 
 #include <arpa/inet.h>
@@ -53,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,9 +120,9 @@ usage(void)
 {
     fprintf(stderr,
             "usage: rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES "
-            "--duration SEC [--id N] [--burst N] [--log FILE]\n"
+            "--duration SEC [--id N] [--burst N] [--log FILE] [--mlock]\n"
             "       rtvnic-traffic recv PORT --duration SEC "
-            "[--deadline-us US] [--quiet] [--log FILE]\n");
+            "[--deadline-us US] [--quiet] [--log FILE] [--mlock]\n");
     exit(2);
 }
 
@@ -408,6 +414,10 @@ main(int argc, char *argv[])
 {
     if (argc < 2) {
         usage();
+    }
+    if (arg_flag(argc, argv, "--mlock") && mlockall(MCL_CURRENT)) {
+        perror("rtvnic-traffic: --mlock: mlockall");
+        return 1;
     }
     if (!strcmp(argv[1], "send")) {
         return do_send(argc - 2, argv + 2);
