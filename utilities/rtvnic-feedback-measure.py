@@ -260,6 +260,7 @@ def measure(run, floor_ms):
     except (OSError, ValueError):
         rx = {}
     final = read_rtvctl_show(run + "/rtvctl.end")
+    other_cpu_s, major_faults = cpu_use(run)
     stalls = read_stalls(run)
     any_cpu = [x for cpu in stalls[1] for x in cpu] if stalls else []
 
@@ -276,8 +277,7 @@ def measure(run, floor_ms):
                                                     default=0) * 1e3, 3)
                                           for c in stalls[1]]}
                       if stalls else None),
-           "other_cpu_s": cpu_use(run)[0],
-           "major_faults": cpu_use(run)[1],
+           "other_cpu_s": other_cpu_s, "major_faults": major_faults,
            "cross_packets": len(cross), "floor_ms": floor_ms, "flows": []}
     for line in open(run + "/flows"):
         name, vm, port, dl_us = line.split()
@@ -405,11 +405,8 @@ def table(res):
         conv = (fmt(f["convergence_ms"], " ms")
                 if f["convergence_ms"] is not None
                 else f["convergence_note"])
-        own = (fmt(f["convergence_own_ms"], " ms")
-               if res["stalls"] is None or f["convergence_own_ms"] is None
-               else "%s ms" % f["convergence_own_ms"])
-        if res["stalls"] is None:
-            own = "no probe"
+        own = (fmt(f["convergence_own_ms"], " ms") if res["stalls"]
+               else "no probe")
         relax = (fmt(f["relax_ms"], " ms") if f["relax_ms"] is not None
                  else f["relax_note"])
         if f["relax_ms"] is not None and f.get("relax_note"):
