@@ -166,16 +166,17 @@ say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s t
 # The RT VMs' applications at SCHED_FIFO 10 (below the switches' 20; nice
 # RT_NICE, -10, where the kernel refuses SCHED_FIFO), the best-effort ones
 # at nice 0: each VM of a real host has its own vCPU, these share 2 CPUs.
-FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
-FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_recv video vm2a 5002 $((DURATION + 1)) 10000
+rt() { FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 "$@"; }
+rt fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
+rt fb_recv video vm2a 5002 $((DURATION + 1)) 10000
 fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
 fb_t0
 fb_probe $((DURATION + 2))
 fb_cpu start
 fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
-FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
+rt fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
     --rate 1500 --size 1172 --burst 10
-FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
+rt fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
     --rate 1000 --size 172
 fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
 fb_wait
@@ -222,7 +223,7 @@ utilities/rtvnic-feedback-measure.py (definitions in its header), scenario
 of utilities/rtvnic-demo-feedback.sh: cross traffic congests the core's
 best-effort class from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s (onset and end:
 first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
-miss_persist_ms 50.  $(sched_text)${busy:+
+miss_persist_ms 50, top_rung_deadline_us 2000.  $(sched_text)${busy:+
 
 WARNING: another job competed for the 2 CPUs when the run started
 (/tmp/rtvnic-dpdk-busy, or less than 80 % idle): not a final measurement.}
@@ -237,14 +238,14 @@ its deadline (at its receive time), or that was lost (at its send time +
 deadline).  Convergence (misses stop): from the onset to the last miss
 during the congestion.  Machine stall: a CPU did not run the SCHED_FIFO 99
 stall probe (utilities/rtvnic-stall-probe.c) for more than 0.5 ms, so it
-ran nothing else either (the hypervisor descheduled it; the probe sees
-such stalls on this machine when it is idle, too).  Convergence without
-machine stalls, on which the floor is judged when the probe ran: the same,
-leaving out the misses of datagrams on their way during a machine stall
-(from 10 ms before their send time, for the backlog the stall leaves, to
-their receive time), which neither RTvNIC nor the network could prevent;
-the strict convergence is shown beside it.  First miss episode: ends at the first miss after
-the onset that is followed by 100 ms without one; later misses: the misses
+ran nothing else either (the hypervisor descheduled it, or the kernel kept
+preemption off; the probe sees such stalls on this machine when it is
+idle, too).  Convergence without machine stalls, on which the floor is
+judged when the probe ran: the same, leaving out the misses of datagrams
+on their way during a machine stall (from 10 ms before their send time,
+for the backlog the stall leaves, to their receive time), which neither
+RTvNIC nor the network could prevent; the strict convergence is shown
+beside it.  First miss episode: ends at the first miss after the onset that is followed by 100 ms without one; later misses: the misses
 during the congestion after it, compared with the misses in as long just
 before the onset.  Relax time: from the end of the congestion to rtvctl's
 first decision after it that put the flow back at DSCP 0 with its contract

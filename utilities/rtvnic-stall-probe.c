@@ -19,7 +19,7 @@
  * scheduler inside the machine could have prevented from one it could.
  *
  *   rtvnic-stall-probe --duration SEC [--period-us US] [--min-us US]
- *                      [--log FILE]
+ *                      [--log FILE] [--monotonic]
  *
  * One thread per online CPU, pinned to it, at SCHED_FIFO priority 99 (the
  * highest; nothing else in the benchmarks runs above 20), wakes up every
@@ -31,7 +31,9 @@
  * line per stall:
  *     "CPU START_NS LATENCY_NS"
  * START_NS the CLOCK_REALTIME time the wake-up was due (the traffic tools'
- * clock), after a first line "# cpus N period_ns P min_ns M: ...".  At the
+ * clock; with --monotonic CLOCK_MONOTONIC, OVS's clock, as in the
+ * rtvnic/trace-stop records), after a first line "# cpus N period_ns P
+ * min_ns M: ...".  At the
  * end it prints one line per CPU: wake-ups, stalls, the longest and total
  * stall time.
  * SIGTERM or SIGINT ends it early, with the summary printed and the log
@@ -67,6 +69,7 @@ struct probe {
 static uint64_t period_ns = 1000000;
 static uint64_t min_ns = 1000000;
 static uint64_t end_mono_ns;
+static bool log_monotonic;
 static FILE *log_file;
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop;
@@ -91,8 +94,9 @@ static void *
 probe_main(void *probe_)
 {
     struct probe *probe = probe_;
-    /* The offset from CLOCK_MONOTONIC to CLOCK_REALTIME, for the log. */
-    int64_t to_real = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+    /* The offset from CLOCK_MONOTONIC to the log's clock. */
+    int64_t to_real = (log_monotonic ? 0
+                       : now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
     uint64_t due = now_ns(CLOCK_MONOTONIC) + period_ns;
 
     while (!stop && due < end_mono_ns) {
@@ -133,7 +137,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: rtvnic-stall-probe --duration SEC "
-            "[--period-us US] [--min-us US] [--log FILE]\n");
+            "[--period-us US] [--min-us US] [--log FILE] [--monotonic]\n");
     exit(2);
 }
 
@@ -164,6 +168,10 @@ main(int argc, char *argv[])
     int i;
 
     for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--monotonic")) {
+            log_monotonic = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             usage();
         }
