@@ -146,6 +146,25 @@ do
         fail "stall probe rejects ${bad%%|*}" "status $prc: $out"
     fi
 done
+# Without the privileges for SCHED_FIFO it exits 1 and leaves no log, so
+# that a stalls file always means the probe ran.  (In a directory of /tmp:
+# the user nobody may not be able to reach the tree.)
+nobody_dir=$(mktemp -d /tmp/rtvnic-probe-XXXXXX)
+chmod 755 "$nobody_dir"
+cp "$fb_stall_probe" "$nobody_dir/" && mkdir "$nobody_dir/out" \
+    && chmod 777 "$nobody_dir/out"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+          "$nobody_dir/rtvnic-stall-probe" --duration 1 \
+          --log "$nobody_dir/out/stalls" 2>&1)
+prc=$?
+if [ "$prc" = 1 ] && [ ! -e "$nobody_dir/out/stalls" ] \
+        && grep -q '^rtvnic-stall-probe: ' <<<"$out"; then
+    pass "stall probe without privileges: exit 1, a reason, no log"
+else
+    fail "stall probe without privileges: exit 1, a reason, no log" \
+        "status $prc, files: $(ls "$nobody_dir/out"): $out"
+fi
+rm -rf "$nobody_dir"
 
 # rtvnic-feedback-measure.py on a made-up run: voice every 10 ms from t0+1 s
 # to t0+29 s, 0.5 ms one-way; congestion from t0+10 s to t0+20 s; the five

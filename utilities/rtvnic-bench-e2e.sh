@@ -326,12 +326,12 @@ htc qdisc show dev "$UPLINK" > "$run/c-qdisc-before.txt" 2>&1 || true
 appctl rtvnic/trace-start "$UPLINK" 4000000 >/dev/null
 # Its failure (no SCHED_FIFO here) leaves no stalls file: the floor is then
 # judged strictly.
-{ "$probe" --duration $((secs + 3)) --min-us 500 --monotonic \
-      --log "$run/c-stalls.txt" > "$run/c-probe.txt" 2>&1 \
-      || rm -f "$run/c-stalls.txt"; } &
+"$probe" --duration $((secs + 3)) --min-us 500 --monotonic \
+    --log "$run/c-stalls.txt" > "$run/c-probe.txt" 2>&1 &
 probe_pid=$!
+pids+=("$probe_pid")
 run_variant c
-wait "$probe_pid"
+wait "$probe_pid" || true
 appctl rtvnic/show > "$run/c-show-final.txt" 2>&1 || true
 appctl rtvnic/trace-stop "$UPLINK" "$run/c-trace.txt"
 say "offline EDF oracle on (c)'s arrivals at 95 Mbit/s"

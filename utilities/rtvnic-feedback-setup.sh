@@ -61,7 +61,8 @@
 #                           own vCPU)
 #   fb_probe DURATION       rtvnic-stall-probe for DURATION s in the
 #                           background: RUNDIR/stalls lists the times this
-#                           machine itself stopped running (see its header)
+#                           machine itself stopped running (see its header);
+#                           fb_wait waits for it too, fb_cleanup stops it
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
@@ -262,12 +263,11 @@ fb_tool_mlock() {
 }
 
 fb_probe() {
-    # Its failure (no SCHED_FIFO here) is not the run's: measure.py then
-    # finds no stalls file and says so.
-    { "$fb_stall_probe" --duration "$1" --min-us 500 \
-          --log "$fb_run/stalls" > "$fb_run/probe.out" 2>&1 \
-          || rm -f "$fb_run/stalls"; } &
-    fb_pids+=($!)
+    # Its failure (no SCHED_FIFO here) is not the run's: it leaves no
+    # stalls file, and measure.py says so.
+    "$fb_stall_probe" --duration "$1" --min-us 500 \
+        --log "$fb_run/stalls" > "$fb_run/probe.out" 2>&1 &
+    fb_probe_pid=$!
 }
 
 fb_recv() {
@@ -321,6 +321,10 @@ fb_wait() {
         wait "$p" || rc=$?
     done
     fb_pids=()
+    if [ -n "${fb_probe_pid:-}" ]; then
+        wait "$fb_probe_pid" || true
+        fb_probe_pid=
+    fi
     return $rc
 }
 
@@ -375,10 +379,11 @@ EOF
 fb_cleanup() {
     local p
     [ -n "${fb_tb:-}" ] || return 0     # fb_init did not run.
-    for p in "${fb_pids[@]}"; do
+    for p in "${fb_pids[@]}" ${fb_probe_pid:-}; do
         kill "$p" 2>/dev/null
     done
     fb_pids=()
+    fb_probe_pid=
     fb_stop_rtvctl
     "$fb_tb" down >/dev/null 2>&1
 }

@@ -40,7 +40,8 @@
  * complete.  It locks its memory (a page fault on its own code would look
  * like a stall).  Exits 1 if it cannot lock its memory or get SCHED_FIFO
  * 99 (needs root or CAP_SYS_NICE and real-time CPU time for its cgroup),
- * printing why.
+ * printing why and leaving no log file, so that a log means the probe
+ * ran.
  *
  * A test tool: a plain program with no OVS dependency (so strerror() and
  * calloc(), not OVS's wrappers). */
@@ -71,6 +72,7 @@ static uint64_t min_ns = 1000000;
 static uint64_t end_mono_ns;
 static bool log_monotonic;
 static FILE *log_file;
+static const char *log_name;
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static volatile sig_atomic_t stop;
 
@@ -133,6 +135,17 @@ probe_main(void *probe_)
     return NULL;
 }
 
+/* Exits 1, removing the log: without the probe, no stall is known. */
+static void
+give_up(void)
+{
+    if (log_file) {
+        fclose(log_file);
+        unlink(log_name);
+    }
+    exit(1);
+}
+
 static void
 usage(void)
 {
@@ -161,7 +174,6 @@ int
 main(int argc, char *argv[])
 {
     uint64_t duration = 0;
-    const char *log_name = NULL;
     struct sched_param param = { .sched_priority = 99 };
     struct probe *probes;
     long n_cpus;
@@ -206,7 +218,7 @@ main(int argc, char *argv[])
     if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
         fprintf(stderr, "rtvnic-stall-probe: mlockall: %s\n",
                 strerror(errno));
-        return 1;
+        give_up();
     }
 
     n_cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -220,7 +232,7 @@ main(int argc, char *argv[])
     probes = calloc(n_cpus, sizeof *probes);
     if (!probes) {
         fprintf(stderr, "rtvnic-stall-probe: out of memory\n");
-        return 1;
+        give_up();
     }
     end_mono_ns = now_ns(CLOCK_MONOTONIC) + duration * 1000000000u;
     for (i = 0; i < n_cpus; i++) {
@@ -242,7 +254,7 @@ main(int argc, char *argv[])
         if (error) {
             fprintf(stderr, "rtvnic-stall-probe: cannot start a SCHED_FIFO "
                     "99 thread on CPU %d: %s\n", i, strerror(error));
-            return 1;
+            give_up();
         }
     }
     for (i = 0; i < n_cpus; i++) {
