@@ -23,6 +23,9 @@
 #   check WHAT CMD...   pass or fail by CMD's exit status; the details of a
 #                       failure are in $why, which CMD may set
 #   abort WHAT DETAILS  fails and ends the test at once (done, not aborted)
+#   st_results FILE     the checks a helper program wrote to FILE: prints
+#                       its "INFO: ", "PASS: " and "FAIL: " lines and counts
+#                       the last two; anything else goes to stderr
 #   st_summary RC       prints the summary line and exits: 0 if the test
 #                       got to its end (the caller set done_ok=1) with no
 #                       failure, else 1; RC is the status the test exited
@@ -47,6 +50,13 @@ check() {
 }
 
 abort() { fail "$1" "$2"; done_ok=1; exit 1; }
+
+st_results() {
+    grep -v '^INFO: \|^PASS: \|^FAIL: ' "$1" >&2
+    grep '^INFO: \|^PASS: \|^FAIL: ' "$1"
+    passed=$((passed + $(grep -c '^PASS: ' "$1")))
+    failed=$((failed + $(grep -c '^FAIL: ' "$1")))
+}
 
 st_summary() {
     if [ "${done_ok:-}" = 1 ]; then

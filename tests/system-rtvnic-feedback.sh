@@ -392,11 +392,7 @@ result(pk.get("1:20", 0) > 0 and pk.get("1:10", -1) == 0,
        "class none" % pk.get("1:20"), "class packets %s" % pk)
 EOF
 arc=$?
-grep '^INFO: ' "$run/analysis.txt"
-grep -v '^PASS: \|^FAIL: \|^INFO: ' "$run/analysis.txt" >&2
-grep '^PASS: \|^FAIL: ' "$run/analysis.txt"
-passed=$((passed + $(grep -c '^PASS: ' "$run/analysis.txt")))
-failed=$((failed + $(grep -c '^FAIL: ' "$run/analysis.txt")))
+st_results "$run/analysis.txt"
 [ "$arc" = 0 ] || fail "analysis" "python3 exited with status $arc, see $run/analysis.txt"
 
 done_ok=1

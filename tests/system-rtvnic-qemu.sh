@@ -196,10 +196,7 @@ else:
     print("FAIL: host2 rtvnic/flows --json: one flow from %s, vnic 1 (%s)"
           % (host1, json.dumps(fl)[:400]))
 EOF
-grep -v '^PASS: \|^FAIL: ' "$work/flows-check.txt" >&2
-grep '^PASS: \|^FAIL: ' "$work/flows-check.txt"
-passed=$((passed + $(grep -c '^PASS: ' "$work/flows-check.txt")))
-failed=$((failed + $(grep -c '^FAIL: ' "$work/flows-check.txt")))
+st_results "$work/flows-check.txt"
 grep -q '^PASS: \|^FAIL: ' "$work/flows-check.txt" \
     || fail "host2 rtvnic/flows check" "$(head -3 "$work/flows-check.txt")"
 

@@ -392,10 +392,7 @@ if core_rate:
            "class packets %s" % pk)
 EOF
 rc=$?
-grep -v '^PASS: \|^FAIL: ' "$work/analysis.txt" >&2
-grep '^PASS: \|^FAIL: ' "$work/analysis.txt"
-passed=$((passed + $(grep -c '^PASS: ' "$work/analysis.txt")))
-failed=$((failed + $(grep -c '^FAIL: ' "$work/analysis.txt")))
+st_results "$work/analysis.txt"
 [ "$rc" = 0 ] || fail "analysis" "python3 exited with status $rc, see $work/analysis.txt"
 
 done_ok=1
