@@ -65,22 +65,10 @@ vs() { local n=$1; shift; inh "$n" "$ovs/utilities/ovs-vsctl" --timeout=20 "$@";
 ap() { local n=$1; shift; inh "$n" "$ovs/utilities/ovs-appctl" --timeout=20 "$@"; }
 
 down() {
-    local n d pid
+    local n
     [ -n "$cap_pid" ] && kill -INT "$cap_pid" 2>/dev/null && wait "$cap_pid"
     cap_pid=
-    for n in 1 2; do
-        for d in ovs-vswitchd ovsdb-server; do
-            pid=$(cat "$work/h$n/$d.pid" 2>/dev/null)
-            [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
-        done
-    done
-    for _ in $(seq 50); do
-        pid=$(cat "$work/h1/ovs-vswitchd.pid" 2>/dev/null)
-        [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    rm -f "$work"/h?/*.pid
-    rm -rf "/var/run/dpdk/$prefix"
+    dpdk_stop_daemons "$work/h1" "$work/h2"
     for n in $ns_h1 $ns_h2 $ns_vm1 $ns_vm2; do
         ip netns del "$n" 2>/dev/null
     done

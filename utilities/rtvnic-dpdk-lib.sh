@@ -33,6 +33,10 @@
 #     The PMD thread (TID in 'pmd_tid') runs at nice -20 (dpdk_pmd_nice).
 #   - dpdk_host_down: stops exactly the daemons dpdk_host_up started (by
 #     PID) and deletes its namespaces; safe on a partial topology.
+#   - dpdk_stop_daemons DIR...: stops the ovs-vswitchd and ovsdb-server
+#     whose pidfiles are in each DIR, waits (up to 5 s) until every
+#     ovs-vswitchd has exited, so that its hugepages are free, and removes
+#     the pidfiles and the EAL runtime directory of "$prefix".
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
 #     other timing-sensitive jobs on the machine that a PMD thread is
 #     busy-polling a core.
@@ -253,22 +257,34 @@ thread_cpu_ticks() {
     awk '{ print $14 + $15 }' "/proc/$1/task/$2/stat" 2>/dev/null
 }
 
-dpdk_host_down() {
-    local d pid ns
+dpdk_stop_daemons() {
+    local dir d pid alive
 
-    for d in ovs-vswitchd ovsdb-server; do
-        if [ -f "$run/$d.pid" ]; then
-            pid=$(cat "$run/$d.pid" 2>/dev/null)
+    for dir in "$@"; do
+        for d in ovs-vswitchd ovsdb-server; do
+            pid=$(cat "$dir/$d.pid" 2>/dev/null)
             [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
-        fi
+        done
     done
     for _ in $(seq 50); do
-        pid=$(cat "$run/ovs-vswitchd.pid" 2>/dev/null)
-        [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || break
+        alive=
+        for dir in "$@"; do
+            pid=$(cat "$dir/ovs-vswitchd.pid" 2>/dev/null)
+            [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && alive=1
+        done
+        [ -n "$alive" ] || break
         sleep 0.1
     done
-    rm -f "$run"/*.pid
+    for dir in "$@"; do
+        rm -f "$dir"/*.pid
+    done
     rm -rf "/var/run/dpdk/$prefix"
+}
+
+dpdk_host_down() {
+    local ns
+
+    dpdk_stop_daemons "$run"
     for ns in $ns_host $ns_sink $ns_vma $ns_vmb; do
         ip netns del "$ns" 2>/dev/null
     done
