@@ -35,7 +35,11 @@ tests_ovstest_SOURCES += \
 	tests/test-rtvnic-config.c \
 	tests/test-rtvctl-bench.c
 
-TESTSUITE_AT += tests/rtvnic.at
+TESTSUITE_AT += \
+	tests/rtvnic.at \
+	tests/rtvnic-msg.at \
+	tests/rtvnic-rx.at \
+	tests/rtvnic-sched.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
