@@ -19,6 +19,7 @@
 #include "rtvnic.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -906,28 +907,51 @@ rtvnic_trace_start(const char *name, size_t capacity)
 }
 
 /* Stops the trace of the egress 'name' and writes it to 'file_name' (see
- * rtvnic-trace.h for the format), with a summary in 'reply'.  If the file
- * cannot be created the trace keeps running, so that its records are not
- * lost; a failed write loses them (and removes the file).  Returns NULL, or
- * an error message to be freed by the caller. */
+ * rtvnic-trace.h for the format), with a summary in 'reply'.
+ *
+ * 'file_name' must not exist: it is created exclusively, so that a typo can
+ * never truncate or remove a file that is already there (a database, a log).
+ * The port is checked before the file is created, and if the file cannot be
+ * created the trace keeps running, so that its records are not lost.  A
+ * failed write loses them and removes the file this call created.  Returns
+ * NULL, or an error message to be freed by the caller. */
 char *
 rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
 {
     struct rtvnic_trace *trace = NULL;
     uint64_t rate_bps = 0, default_deadline_ns = 0;
-    struct rtvnic_port *port;
     struct rtvnic_sched *sched;
-    char *error;
     FILE *stream;
-
-    stream = fopen(file_name, "w");
-    if (!stream) {
-        return xasprintf("%s: cannot create (%s)", file_name,
-                         ovs_strerror(errno));
-    }
+    char *error;
+    int fd;
 
     ovs_mutex_lock(&rtvnic_mutex);
-    port = lookup_egress_by_name(name, &sched, &error);
+    lookup_egress_by_name(name, &sched, &error);
+    ovs_mutex_unlock(&rtvnic_mutex);
+    if (error) {
+        return error;
+    }
+
+    fd = open(file_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return (errno == EEXIST
+                ? xasprintf("%s: exists; rtvnic/trace-stop writes only a new "
+                            "file", file_name)
+                : xasprintf("%s: cannot create (%s)", file_name,
+                            ovs_strerror(errno)));
+    }
+    stream = fdopen(fd, "w");
+    if (!stream) {
+        error = xasprintf("%s: cannot create (%s)", file_name,
+                          ovs_strerror(errno));
+        close(fd);
+        unlink(file_name);
+        return error;
+    }
+
+    /* The port may have gone while the file was created: look again. */
+    ovs_mutex_lock(&rtvnic_mutex);
+    struct rtvnic_port *port = lookup_egress_by_name(name, &sched, &error);
     if (port) {
         rate_bps = port->cfg.max_rate_bps;
         default_deadline_ns = port->cfg.default_deadline_ns;
@@ -949,6 +973,7 @@ rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
         if (retval) {
             error = xasprintf("%s: write failed (%s)", file_name,
                               ovs_strerror(retval));
+            unlink(file_name);
         } else {
             ds_put_format(reply, "%s: wrote %"PRIuSIZE" records to %s",
                           name, trace->n, file_name);
@@ -961,6 +986,7 @@ rtvnic_trace_stop(const char *name, const char *file_name, struct ds *reply)
         rtvnic_trace_destroy(trace);
     }
     if (stream) {
+        /* Nothing was written: remove the file this call created. */
         fclose(stream);
         unlink(file_name);
     }
