@@ -71,32 +71,76 @@ http_thread(void *aux OVS_UNUSED)
     return NULL;
 }
 
-/* Starts serving on 'target', "[IP:]PORT".  Returns NULL or an error. */
+/* What one HTTP client may cost: /metrics and /status take no body and a
+ * few short headers, so anything larger is an abuse; a client that has not
+ * sent its request (or not read the reply) within the timeout is dropped, so
+ * that slow clients cannot hold descriptors the OpenFlow side needs. */
+#define HTTP_MAX_HEADERS_SIZE 8192
+#define HTTP_MAX_BODY_SIZE 0
+#define HTTP_TIMEOUT_S 10
+
+/* Parses 'target', "[IP:]PORT" where IP is an IPv4 address, or an IPv6
+ * address in brackets ("[::1]:9100").  Returns NULL and stores a malloc()ed
+ * IP in '*ipp' and the port in '*portp', or an error message. */
+static char *
+parse_target(const char *target, char **ipp, unsigned int *portp)
+{
+    const char *port_s;
+    char *ip = NULL;
+
+    if (target[0] == '[') {
+        const char *end = strchr(target, ']');
+
+        if (!end || end[1] != ':') {
+            return xasprintf("--http=%s: an IPv6 address needs the form "
+                             "[IP]:PORT", target);
+        }
+        ip = xmemdup0(target + 1, end - target - 1);
+        port_s = end + 2;
+    } else {
+        const char *colon = strrchr(target, ':');
+
+        if (colon && strchr(target, ':') != colon) {
+            return xasprintf("--http=%s: write an IPv6 address in brackets: "
+                             "[IP]:PORT", target);
+        }
+        ip = colon ? xmemdup0(target, colon - target) : xstrdup("127.0.0.1");
+        port_s = colon ? colon + 1 : target;
+    }
+    if (!str_to_uint(port_s, 10, portp) || *portp > 65535) {
+        free(ip);
+        return xasprintf("--http=%s: bad port", target);
+    }
+    *ipp = ip;
+    return NULL;
+}
+
+/* Starts serving on 'target' (see parse_target()).  Returns NULL or an
+ * error. */
 char *
 rtvctl_http_start(const char *target)
 {
-    char *copy = xstrdup(target);
-    char *colon = strrchr(copy, ':');
-    const char *ip = colon ? copy : "127.0.0.1";
-    const char *port_s = colon ? colon + 1 : copy;
     unsigned int port;
     struct evhttp *http;
+    char *error;
+    char *ip = NULL;
 
-    if (colon) {
-        *colon = '\0';
-    }
-    if (!str_to_uint(port_s, 10, &port) || port > 65535) {
-        free(copy);
-        return xasprintf("--http=%s: bad port", target);
+    error = parse_target(target, &ip, &port);
+    if (error) {
+        return error;
     }
     base = event_base_new();
     http = evhttp_new(base);
     if (!http || evhttp_bind_socket(http, ip, port)) {
-        free(copy);
+        free(ip);
         return xasprintf("--http=%s: cannot listen", target);
     }
+    free(ip);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS_SIZE);
+    evhttp_set_max_body_size(http, HTTP_MAX_BODY_SIZE);
+    evhttp_set_timeout(http, HTTP_TIMEOUT_S);
     evhttp_set_gencb(http, serve, NULL);
-    free(copy);
     ovs_thread_create("rtvctl_http", http_thread, NULL);
     return NULL;
 }

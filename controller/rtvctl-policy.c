@@ -211,9 +211,19 @@ parse_queue(const char *dscp_s, const struct json *q, void *ctx_)
     uint64_t queue;
     char *error;
 
-    if (!str_to_uint(dscp_s, 10, &dscp) || dscp > 63) {
+    /* Only the canonical spelling: "1", "01" and "001" are distinct JSON
+     * keys, and would otherwise name one DSCP several times. */
+    if (!str_to_uint(dscp_s, 10, &dscp) || dscp > 63
+        || (dscp_s[0] == '0' && dscp_s[1])) {
         return xasprintf("network_switches[%"PRIuSIZE"].queues: \"%s\" is "
                          "not a DSCP (0-63)", ctx->index, dscp_s);
+    }
+    /* A JSON object has distinct keys, so canonical DSCPs always fit; the
+     * check keeps it so whatever the parser does. */
+    if (sw->n_queues >= ARRAY_SIZE(sw->dscp)) {
+        return xasprintf("network_switches[%"PRIuSIZE"].queues: more than "
+                         "%"PRIuSIZE" queues", ctx->index,
+                         ARRAY_SIZE(sw->dscp));
     }
     error = get_uint(q, "network_switches[].queues[]", 0, UINT32_MAX - 1,
                      &queue);
