@@ -50,6 +50,32 @@ for suite in $suites; do
     total_fail=$((total_fail + fail))
 done
 
+# Coding style: every C file of ours that builds against OVS's library,
+# through OVS's utilities/checkpatch.py (a warning fails it).  The guest and
+# testbed tools in utilities/ are built without libopenvswitch, so OVS's
+# "use xcalloc()/ovs_strerror()" rules do not apply to them.
+if [ -z "${RTVNIC_CHECK_SUITES:-}" ]; then
+    log=$results/checkpatch.log
+    start=$(date +%s)
+    (cd "$top" && python3 "$ovs/utilities/checkpatch.py" -f \
+        lib/rtvnic*.[ch] vswitchd/rtvnic-bridge.[ch] controller/*.[ch] \
+        tests/test-rtv*.c) > "$log" 2>&1
+    # One block per file: '== Checking "FILE" ==' ... 'Lines checked: N,'
+    # then 'no obvious problems found' or the warning and error counts.
+    failed_files=$(awk '/^== Checking "/ { f = $3; gsub(/"/, "", f) }
+                        /^Lines checked:/ && !/no obvious problems/ {
+                            print f }' "$log")
+    pass=$(grep -c 'no obvious problems found' "$log")
+    fail=$(echo "$failed_files" | grep -c .)
+    printf '%-16s %4d passed, %d failed (%ds)\n' checkpatch "$pass" "$fail" \
+        $(( $(date +%s) - start ))
+    for f in $failed_files; do
+        echo "    $f (see $log)"
+    done
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+fi
+
 # The system tests: real kernel networking in network namespaces (root);
 # "feedback": rtvctl's loop (escalate while the core is congested, relax
 # after, no host misses); "qemu": the same as "system" with a real QEMU
