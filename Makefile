@@ -67,7 +67,7 @@ $(OVS)/Makefile: $(OVS)/.patched
 	@$(MAKE) --no-print-directory overlay
 	cd $(OVS) && ./boot.sh >/dev/null && \
 	    ./configure --enable-silent-rules CC="ccache gcc" \
-	        CFLAGS="-g -O2 -Wno-error" >/dev/null
+	        CFLAGS="-g -O2" >/dev/null
 	@echo "configured $(OVS)"
 
 build: deps $(OVS)/Makefile
