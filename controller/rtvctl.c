@@ -123,9 +123,17 @@ OVS_NO_RETURN static void usage(void);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
+/* Sends 'msg' to 'sw'.  A null 'msg' is a message that could not be encoded
+ * (rtvnic_msg_to_ofp() refuses a body that does not fit). */
 static void
 send_msg(struct sw *sw, struct ofpbuf *msg)
 {
+    if (!msg) {
+        VLOG_WARN_RL(&rl, "%s: message too long to encode, not sent",
+                     rconn_get_name(sw->rconn));
+        return;
+    }
+
     int error = rconn_send(sw->rconn, msg, NULL);
 
     if (error) {

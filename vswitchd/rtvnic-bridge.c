@@ -329,17 +329,19 @@ send_bridge_sources(struct ofproto *ofproto)
 
     msg.sources.entries = xmalloc((n + 1) * sizeof *msg.sources.entries);
     for (size_t i = 0; i < n; i++) {
-        struct ofproto_port port;
+        /* Not ofproto_port_query_by_name(): with thousands of ports its
+         * linear search in dpif-netdev stalled the main thread for 1 s. */
+        ofp_port_t ofp_port = ofproto_port_get_ofp_port_by_name(
+            ofproto, sources[i].name);
 
-        if (!ofproto_port_query_by_name(ofproto, sources[i].name, &port)) {
+        if (ofp_port != OFPP_NONE) {
             struct rtvnic_source_entry *e;
 
             e = &msg.sources.entries[msg.sources.n++];
             e->vnic_id = sources[i].source_id;
-            e->ofp_port = ofp_to_u16(port.ofp_port);
+            e->ofp_port = ofp_to_u16(ofp_port);
             e->deadline_us = sources[i].deadline_ns / 1000;
             e->effective_us = sources[i].effective_deadline_ns / 1000;
-            ofproto_port_destroy(&port);
         }
         free(sources[i].name);
     }
