@@ -76,6 +76,8 @@ get_addr(const ovs_be32 src[4], struct in6_addr *addr)
     memcpy(addr, src, sizeof *addr);
 }
 
+/* Returns the length of 'msg''s body, or SIZE_MAX if it has more entries
+ * than one body holds (so that no 'n' can make the product wrap). */
 static size_t
 msg_body_len(const struct rtvnic_msg *msg)
 {
@@ -83,7 +85,6 @@ msg_body_len(const struct rtvnic_msg *msg)
     case RTVNIC_MSG_REPORT:
         return sizeof(struct rtvnic_wire_report);
     case RTVNIC_MSG_HEARTBEAT:
-        /* Computed so that no 'n' can wrap it on 64-bit size_t... */
         return (msg->beat.n > RTVNIC_BEAT_MAX_ENTRIES
                 ? SIZE_MAX
                 : sizeof(struct rtvnic_wire_list)
@@ -93,7 +94,6 @@ msg_body_len(const struct rtvnic_msg *msg)
     case RTVNIC_MSG_CONFIG:
         return sizeof(struct rtvnic_wire_config);
     case RTVNIC_MSG_SOURCES:
-        /* ...nor on 32-bit. */
         return (msg->sources.n > RTVNIC_SOURCES_MAX_ENTRIES
                 ? SIZE_MAX
                 : sizeof(struct rtvnic_wire_list)
@@ -226,9 +226,17 @@ rtvnic_msg_encode_parts(const struct rtvnic_msg *msg_, struct ovs_list *bodies)
         ofs += chunk;
         msg.more = ofs < n;
 
-        b = ofpbuf_new(msg_body_len(&msg));
-        /* Cannot fail: every part is at most 'max' entries long. */
-        ignore(rtvnic_msg_encode(&msg, b));
+        /* Every part is at most 'max' entries long, so only a message of
+         * an unknown type can fail here. */
+        b = ofpbuf_new(0);
+        if (rtvnic_msg_encode(&msg, b)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+            VLOG_WARN_RL(&rl, "cannot encode RTvNIC message of type %d",
+                         msg.type);
+            ofpbuf_delete(b);
+            break;
+        }
         ovs_list_push_back(bodies, &b->list_node);
         msg.part++;             /* Wraps at 65536, as documented. */
         n_parts++;

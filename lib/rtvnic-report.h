@@ -242,8 +242,8 @@ int rtvnic_msg_encode(const struct rtvnic_msg *, struct ofpbuf *body)
     OVS_WARN_UNUSED_RESULT;
 
 /* Encodes 'msg' as as many bodies as it needs, each a new ofpbuf appended
- * to 'bodies' (by 'list_node'), and returns their number (at least 1).
- * Ignores 'msg''s 'more' and 'part'. */
+ * to 'bodies' (by 'list_node'), and returns their number (at least 1, 0 only
+ * for a message of unknown type).  Ignores 'msg''s 'more' and 'part'. */
 size_t rtvnic_msg_encode_parts(const struct rtvnic_msg *,
                                struct ovs_list *bodies);
 void rtvnic_msg_bodies_delete(struct ovs_list *bodies);
