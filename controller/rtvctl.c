@@ -18,8 +18,9 @@
  *
  * Holds OpenFlow connections to the bridges of every host (and of the
  * network switches its policy names), receives their RTvNIC miss reports,
- * heartbeats and source lists (lib/rtvnic-report.h), decides per flow what
- * to do (rtvctl-logic.h) and does it: NXT_RTVNIC set_deadline messages to
+ * heartbeats and source lists (lib/rtvnic-report.h; a list that a switch
+ * split into parts is reassembled and acted on only whole), decides per flow
+ * what to do (rtvctl-logic.h) and does it: NXT_RTVNIC set_deadline messages to
  * the sending host, DSCP flow_mods on the sending host, DSCP-to-queue
  * flow_mods on the network switches.  Its state is rebuilt from the switches
  * when it (re)connects: effective deadlines from their source lists, DSCP
@@ -91,6 +92,7 @@ struct sw {
     bool have_dpid;
     uint64_t dpid;
     struct hmap sources;        /* struct sw_source, from SOURCES. */
+    struct rtvnic_reassembly reasm; /* Multi-part HEARTBEAT, SOURCES. */
     bool dscp_installed[64];    /* Network switch: queue flow installed. */
     bool synced;                /* Its flows with our cookie are known. */
     uint64_t n_reports;
@@ -121,9 +123,17 @@ OVS_NO_RETURN static void usage(void);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
+/* Sends 'msg' to 'sw'.  A null 'msg' is a message that could not be encoded
+ * (rtvnic_msg_to_ofp() refuses a body that does not fit). */
 static void
 send_msg(struct sw *sw, struct ofpbuf *msg)
 {
+    if (!msg) {
+        VLOG_WARN_RL(&rl, "%s: message too long to encode, not sent",
+                     rconn_get_name(sw->rconn));
+        return;
+    }
+
     int error = rconn_send(sw->rconn, msg, NULL);
 
     if (error) {
@@ -469,6 +479,7 @@ on_connect(struct sw *sw)
     }
     sw->have_dpid = false;
     sw->synced = false;
+    rtvnic_reassembly_clear(&sw->reasm);
     memset(sw->dscp_installed, 0, sizeof sw->dscp_installed);
     send_msg(sw, ofpraw_alloc(OFPRAW_OFPT_FEATURES_REQUEST, version, 0));
     send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
@@ -547,6 +558,17 @@ handle_msg(struct sw *sw, struct ofpbuf *b)
             n_bad_messages++;
             break;
         }
+        /* Act on whole lists only: SOURCES replaces the switch's table. */
+        bool complete = rtvnic_reassemble(&sw->reasm, &msg, &error);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s: %s", rconn_get_name(sw->rconn), error);
+            free(error);
+            n_bad_messages++;
+        }
+        if (!complete) {
+            rtvnic_msg_uninit(&msg);
+            break;
+        }
         if (msg.type == RTVNIC_MSG_REPORT) {
             sw->n_reports++;
             handle_report(&msg.report);
@@ -592,6 +614,7 @@ new_switch(struct rconn *rconn)
 
     sw->rconn = rconn;
     hmap_init(&sw->sources);
+    rtvnic_reassembly_init(&sw->reasm);
     ovs_list_push_back(&switches, &sw->node);
 }
 
@@ -608,6 +631,7 @@ sw_destroy(struct sw *sw)
         free(s);
     }
     hmap_destroy(&sw->sources);
+    rtvnic_reassembly_clear(&sw->reasm);
     rconn_destroy(sw->rconn);
     free(sw);
 }

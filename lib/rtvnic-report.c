@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofpbuf.h"
@@ -30,18 +31,18 @@
 #include "ovs-atomic.h"
 #include "packets.h"
 #include "rtvnic.h"
+#include "unaligned.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvnic_report);
 
-#define HEADER_LEN 8
-#define REPORT_LEN 72
-#define BEAT_ENTRY_LEN 32
-#define SET_DEADLINE_LEN 24
-#define CONFIG_LEN 16
-#define SOURCE_ENTRY_LEN 16
+COVERAGE_DEFINE(rtvnic_ofp_bad_msg);
+COVERAGE_DEFINE(rtvnic_ofp_refused);
+COVERAGE_DEFINE(rtvnic_ofp_secondary);
+COVERAGE_DEFINE(rtvnic_reassembly_drop);
 
 static atomic_uint32_t report_interval_us = RTVNIC_REPORT_INTERVAL_DEFAULT_US;
+static atomic_uint64_t n_refused;
 
 uint32_t
 rtvnic_report_interval_us(void)
@@ -52,111 +53,202 @@ rtvnic_report_interval_us(void)
     return us;
 }
 
-/* Big-endian field writers and readers on unaligned bytes. */
-
-static void
-put_be(struct ofpbuf *b, uint64_t x, size_t n)
+/* NXT_RTVNIC messages from controllers that this switch refused (bad, from a
+ * secondary controller, or out of range). */
+uint64_t
+rtvnic_ofp_n_refused(void)
 {
-    uint8_t *p = ofpbuf_put_uninit(b, n);
+    uint64_t n;
 
-    for (size_t i = 0; i < n; i++) {
-        p[i] = x >> (8 * (n - 1 - i));
-    }
-}
-
-static uint64_t
-get_be(const uint8_t **p, size_t n)
-{
-    uint64_t x = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        x = (x << 8) | (*p)[i];
-    }
-    *p += n;
-    return x;
+    atomic_read_relaxed(&n_refused, &n);
+    return n;
 }
 
 static void
-put_addr(struct ofpbuf *b, const struct in6_addr *addr)
+put_addr(ovs_be32 dst[4], const struct in6_addr *addr)
 {
-    ofpbuf_put(b, addr, sizeof *addr);
+    memcpy(dst, addr, sizeof *addr);
 }
 
 static void
-get_addr(const uint8_t **p, struct in6_addr *addr)
+get_addr(const ovs_be32 src[4], struct in6_addr *addr)
 {
-    memcpy(addr, *p, sizeof *addr);
-    *p += sizeof *addr;
+    memcpy(addr, src, sizeof *addr);
 }
 
-/* Appends the body of 'msg' to 'b'. */
-void
-rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
+/* Returns the length of 'msg''s body, or SIZE_MAX if it has more entries
+ * than one body holds (so that no 'n' can make the product wrap). */
+static size_t
+msg_body_len(const struct rtvnic_msg *msg)
 {
-    size_t start = b->size;
-    const struct rtvnic_report *r = &msg->report;
-
-    put_be(b, msg->type, 2);
-    put_be(b, 0, 2);            /* Length, filled in below. */
-    put_be(b, 0, 4);
     switch (msg->type) {
     case RTVNIC_MSG_REPORT:
-        put_addr(b, &r->sender);
-        put_be(b, r->vnic_id, 2);
-        put_be(b, 0, 2);
-        put_be(b, r->interval_us, 4);
-        put_be(b, r->packets, 4);
-        put_be(b, r->misses, 4);
-        put_be(b, r->lost, 4);
-        put_be(b, r->deadline_us, 4);
-        put_be(b, r->max_excess_ns, 8);
-        put_be(b, r->host_mean_ns, 4);
-        put_be(b, r->host_max_ns, 4);
-        put_be(b, r->network_mean_ns, 4);
-        put_be(b, r->network_max_ns, 4);
-        break;
+        return sizeof(struct rtvnic_wire_report);
     case RTVNIC_MSG_HEARTBEAT:
-        put_be(b, msg->beat.n, 4);
-        put_be(b, 0, 4);
+        return (msg->beat.n > RTVNIC_BEAT_MAX_ENTRIES
+                ? SIZE_MAX
+                : sizeof(struct rtvnic_wire_list)
+                  + msg->beat.n * sizeof(struct rtvnic_wire_beat_entry));
+    case RTVNIC_MSG_SET_DEADLINE:
+        return sizeof(struct rtvnic_wire_set_deadline);
+    case RTVNIC_MSG_CONFIG:
+        return sizeof(struct rtvnic_wire_config);
+    case RTVNIC_MSG_SOURCES:
+        return (msg->sources.n > RTVNIC_SOURCES_MAX_ENTRIES
+                ? SIZE_MAX
+                : sizeof(struct rtvnic_wire_list)
+                  + msg->sources.n * sizeof(struct rtvnic_wire_source_entry));
+    }
+    return SIZE_MAX;
+}
+
+static void
+put_header(struct rtvnic_wire_header *h, const struct rtvnic_msg *msg,
+           size_t len)
+{
+    h->type = htons(msg->type);
+    h->length = htons(len);
+    h->flags = htons(msg->more ? RTVNIC_MSG_F_MORE : 0);
+    h->part = htons(msg->part);
+}
+
+int
+rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
+{
+    size_t len = msg_body_len(msg);
+
+    /* Checked here, before anything is written: the 16-bit 'length' field
+     * (and OpenFlow's) cannot hold more. */
+    if (len > RTVNIC_MSG_MAX_LEN) {
+        return EMSGSIZE;
+    }
+
+    switch (msg->type) {
+    case RTVNIC_MSG_REPORT: {
+        const struct rtvnic_report *r = &msg->report;
+        struct rtvnic_wire_report *w = ofpbuf_put_zeros(b, sizeof *w);
+
+        put_header(&w->header, msg, len);
+        put_addr(w->sender, &r->sender);
+        w->vnic_id = htons(r->vnic_id);
+        w->interval_us = htonl(r->interval_us);
+        w->packets = htonl(r->packets);
+        w->misses = htonl(r->misses);
+        w->lost = htonl(r->lost);
+        w->deadline_us = htonl(r->deadline_us);
+        put_32aligned_be64(&w->max_excess_ns, htonll(r->max_excess_ns));
+        w->host_mean_ns = htonl(r->host_mean_ns);
+        w->host_max_ns = htonl(r->host_max_ns);
+        w->network_mean_ns = htonl(r->network_mean_ns);
+        w->network_max_ns = htonl(r->network_max_ns);
+        break;
+    }
+    case RTVNIC_MSG_HEARTBEAT: {
+        struct rtvnic_wire_list *l = ofpbuf_put_zeros(b, sizeof *l);
+
+        put_header(&l->header, msg, len);
+        l->n = htonl(msg->beat.n);
         for (size_t i = 0; i < msg->beat.n; i++) {
             const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
+            struct rtvnic_wire_beat_entry *w = ofpbuf_put_zeros(b, sizeof *w);
 
-            put_addr(b, &e->sender);
-            put_be(b, e->vnic_id, 2);
-            put_be(b, 0, 2);
-            put_be(b, e->packets, 4);
-            put_be(b, e->misses, 4);
-            put_be(b, 0, 4);
-        }
-        break;
-    case RTVNIC_MSG_SET_DEADLINE:
-        put_be(b, msg->set_deadline.vnic_id, 2);
-        put_be(b, 0, 6);
-        put_be(b, msg->set_deadline.deadline_ns, 8);
-        break;
-    case RTVNIC_MSG_CONFIG:
-        put_be(b, msg->config.report_interval_us, 4);
-        put_be(b, 0, 4);
-        break;
-    case RTVNIC_MSG_SOURCES:
-        put_be(b, msg->sources.n, 4);
-        put_be(b, 0, 4);
-        for (size_t i = 0; i < msg->sources.n; i++) {
-            const struct rtvnic_source_entry *e = &msg->sources.entries[i];
-
-            put_be(b, e->vnic_id, 2);
-            put_be(b, 0, 2);
-            put_be(b, e->ofp_port, 4);
-            put_be(b, e->deadline_us, 4);
-            put_be(b, e->effective_us, 4);
+            put_addr(w->sender, &e->sender);
+            w->vnic_id = htons(e->vnic_id);
+            w->packets = htonl(e->packets);
+            w->misses = htonl(e->misses);
         }
         break;
     }
+    case RTVNIC_MSG_SET_DEADLINE: {
+        struct rtvnic_wire_set_deadline *w = ofpbuf_put_zeros(b, sizeof *w);
 
-    uint8_t *len = (uint8_t *) b->data + start + 2;
-    size_t n = b->size - start;
-    len[0] = n >> 8;
-    len[1] = n;
+        put_header(&w->header, msg, len);
+        w->vnic_id = htons(msg->set_deadline.vnic_id);
+        w->deadline_ns = htonll(msg->set_deadline.deadline_ns);
+        break;
+    }
+    case RTVNIC_MSG_CONFIG: {
+        struct rtvnic_wire_config *w = ofpbuf_put_zeros(b, sizeof *w);
+
+        put_header(&w->header, msg, len);
+        w->report_interval_us = htonl(msg->config.report_interval_us);
+        break;
+    }
+    case RTVNIC_MSG_SOURCES: {
+        struct rtvnic_wire_list *l = ofpbuf_put_zeros(b, sizeof *l);
+
+        put_header(&l->header, msg, len);
+        l->n = htonl(msg->sources.n);
+        for (size_t i = 0; i < msg->sources.n; i++) {
+            const struct rtvnic_source_entry *e = &msg->sources.entries[i];
+            struct rtvnic_wire_source_entry *w
+                = ofpbuf_put_zeros(b, sizeof *w);
+
+            w->vnic_id = htons(e->vnic_id);
+            w->ofp_port = htonl(e->ofp_port);
+            w->deadline_us = htonl(e->deadline_us);
+            w->effective_us = htonl(e->effective_us);
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+size_t
+rtvnic_msg_encode_parts(const struct rtvnic_msg *msg_, struct ovs_list *bodies)
+{
+    struct rtvnic_msg msg = *msg_;
+    size_t n, max, ofs = 0, n_parts = 0;
+
+    if (msg.type == RTVNIC_MSG_HEARTBEAT) {
+        n = msg_->beat.n;
+        max = RTVNIC_BEAT_MAX_ENTRIES;
+    } else if (msg.type == RTVNIC_MSG_SOURCES) {
+        n = msg_->sources.n;
+        max = RTVNIC_SOURCES_MAX_ENTRIES;
+    } else {
+        n = max = 0;
+    }
+
+    msg.part = 0;
+    do {
+        size_t chunk = MIN(n - ofs, max);
+        struct ofpbuf *b;
+
+        if (msg.type == RTVNIC_MSG_HEARTBEAT) {
+            msg.beat.entries = msg_->beat.entries + ofs;
+            msg.beat.n = chunk;
+        } else if (msg.type == RTVNIC_MSG_SOURCES) {
+            msg.sources.entries = msg_->sources.entries + ofs;
+            msg.sources.n = chunk;
+        }
+        ofs += chunk;
+        msg.more = ofs < n;
+
+        /* Every part is at most 'max' entries long, so only a message of
+         * an unknown type can fail here. */
+        b = ofpbuf_new(0);
+        if (rtvnic_msg_encode(&msg, b)) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+            VLOG_WARN_RL(&rl, "cannot encode RTvNIC message of type %d",
+                         msg.type);
+            ofpbuf_delete(b);
+            break;
+        }
+        ovs_list_push_back(bodies, &b->list_node);
+        msg.part++;             /* Wraps at 65536, as documented. */
+        n_parts++;
+    } while (ofs < n);
+
+    return n_parts;
+}
+
+void
+rtvnic_msg_bodies_delete(struct ovs_list *bodies)
+{
+    ofpbuf_list_delete(bodies);
 }
 
 /* Decodes the 'len' bytes at 'body' into 'msg'.  Returns NULL on success
@@ -165,126 +257,163 @@ rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
 char *
 rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
 {
-    const uint8_t *p = body;
+    const struct rtvnic_wire_header *h;
     size_t declared, expected;
-    uint16_t type;
+    void *copy = NULL;
+    uint16_t type, flags;
+    char *error = NULL;
 
     memset(msg, 0, sizeof *msg);
-    if (len < HEADER_LEN) {
+    if (len < sizeof *h) {
         return xasprintf("RTvNIC message of %"PRIuSIZE" bytes is shorter "
-                         "than its %d-byte header", len, HEADER_LEN);
+                         "than its %"PRIuSIZE"-byte header", len, sizeof *h);
     }
-    type = get_be(&p, 2);
-    declared = get_be(&p, 2);
-    p += 4;
+    if ((uintptr_t) body % 8) {
+        /* The wire structs need the alignment of an OpenFlow body. */
+        body = copy = xmemdup(body, len);
+    }
+    h = body;
+    type = ntohs(h->type);
+    declared = ntohs(h->length);
+    flags = ntohs(h->flags);
     if (declared != len) {
-        return xasprintf("RTvNIC message declares %"PRIuSIZE" bytes but has "
-                         "%"PRIuSIZE, declared, len);
+        error = xasprintf("RTvNIC message declares %"PRIuSIZE" bytes but has "
+                          "%"PRIuSIZE, declared, len);
+        goto out;
     }
 
     switch (type) {
     case RTVNIC_MSG_REPORT:
-        expected = REPORT_LEN;
+        expected = sizeof(struct rtvnic_wire_report);
         break;
     case RTVNIC_MSG_HEARTBEAT:
-        expected = HEADER_LEN + 8;
+        expected = sizeof(struct rtvnic_wire_list);
         if (len >= expected) {
-            const uint8_t *n = p;
+            const struct rtvnic_wire_list *l = body;
 
-            expected += BEAT_ENTRY_LEN * get_be(&n, 4);
+            expected += (sizeof(struct rtvnic_wire_beat_entry)
+                         * (uint64_t) ntohl(l->n));
         }
         break;
     case RTVNIC_MSG_SET_DEADLINE:
-        expected = SET_DEADLINE_LEN;
+        expected = sizeof(struct rtvnic_wire_set_deadline);
         break;
     case RTVNIC_MSG_CONFIG:
-        expected = CONFIG_LEN;
+        expected = sizeof(struct rtvnic_wire_config);
         break;
     case RTVNIC_MSG_SOURCES:
-        expected = HEADER_LEN + 8;
+        expected = sizeof(struct rtvnic_wire_list);
         if (len >= expected) {
-            const uint8_t *n = p;
+            const struct rtvnic_wire_list *l = body;
 
-            expected += SOURCE_ENTRY_LEN * get_be(&n, 4);
+            expected += (sizeof(struct rtvnic_wire_source_entry)
+                         * (uint64_t) ntohl(l->n));
         }
         break;
     default:
-        return xasprintf("unknown RTvNIC message type %"PRIu16, type);
+        error = xasprintf("unknown RTvNIC message type %"PRIu16, type);
+        goto out;
     }
     if (len != expected) {
-        return xasprintf("RTvNIC message type %"PRIu16" has %"PRIuSIZE
-                         " bytes, expected %"PRIuSIZE, type, len, expected);
+        error = xasprintf("RTvNIC message type %"PRIu16" has %"PRIuSIZE
+                          " bytes, expected %"PRIuSIZE, type, len, expected);
+        goto out;
+    }
+    if (flags & ~RTVNIC_MSG_F_MORE
+        || ((flags || h->part) && type != RTVNIC_MSG_HEARTBEAT
+            && type != RTVNIC_MSG_SOURCES)) {
+        error = xasprintf("RTvNIC message type %"PRIu16" has flags %#"PRIx16
+                          " and part %"PRIu16", which it cannot have", type,
+                          flags, ntohs(h->part));
+        goto out;
     }
 
     msg->type = type;
+    msg->more = (flags & RTVNIC_MSG_F_MORE) != 0;
+    msg->part = ntohs(h->part);
     switch (msg->type) {
     case RTVNIC_MSG_REPORT: {
+        const struct rtvnic_wire_report *w = body;
         struct rtvnic_report *r = &msg->report;
 
-        get_addr(&p, &r->sender);
-        r->vnic_id = get_be(&p, 2);
-        p += 2;
-        r->interval_us = get_be(&p, 4);
-        r->packets = get_be(&p, 4);
-        r->misses = get_be(&p, 4);
-        r->lost = get_be(&p, 4);
-        r->deadline_us = get_be(&p, 4);
-        r->max_excess_ns = get_be(&p, 8);
-        r->host_mean_ns = get_be(&p, 4);
-        r->host_max_ns = get_be(&p, 4);
-        r->network_mean_ns = get_be(&p, 4);
-        r->network_max_ns = get_be(&p, 4);
+        get_addr(w->sender, &r->sender);
+        r->vnic_id = ntohs(w->vnic_id);
+        r->interval_us = ntohl(w->interval_us);
+        r->packets = ntohl(w->packets);
+        r->misses = ntohl(w->misses);
+        r->lost = ntohl(w->lost);
+        r->deadline_us = ntohl(w->deadline_us);
+        r->max_excess_ns = ntohll(get_32aligned_be64(&w->max_excess_ns));
+        r->host_mean_ns = ntohl(w->host_mean_ns);
+        r->host_max_ns = ntohl(w->host_max_ns);
+        r->network_mean_ns = ntohl(w->network_mean_ns);
+        r->network_max_ns = ntohl(w->network_max_ns);
         if (r->misses > r->packets) {
-            return xasprintf("RTvNIC report has more misses (%"PRIu32") "
-                             "than packets (%"PRIu32")", r->misses,
-                             r->packets);
+            error = xasprintf("RTvNIC report has more misses (%"PRIu32") "
+                              "than packets (%"PRIu32")", r->misses,
+                              r->packets);
         }
         break;
     }
-    case RTVNIC_MSG_HEARTBEAT:
-        msg->beat.n = get_be(&p, 4);
-        p += 4;
+    case RTVNIC_MSG_HEARTBEAT: {
+        const struct rtvnic_wire_list *l = body;
+        const struct rtvnic_wire_beat_entry *w = (const void *) (l + 1);
+
+        msg->beat.n = ntohl(l->n);
         msg->beat.entries = xcalloc(msg->beat.n + 1,
                                     sizeof *msg->beat.entries);
-        for (size_t i = 0; i < msg->beat.n; i++) {
+        for (size_t i = 0; i < msg->beat.n; i++, w++) {
             struct rtvnic_beat_entry *e = &msg->beat.entries[i];
 
-            get_addr(&p, &e->sender);
-            e->vnic_id = get_be(&p, 2);
-            p += 2;
-            e->packets = get_be(&p, 4);
-            e->misses = get_be(&p, 4);
-            p += 4;
-        }
-        break;
-    case RTVNIC_MSG_SET_DEADLINE:
-        msg->set_deadline.vnic_id = get_be(&p, 2);
-        p += 6;
-        msg->set_deadline.deadline_ns = get_be(&p, 8);
-        break;
-    case RTVNIC_MSG_CONFIG:
-        msg->config.report_interval_us = get_be(&p, 4);
-        if (!msg->config.report_interval_us) {
-            return xstrdup("RTvNIC config with a zero report interval");
-        }
-        break;
-    case RTVNIC_MSG_SOURCES:
-        msg->sources.n = get_be(&p, 4);
-        p += 4;
-        msg->sources.entries = xcalloc(msg->sources.n + 1,
-                                       sizeof *msg->sources.entries);
-        for (size_t i = 0; i < msg->sources.n; i++) {
-            struct rtvnic_source_entry *e = &msg->sources.entries[i];
-
-            e->vnic_id = get_be(&p, 2);
-            p += 2;
-            e->ofp_port = get_be(&p, 4);
-            e->deadline_us = get_be(&p, 4);
-            e->effective_us = get_be(&p, 4);
+            get_addr(w->sender, &e->sender);
+            e->vnic_id = ntohs(w->vnic_id);
+            e->packets = ntohl(w->packets);
+            e->misses = ntohl(w->misses);
         }
         break;
     }
-    return NULL;
+    case RTVNIC_MSG_SET_DEADLINE: {
+        const struct rtvnic_wire_set_deadline *w = body;
+
+        msg->set_deadline.vnic_id = ntohs(w->vnic_id);
+        msg->set_deadline.deadline_ns = ntohll(w->deadline_ns);
+        break;
+    }
+    case RTVNIC_MSG_CONFIG: {
+        const struct rtvnic_wire_config *w = body;
+
+        msg->config.report_interval_us = ntohl(w->report_interval_us);
+        if (!msg->config.report_interval_us) {
+            error = xstrdup("RTvNIC config with a zero report interval");
+        }
+        break;
+    }
+    case RTVNIC_MSG_SOURCES: {
+        const struct rtvnic_wire_list *l = body;
+        const struct rtvnic_wire_source_entry *w = (const void *) (l + 1);
+
+        msg->sources.n = ntohl(l->n);
+        msg->sources.entries = xcalloc(msg->sources.n + 1,
+                                       sizeof *msg->sources.entries);
+        for (size_t i = 0; i < msg->sources.n; i++, w++) {
+            struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+            e->vnic_id = ntohs(w->vnic_id);
+            e->ofp_port = ntohl(w->ofp_port);
+            e->deadline_us = ntohl(w->deadline_us);
+            e->effective_us = ntohl(w->effective_us);
+        }
+        break;
+    }
+    }
+
+out:
+    if (error) {
+        rtvnic_msg_uninit(msg);
+        memset(msg, 0, sizeof *msg);
+    }
+    free(copy);
+    return error;
 }
 
 void
@@ -293,9 +422,22 @@ rtvnic_msg_uninit(struct rtvnic_msg *msg)
     if (msg && msg->type == RTVNIC_MSG_HEARTBEAT) {
         free(msg->beat.entries);
         msg->beat.entries = NULL;
+        msg->beat.n = 0;
     } else if (msg && msg->type == RTVNIC_MSG_SOURCES) {
         free(msg->sources.entries);
         msg->sources.entries = NULL;
+        msg->sources.n = 0;
+    }
+}
+
+/* Formats the part number and "more" flag of a multi-part list, nothing for
+ * a message that is a single body. */
+static void
+format_part(const struct rtvnic_msg *msg, struct ds *s)
+{
+    if (msg->part || msg->more) {
+        ds_put_format(s, " part=%"PRIu16"%s", msg->part,
+                      msg->more ? " more" : "");
     }
 }
 
@@ -318,7 +460,9 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
                       r->network_mean_ns, r->network_max_ns);
         break;
     case RTVNIC_MSG_HEARTBEAT:
-        ds_put_format(s, "heartbeat flows=%"PRIuSIZE, msg->beat.n);
+        ds_put_format(s, "heartbeat");
+        format_part(msg, s);
+        ds_put_format(s, " flows=%"PRIuSIZE, msg->beat.n);
         for (size_t i = 0; i < msg->beat.n; i++) {
             const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
 
@@ -338,7 +482,9 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
                       msg->config.report_interval_us);
         break;
     case RTVNIC_MSG_SOURCES:
-        ds_put_format(s, "sources n=%"PRIuSIZE, msg->sources.n);
+        ds_put_format(s, "sources");
+        format_part(msg, s);
+        ds_put_format(s, " n=%"PRIuSIZE, msg->sources.n);
         for (size_t i = 0; i < msg->sources.n; i++) {
             const struct rtvnic_source_entry *e = &msg->sources.entries[i];
 
@@ -350,13 +496,29 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
     }
 }
 
+/* Returns an NXT_RTVNIC message with the 'len' bytes at 'body', which must
+ * be at most RTVNIC_MSG_MAX_LEN. */
+struct ofpbuf *
+rtvnic_body_to_ofp(const void *body, size_t len, enum ofp_version version)
+{
+    struct ofpbuf *b = ofpraw_alloc_xid(OFPRAW_NXT_RTVNIC, version, htonl(0),
+                                        len);
+
+    ofpbuf_put(b, body, len);
+    ofpmsg_update_length(b);
+    return b;
+}
+
 struct ofpbuf *
 rtvnic_msg_to_ofp(const struct rtvnic_msg *msg, enum ofp_version version)
 {
     struct ofpbuf *b = ofpraw_alloc_xid(OFPRAW_NXT_RTVNIC, version, htonl(0),
-                                        REPORT_LEN);
+                                        sizeof(struct rtvnic_wire_report));
 
-    rtvnic_msg_encode(msg, b);
+    if (rtvnic_msg_encode(msg, b)) {
+        ofpbuf_delete(b);
+        return NULL;
+    }
     ofpmsg_update_length(b);
     return b;
 }
@@ -370,6 +532,121 @@ rtvnic_msg_from_ofp(const struct ofp_header *oh, struct rtvnic_msg *msg)
 
     ovs_assert(raw == OFPRAW_NXT_RTVNIC);
     return rtvnic_msg_decode(b.data, b.size, msg);
+}
+
+/* Reassembly. */
+
+void
+rtvnic_reassembly_init(struct rtvnic_reassembly *r)
+{
+    memset(r, 0, sizeof *r);
+    r->beat.type = RTVNIC_MSG_HEARTBEAT;
+    r->sources.type = RTVNIC_MSG_SOURCES;
+}
+
+/* Forgets the incomplete lists in 'r' (e.g. when its connection drops). */
+void
+rtvnic_reassembly_clear(struct rtvnic_reassembly *r)
+{
+    rtvnic_msg_uninit(&r->beat);
+    rtvnic_msg_uninit(&r->sources);
+    rtvnic_reassembly_init(r);
+}
+
+/* Feeds 'msg', decoded from the connection that 'r' belongs to, to 'r'.
+ * Returns true if 'msg' now holds a complete message to act on (a REPORT,
+ * SET_DEADLINE or CONFIG as it was, or a whole HEARTBEAT or SOURCES list,
+ * with 'more' false).  Returns false if it was one part of a list that is not
+ * complete yet; then 'r' took its entries.  Either way the caller calls
+ * rtvnic_msg_uninit(msg) when done.  If incomplete parts had to be thrown
+ * away (a part is missing, or the list is longer than
+ * RTVNIC_REASSEMBLY_MAX_ENTRIES), '*errorp' gets a malloc()ed message that
+ * says why, otherwise NULL. */
+bool
+rtvnic_reassemble(struct rtvnic_reassembly *r, struct rtvnic_msg *msg,
+                  char **errorp)
+{
+    struct rtvnic_msg *acc;
+    void **accp, **inp;
+    size_t *acc_n, *in_n, size;
+
+    *errorp = NULL;
+    if (msg->type == RTVNIC_MSG_HEARTBEAT) {
+        acc = &r->beat;
+        accp = (void **) &acc->beat.entries;
+        acc_n = &acc->beat.n;
+        inp = (void **) &msg->beat.entries;
+        in_n = &msg->beat.n;
+        size = sizeof *msg->beat.entries;
+    } else if (msg->type == RTVNIC_MSG_SOURCES) {
+        acc = &r->sources;
+        accp = (void **) &acc->sources.entries;
+        acc_n = &acc->sources.n;
+        inp = (void **) &msg->sources.entries;
+        in_n = &msg->sources.n;
+        size = sizeof *msg->sources.entries;
+    } else {
+        return true;
+    }
+
+    if (acc->more && msg->part != (uint16_t) (acc->part + 1)) {
+        COVERAGE_INC(rtvnic_reassembly_drop);
+        *errorp = xasprintf("%s: part %"PRIu16" follows part %"PRIu16
+                            ", discarding %"PRIuSIZE" entries of an "
+                            "incomplete list",
+                            msg->type == RTVNIC_MSG_HEARTBEAT
+                            ? "heartbeat" : "sources",
+                            msg->part, acc->part, *acc_n);
+        free(*accp);
+        *accp = NULL;
+        *acc_n = 0;
+        acc->more = false;
+    }
+    if (!acc->more) {
+        if (!msg->part && !msg->more) {
+            return true;        /* The common case: a single body. */
+        } else if (msg->part) {
+            if (!*errorp) {
+                COVERAGE_INC(rtvnic_reassembly_drop);
+                *errorp = xasprintf("%s: part %"PRIu16" without its first "
+                                    "part, discarded",
+                                    msg->type == RTVNIC_MSG_HEARTBEAT
+                                    ? "heartbeat" : "sources", msg->part);
+            }
+            return false;
+        }
+    } else if (*acc_n + *in_n > RTVNIC_REASSEMBLY_MAX_ENTRIES) {
+        COVERAGE_INC(rtvnic_reassembly_drop);
+        *errorp = xasprintf("%s list longer than %u entries, discarded",
+                            msg->type == RTVNIC_MSG_HEARTBEAT
+                            ? "heartbeat" : "sources",
+                            RTVNIC_REASSEMBLY_MAX_ENTRIES);
+        free(*accp);
+        *accp = NULL;
+        *acc_n = 0;
+        acc->more = false;
+        return false;
+    }
+
+    /* Append this part's entries. */
+    *accp = xrealloc(*accp, (*acc_n + *in_n + 1) * size);
+    memcpy((char *) *accp + *acc_n * size, *inp, *in_n * size);
+    *acc_n += *in_n;
+    acc->part = msg->part;
+    acc->more = msg->more;
+    if (acc->more) {
+        return false;
+    }
+
+    /* Complete: hand the whole list over in 'msg'. */
+    free(*inp);
+    *inp = *accp;
+    *in_n = *acc_n;
+    *accp = NULL;
+    *acc_n = 0;
+    msg->part = 0;
+    msg->more = false;
+    return true;
 }
 
 enum ofperr
@@ -389,9 +666,25 @@ rtvnic_ofp_print(struct ds *s, const struct ofp_header *oh)
     return 0;
 }
 
-/* Handles an NXT_RTVNIC message that a controller sent to this switch. */
+static enum ofperr
+refuse(enum ofperr error)
+{
+    COVERAGE_INC(rtvnic_ofp_refused);
+    atomic_count_inc64(&n_refused);
+    return error;
+}
+
+/* Handles an NXT_RTVNIC message that a controller sent to this switch.
+ *
+ * Every valid NXT_RTVNIC from a controller changes this switch's state, so
+ * ofproto passes the result of its reject_secondary_controller() as
+ * 'role_error': nonzero (OFPERR_OFPBRC_IS_SECONDARY, the OpenFlow error
+ * once called OFPBRC_IS_SLAVE) refuses a SET_DEADLINE or CONFIG with that
+ * error, as for flow_mods.  Service connections (ovs-ofctl, the operator's
+ * ptcp: and punix: listeners) are in the "equal" role unless they ask for
+ * another, so they are obeyed. */
 enum ofperr
-rtvnic_ofp_handle(const struct ofp_header *oh)
+rtvnic_ofp_handle(const struct ofp_header *oh, enum ofperr role_error)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     enum ofperr ofperr = 0;
@@ -401,39 +694,75 @@ rtvnic_ofp_handle(const struct ofp_header *oh)
 
     error = rtvnic_msg_from_ofp(oh, &msg);
     if (error) {
+        COVERAGE_INC(rtvnic_ofp_bad_msg);
         VLOG_WARN_RL(&rl, "bad RTvNIC message from controller: %s", error);
         free(error);
-        return OFPERR_OFPBRC_BAD_LEN;
+        return refuse(OFPERR_OFPBRC_BAD_LEN);
+    }
+    if (role_error && (msg.type == RTVNIC_MSG_SET_DEADLINE
+                       || msg.type == RTVNIC_MSG_CONFIG)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        COVERAGE_INC(rtvnic_ofp_secondary);
+        rtvnic_msg_format(&msg, &s);
+        VLOG_WARN_RL(&rl, "secondary controller may not change RTvNIC "
+                     "state, refused: %s", ds_cstr(&s));
+        ds_destroy(&s);
+        rtvnic_msg_uninit(&msg);
+        return refuse(role_error);
     }
 
     switch (msg.type) {
-    case RTVNIC_MSG_SET_DEADLINE:
+    case RTVNIC_MSG_SET_DEADLINE: {
+        char *reason = NULL;
+
         retval = rtvnic_set_effective_deadline_by_id(
             msg.set_deadline.vnic_id, msg.set_deadline.deadline_ns);
         if (retval == ENOENT) {
             VLOG_WARN_RL(&rl, "controller set the deadline of unknown RTvNIC "
                          "source %"PRIu16, msg.set_deadline.vnic_id);
-            ofperr = OFPERR_OFPBRC_BAD_PORT;
+            ofperr = refuse(OFPERR_OFPBRC_BAD_PORT);
+        } else if (retval == EPERM && reason) {
+            /* Admission refused the tightened deadline. */
+            VLOG_WARN_RL(&rl, "controller set RTvNIC source %"PRIu16"'s "
+                         "deadline to %"PRIu64" ns, refused: %s",
+                         msg.set_deadline.vnic_id,
+                         msg.set_deadline.deadline_ns, reason);
+            ofperr = refuse(OFPERR_OFPBRC_EPERM);
         } else if (retval) {
             VLOG_WARN_RL(&rl, "controller set RTvNIC source %"PRIu16"'s "
                          "deadline to %"PRIu64" ns, outside (0, contract]",
                          msg.set_deadline.vnic_id,
                          msg.set_deadline.deadline_ns);
-            ofperr = OFPERR_OFPBRC_EPERM;
+            ofperr = refuse(OFPERR_OFPBRC_EPERM);
         }
+        free(reason);
         break;
-    case RTVNIC_MSG_CONFIG:
-        if (msg.config.report_interval_us != rtvnic_report_interval_us()) {
+    }
+    case RTVNIC_MSG_CONFIG: {
+        uint32_t us = msg.config.report_interval_us;
+
+        if (us < RTVNIC_REPORT_INTERVAL_MIN_US
+            || us > RTVNIC_REPORT_INTERVAL_MAX_US) {
+            VLOG_WARN_RL(&rl, "controller set the RTvNIC report interval to "
+                         "%"PRIu32" us, outside %d to %d us: refused", us,
+                         RTVNIC_REPORT_INTERVAL_MIN_US,
+                         RTVNIC_REPORT_INTERVAL_MAX_US);
+            ofperr = refuse(OFPERR_OFPBRC_EPERM);
+        } else if (us != rtvnic_report_interval_us()) {
             VLOG_INFO("controller set the RTvNIC report interval to %"PRIu32
-                      " us", msg.config.report_interval_us);
-            atomic_store_relaxed(&report_interval_us,
-                                 msg.config.report_interval_us);
+                      " us", us);
+            atomic_store_relaxed(&report_interval_us, us);
         }
         break;
+    }
     case RTVNIC_MSG_REPORT:
     case RTVNIC_MSG_HEARTBEAT:
     case RTVNIC_MSG_SOURCES:
-        ofperr = OFPERR_OFPBRC_BAD_TYPE;
+        COVERAGE_INC(rtvnic_ofp_bad_msg);
+        VLOG_WARN_RL(&rl, "bad RTvNIC message from controller: type %d is "
+                     "for controllers", msg.type);
+        ofperr = refuse(OFPERR_OFPBRC_BAD_TYPE);
         break;
     }
     rtvnic_msg_uninit(&msg);

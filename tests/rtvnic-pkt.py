@@ -22,7 +22,8 @@
                        [--version N] [--words N] [--no-stamp]
       That frame, with its DSCP set to --inner-dscp, in Geneve (VNI 123) from
       1.1.2.92 to 1.1.2.88 with the RTvNIC option (--words: its length in
-      4-byte words, 6 unless testing malformed options).
+      4-byte words, 6 unless testing malformed options).  With --count N:
+      N such frames, one a line, for vNICs --vnic, --vnic + 1, ...
   rtvnic-pkt.py options HEX...
       For each frame: the RTvNIC option fields found in its Geneve header.
   rtvnic-pkt.py check-udp-csum HEX...
@@ -133,10 +134,15 @@ def main():
     p.add_argument('--words', type=int, default=6)
     p.add_argument('--sport', type=int, default=1000)
     p.add_argument('--no-stamp', action='store_true')
+    p.add_argument('--count', type=int, default=0)
     a = p.parse_args()
 
     if a.cmd == 'inner':
         print(inner(a.dscp, a.sport).hex())
+    elif a.cmd == 'geneve' and a.count:
+        first = a.vnic
+        for a.vnic in range(first, first + a.count):
+            print(geneve(a).hex())
     elif a.cmd == 'geneve':
         print(geneve(a).hex())
     elif a.cmd == 'options':

@@ -27,11 +27,17 @@
  *   test-rtvnic-config decode-msg HEX
  *       Decodes HEX as the body of an NXT_RTVNIC message; prints it, or
  *       "error: ..." (and exits 1), and checks that encoding the result
- *       gives HEX back. */
+ *       gives HEX back.
+ *
+ *   test-rtvnic-config split-msg heartbeat|sources N [DROP]
+ *       Encodes a list of N entries as NXT_RTVNIC bodies, prints the parts
+ *       (part/"more"/bytes), reassembles them (first without part DROP) and
+ *       checks the result against the original list. */
 
 #include <config.h>
 #undef NDEBUG
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +50,7 @@
 #include "rtvnic-config.h"
 #include "rtvnic-report.h"
 #include "openvswitch/ofpbuf.h"
+#include "packets.h"
 #include "smap.h"
 #include "util.h"
 
@@ -171,7 +178,9 @@ test_decode_msg(struct ovs_cmdl_context *ctx)
     printf("%s\n", ds_cstr(&ds));
 
     ofpbuf_init(&out, 0);
-    rtvnic_msg_encode(&msg, &out);
+    if (rtvnic_msg_encode(&msg, &out)) {
+        ovs_fatal(0, "cannot re-encode the message");
+    }
     if (out.size != in.size || memcmp(out.data, in.data, in.size)) {
         ovs_fatal(0, "re-encoding does not give the input back");
     }
@@ -181,11 +190,137 @@ test_decode_msg(struct ovs_cmdl_context *ctx)
     ds_destroy(&ds);
 }
 
+/* Feeds the parts in 'bodies' to 'r', leaving out part 'drop' (unless it is
+ * SIZE_MAX), and checks the reassembled list against 'orig'. */
+static void
+reassemble_parts(struct rtvnic_reassembly *r, const struct ovs_list *bodies,
+                 size_t drop, const struct rtvnic_msg *orig)
+{
+    const struct ofpbuf *b;
+    size_t i = 0;
+
+    LIST_FOR_EACH (b, list_node, bodies) {
+        struct rtvnic_msg msg;
+        char *error;
+
+        if (i++ == drop) {
+            printf("dropped part %"PRIuSIZE"\n", drop);
+            continue;
+        }
+        error = rtvnic_msg_decode(b->data, b->size, &msg);
+        if (error) {
+            ovs_fatal(0, "part %"PRIuSIZE": %s", i - 1, error);
+        }
+        bool complete = rtvnic_reassemble(r, &msg, &error);
+        if (error) {
+            printf("error: %s\n", error);
+            free(error);
+        }
+        if (complete) {
+            bool beat = msg.type == RTVNIC_MSG_HEARTBEAT;
+            size_t n = beat ? msg.beat.n : msg.sources.n;
+            size_t orig_n = beat ? orig->beat.n : orig->sources.n;
+
+            if (n != orig_n
+                || (beat
+                    ? memcmp(msg.beat.entries, orig->beat.entries,
+                             n * sizeof *msg.beat.entries)
+                    : memcmp(msg.sources.entries, orig->sources.entries,
+                             n * sizeof *msg.sources.entries))) {
+                ovs_fatal(0, "reassembled list differs from the original");
+            }
+            printf("reassembled %"PRIuSIZE" entries\n", n);
+        }
+        rtvnic_msg_uninit(&msg);
+    }
+}
+
+/* "split-msg heartbeat|sources N [DROP]": encodes a list of N entries as
+ * parts, prints them (part/flags/bytes), and reassembles them, first without
+ * part DROP if given. */
+static void
+test_split_msg(struct ovs_cmdl_context *ctx)
+{
+    bool beat = !strcmp(ctx->argv[1], "heartbeat");
+    struct rtvnic_msg msg = { .type = (beat ? RTVNIC_MSG_HEARTBEAT
+                                       : RTVNIC_MSG_SOURCES) };
+    struct rtvnic_reassembly r;
+    unsigned long long int drop = SIZE_MAX;
+    struct ovs_list bodies = OVS_LIST_INITIALIZER(&bodies);
+    const struct ofpbuf *b;
+    unsigned int n;
+    struct ofpbuf one;
+    size_t n_parts;
+    int error;
+
+    if (!str_to_uint(ctx->argv[2], 10, &n)
+        || (ctx->argc > 3 && !str_to_ullong(ctx->argv[3], 10, &drop))) {
+        ovs_fatal(0, "usage: split-msg heartbeat|sources N [DROP]");
+    }
+    if (beat) {
+        msg.beat.n = n;
+        msg.beat.entries = xzalloc((n + 1) * sizeof *msg.beat.entries);
+        for (size_t i = 0; i < n; i++) {
+            struct rtvnic_beat_entry *e = &msg.beat.entries[i];
+
+            e->sender = in6_addr_mapped_ipv4(htonl(0x01010200 + i % 256));
+            e->vnic_id = i;
+            e->packets = i * 3;
+            e->misses = i;
+        }
+    } else {
+        msg.sources.n = n;
+        msg.sources.entries = xzalloc((n + 1) * sizeof *msg.sources.entries);
+        for (size_t i = 0; i < n; i++) {
+            struct rtvnic_source_entry *e = &msg.sources.entries[i];
+
+            e->vnic_id = i + 1;
+            e->ofp_port = i + 10;
+            e->deadline_us = 2000 + i;
+            e->effective_us = 1000 + i;
+        }
+    }
+
+    /* One body only if it fits. */
+    ofpbuf_init(&one, 0);
+    error = rtvnic_msg_encode(&msg, &one);
+    if (error
+        ? error != EMSGSIZE || one.size
+          || n <= (beat ? RTVNIC_BEAT_MAX_ENTRIES : RTVNIC_SOURCES_MAX_ENTRIES)
+        : one.size > RTVNIC_MSG_MAX_LEN) {
+        ovs_fatal(0, "single-body encoding of %u entries: %s, %"PRIu32
+                  " bytes", n, ovs_strerror(error), one.size);
+    }
+    ofpbuf_uninit(&one);
+
+    n_parts = rtvnic_msg_encode_parts(&msg, &bodies);
+    printf("%"PRIuSIZE" parts:", n_parts);
+    LIST_FOR_EACH (b, list_node, &bodies) {
+        const struct rtvnic_wire_header *h = b->data;
+
+        printf(" %"PRIu16"/%s/%"PRIu32, ntohs(h->part),
+               h->flags & htons(RTVNIC_MSG_F_MORE) ? "more" : "0", b->size);
+    }
+    printf("\n");
+
+    rtvnic_reassembly_init(&r);
+    if (drop != SIZE_MAX) {
+        reassemble_parts(&r, &bodies, drop, &msg);
+    }
+    reassemble_parts(&r, &bodies, SIZE_MAX, &msg);
+    rtvnic_reassembly_clear(&r);
+
+    rtvnic_msg_bodies_delete(&bodies);
+    rtvnic_msg_uninit(&msg);
+}
+
 static const struct ovs_cmdl_command commands[] = {
     {"parse", "KEY=VALUE...", 0, INT_MAX, test_parse, OVS_RO},
     {"admit", "MAX_RATE LMAX_BITS DEADLINE:RATE:BURST...", 2, INT_MAX,
      test_admit, OVS_RO},
     {"decode-msg", "HEX", 1, 1, test_decode_msg, OVS_RO},
+    {"split-msg", "heartbeat|sources N [DROP]", 2, 3, test_split_msg,
+     OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };
 

@@ -18,8 +18,15 @@
  *
  * Registers the "rtvnic/..." unixctl commands, applies the global RTvNIC
  * settings of the Open_vSwitch table, and sends the receiver's miss reports
- * and heartbeats (lib/rtvnic-report.h) to the bridges' controllers; the
- * state itself belongs to lib/rtvnic*.c. */
+ * and heartbeats and each bridge's sources (lib/rtvnic-report.h) to the
+ * bridges' controllers; the state itself belongs to lib/rtvnic*.c.
+ *
+ * Every message is built as whole NXT_RTVNIC bodies (a list longer than one
+ * body is split into parts) and kept as a list of ofpbufs until every bridge
+ * had it.  A controller connection queues at most
+ * RTVNIC_CONTROLLER_BACKLOG of them, like packet-ins: beyond that whole
+ * messages are dropped and counted ("rtvnic/show", coverage counter
+ * rtvnic_report_dropped), so a slow controller costs bounded memory. */
 
 #include <config.h>
 
@@ -30,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "ofproto/ofproto.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
@@ -47,6 +55,12 @@
 
 VLOG_DEFINE_THIS_MODULE(rtvnic_bridge);
 
+COVERAGE_DEFINE(rtvnic_report_dropped);
+
+/* NXT_RTVNIC messages queued to controllers, and those dropped because the
+ * connection's backlog was full ("rtvnic/show"). */
+static uint64_t n_msgs_sent, n_msgs_dropped;
+
 static void
 rtvnic_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                     void *aux OVS_UNUSED)
@@ -55,6 +69,13 @@ rtvnic_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
     const char *port = argc > 1 ? argv[1] : NULL;
 
     if (rtvnic_show(&ds, port)) {
+        if (!port) {
+            ds_put_format(&ds, "controller reports: sent %"PRIu64", dropped "
+                          "%"PRIu64" (backlog full)\n"
+                          "controller requests: refused %"PRIu64"\n",
+                          n_msgs_sent, n_msgs_dropped,
+                          rtvnic_ofp_n_refused());
+        }
         unixctl_command_reply(conn, ds_cstr(&ds));
     } else {
         ds_put_format(&ds, "%s: no QoS of type rtvnic", port);
@@ -209,12 +230,30 @@ rtvnic_bridge_reconfigure(const struct smap *other_config)
 
 /* Miss reports. */
 
+/* One message for the controllers: a single NXT_RTVNIC body, or all parts of
+ * a multi-part HEARTBEAT, which are queued to a controller all or none. */
+struct rtvnic_out {
+    struct ovs_list node;       /* In 'pending'. */
+    struct ovs_list bodies;     /* struct ofpbuf, one per NXT_RTVNIC. */
+    size_t n_bodies;
+};
+
 static long long int next_report_usec;
 static long long int next_beat_usec;
-static struct ofpbuf *pending;          /* Bodies to send, back to back. */
-static size_t n_pending;
+static struct ovs_list pending = OVS_LIST_INITIALIZER(&pending);
 static bool send_sources;               /* Send each bridge its sources. */
 static struct sset sent_to = SSET_INITIALIZER(&sent_to); /* Controllers. */
+static size_t round_dropped;            /* Dropped since reports_due(). */
+
+static void
+add_pending(const struct rtvnic_msg *msg)
+{
+    struct rtvnic_out *out = xmalloc(sizeof *out);
+
+    ovs_list_init(&out->bodies);
+    out->n_bodies = rtvnic_msg_encode_parts(msg, &out->bodies);
+    ovs_list_push_back(&pending, &out->node);
+}
 
 bool
 rtvnic_bridge_reports_due(void)
@@ -237,32 +276,47 @@ rtvnic_bridge_reports_due(void)
     struct rtvnic_report *reports;
     size_t n = rtvnic_rx_take_reports(&reports, interval);
 
-    pending = ofpbuf_new(0);
     for (size_t i = 0; i < n; i++) {
         struct rtvnic_msg msg = { .type = RTVNIC_MSG_REPORT,
                                   .report = reports[i] };
 
-        rtvnic_msg_encode(&msg, pending);
+        add_pending(&msg);
     }
-    n_pending = n;
     free(reports);
 
     if (now >= next_beat_usec) {
         struct rtvnic_msg msg = { .type = RTVNIC_MSG_HEARTBEAT };
 
         msg.beat.n = rtvnic_rx_take_heartbeat(&msg.beat.entries);
-        rtvnic_msg_encode(&msg, pending);
-        n_pending++;
+        add_pending(&msg);
         free(msg.beat.entries);
         next_beat_usec = now + RTVNIC_HEARTBEAT_INTERVAL_US;
         send_sources = true;
     }
     next_report_usec = now + interval;
-    if (!n_pending && !send_sources) {
+    if (ovs_list_is_empty(&pending) && !send_sources) {
         rtvnic_bridge_reports_sent();
         return false;
     }
     return true;
+}
+
+/* Sends 'out' to 'ofproto''s controllers and counts what was queued and what
+ * the controllers' backlogs dropped. */
+static void
+send_out(struct ofproto *ofproto, const struct rtvnic_out *out,
+         struct sset *done)
+{
+    size_t sent = 0, dropped = 0;
+
+    ofproto_send_rtvnic(ofproto, &out->bodies, out->n_bodies, done, &sent,
+                        &dropped);
+    n_msgs_sent += sent;
+    if (dropped) {
+        COVERAGE_ADD(rtvnic_report_dropped, dropped);
+        n_msgs_dropped += dropped;
+        round_dropped += dropped;
+    }
 }
 
 /* Sends 'ofproto''s controllers the RTvNIC sources on its ports. */
@@ -272,31 +326,34 @@ send_bridge_sources(struct ofproto *ofproto)
     struct rtvnic_msg msg = { .type = RTVNIC_MSG_SOURCES };
     struct rtvnic_source_info *sources;
     size_t n = rtvnic_get_sources(&sources);
-    struct ofpbuf body;
 
     msg.sources.entries = xmalloc((n + 1) * sizeof *msg.sources.entries);
     for (size_t i = 0; i < n; i++) {
-        struct ofproto_port port;
+        /* Not ofproto_port_query_by_name(): with thousands of ports its
+         * linear search in dpif-netdev stalled the main thread for 1 s. */
+        ofp_port_t ofp_port = ofproto_port_get_ofp_port_by_name(
+            ofproto, sources[i].name);
 
-        if (!ofproto_port_query_by_name(ofproto, sources[i].name, &port)) {
+        if (ofp_port != OFPP_NONE) {
             struct rtvnic_source_entry *e;
 
             e = &msg.sources.entries[msg.sources.n++];
             e->vnic_id = sources[i].source_id;
-            e->ofp_port = ofp_to_u16(port.ofp_port);
+            e->ofp_port = ofp_to_u16(ofp_port);
             e->deadline_us = sources[i].deadline_ns / 1000;
             e->effective_us = sources[i].effective_deadline_ns / 1000;
-            ofproto_port_destroy(&port);
         }
         free(sources[i].name);
     }
     free(sources);
 
     if (msg.sources.n) {
-        ofpbuf_init(&body, 0);
-        rtvnic_msg_encode(&msg, &body);
-        ofproto_send_rtvnic(ofproto, body.data, body.size, NULL);
-        ofpbuf_uninit(&body);
+        struct rtvnic_out out;
+
+        ovs_list_init(&out.bodies);
+        out.n_bodies = rtvnic_msg_encode_parts(&msg, &out.bodies);
+        send_out(ofproto, &out, NULL);
+        rtvnic_msg_bodies_delete(&out.bodies);
     }
     free(msg.sources.entries);
 }
@@ -308,31 +365,39 @@ rtvnic_bridge_send_reports(struct ofproto *ofproto)
     if (send_sources) {
         send_bridge_sources(ofproto);
     }
-    const uint8_t *p = pending ? pending->data : NULL;
-    const uint8_t *end = p ? p + pending->size : NULL;
+    if (ovs_list_is_empty(&pending)) {
+        return;
+    }
 
     /* A controller that several bridges share gets the reports once. */
     struct sset done = SSET_INITIALIZER(&done);
-    if (p && p < end) {
-        while (p < end) {
-            size_t len = (p[2] << 8) | p[3];
+    const struct rtvnic_out *out;
 
-            sset_destroy(&done);
-            sset_clone(&done, &sent_to);
-            ofproto_send_rtvnic(ofproto, p, len, &done);
-            p += len;
-        }
-        sset_swap(&sent_to, &done);
+    LIST_FOR_EACH (out, node, &pending) {
+        sset_destroy(&done);
+        sset_clone(&done, &sent_to);
+        send_out(ofproto, out, &done);
     }
+    sset_swap(&sent_to, &done);
     sset_destroy(&done);
 }
 
 void
 rtvnic_bridge_reports_sent(void)
 {
-    ofpbuf_delete(pending);
-    pending = NULL;
-    n_pending = 0;
+    struct rtvnic_out *out;
+
+    if (round_dropped) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        VLOG_WARN_RL(&rl, "controller backlog full: dropped %"PRIuSIZE
+                     " RTvNIC messages", round_dropped);
+        round_dropped = 0;
+    }
+    LIST_FOR_EACH_POP (out, node, &pending) {
+        rtvnic_msg_bodies_delete(&out->bodies);
+        free(out);
+    }
     send_sources = false;
     sset_clear(&sent_to);
 }

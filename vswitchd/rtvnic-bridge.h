@@ -29,7 +29,9 @@ struct smap;
 void rtvnic_bridge_init(void);
 void rtvnic_bridge_reconfigure(const struct smap *other_config);
 
-/* Miss reports and heartbeats to the controllers.  bridge_run() calls
+/* Miss reports, heartbeats and sources to the controllers (whole messages,
+ * at most RTVNIC_CONTROLLER_BACKLOG queued per connection; drops are counted
+ * in "rtvnic/show").  bridge_run() calls
  * rtvnic_bridge_send_reports() for every bridge when
  * rtvnic_bridge_reports_due(), then rtvnic_bridge_reports_sent(). */
 bool rtvnic_bridge_reports_due(void);
