@@ -397,6 +397,7 @@ rtvnic_ofp_handle(const struct ofp_header *oh)
     enum ofperr ofperr = 0;
     struct rtvnic_msg msg;
     char *error;
+    char *reason = NULL;
     int retval;
 
     error = rtvnic_msg_from_ofp(oh, &msg);
@@ -409,8 +410,15 @@ rtvnic_ofp_handle(const struct ofp_header *oh)
     switch (msg.type) {
     case RTVNIC_MSG_SET_DEADLINE:
         retval = rtvnic_set_effective_deadline_by_id(
-            msg.set_deadline.vnic_id, msg.set_deadline.deadline_ns);
-        if (retval == ENOENT) {
+            msg.set_deadline.vnic_id, msg.set_deadline.deadline_ns, &reason);
+        if (retval == EPERM) {
+            VLOG_WARN_RL(&rl, "controller's deadline %"PRIu64" ns for RTvNIC "
+                         "source %"PRIu16" refused: %s",
+                         msg.set_deadline.deadline_ns,
+                         msg.set_deadline.vnic_id, reason);
+            free(reason);
+            ofperr = OFPERR_OFPBRC_EPERM;
+        } else if (retval == ENOENT) {
             VLOG_WARN_RL(&rl, "controller set the deadline of unknown RTvNIC "
                          "source %"PRIu16, msg.set_deadline.vnic_id);
             ofperr = OFPERR_OFPBRC_BAD_PORT;
