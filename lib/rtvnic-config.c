@@ -211,7 +211,8 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         if (!is_known_key(key)) {
             error = xasprintf("%s=\"%s\": unknown key (valid keys: deadline, "
                               "min-rate, burst, max-rate, default-deadline, "
-                              "default-min-rate, queue-limit, late-policy)", key, value);
+                              "default-min-rate, queue-limit, late-policy)",
+                              key, value);
         } else if (!strcmp(key, "deadline")) {
             error = rtvnic_parse_duration(key, value, &cfg->deadline_ns);
             cfg->is_source = true;

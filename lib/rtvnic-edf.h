@@ -35,8 +35,8 @@
  * further than that from the others is clamped into the outermost bucket on
  * its side and counted in 'n_clamped'; nothing is ever lost.
  *
- * Insert, remove, pop-first and pop-last are O(1): a three-level bitmap over the
- * buckets finds the next occupied bucket with three find-first-set
+ * Insert, remove, pop-first and pop-last are O(1): a three-level bitmap
+ * over the buckets finds the next occupied bucket with three find-first-set
  * operations.  The queue never allocates after rtvnic_edf_init(); nodes are
  * embedded in the queued objects (struct dp_packet embeds one).
  *
