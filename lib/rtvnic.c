@@ -103,7 +103,8 @@ static uint64_t next_admission_seq OVS_GUARDED_BY(rtvnic_mutex);
 atomic_bool rtvnic_enabled = false;
 
 static void rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex);
-static char *rtvnic_admit__(bool apply) OVS_REQUIRES(rtvnic_mutex);
+static char *rtvnic_admit__(bool apply, bool effective)
+    OVS_REQUIRES(rtvnic_mutex);
 
 static const char *
 port_name(const struct rtvnic_port *port)
@@ -448,14 +449,15 @@ source_rate_at(const struct rtvnic_port *src, const struct rtvnic_port *egress)
 
 /* Runs admission control over every source, in admission order (the order
  * in which the ports became sources, so that sources admitted earlier keep
- * their guarantee when a newcomer does not fit, whatever ids they got), with
- * their effective deadlines, at every egress.
+ * their guarantee when a newcomer does not fit, whatever ids they got), at
+ * every egress, with their contract deadlines or, if 'effective', with
+ * their effective deadlines.
  *
  * If 'apply', records the outcome and pushes it into every egress scheduler,
  * and returns NULL.  Otherwise changes nothing and returns NULL if every
  * source admitted now would stay admitted, else a malloc()ed reason. */
 static char *
-rtvnic_admit__(bool apply) OVS_REQUIRES(rtvnic_mutex)
+rtvnic_admit__(bool apply, bool effective) OVS_REQUIRES(rtvnic_mutex)
 {
     size_t n_ports = hmap_count(&rtvnic_ports);
     struct rtvnic_port **sources = xmalloc(n_ports * sizeof *sources);
@@ -498,7 +500,8 @@ rtvnic_admit__(bool apply) OVS_REQUIRES(rtvnic_mutex)
             }
             wants_guarantee = true;
             row[n_admitted[j]] = (struct rtvnic_admission_flow) {
-                .deadline_ns = src->effective_deadline_ns,
+                .deadline_ns = (effective ? src->effective_deadline_ns
+                                : src->cfg.deadline_ns),
                 .rate_bps = rate,
                 .burst_bits = src->burst_bits,
             };
@@ -553,7 +556,7 @@ rtvnic_admit__(bool apply) OVS_REQUIRES(rtvnic_mutex)
             VLOG_INFO("%s: RTvNIC source %"PRIu16" admitted (deadline "
                       "%"PRIu64" ns, min-rate %"PRIu64" bit/s%s, burst "
                       "%"PRIu64" bits)", port_name(src), src->source_id,
-                      src->effective_deadline_ns,
+                      src->cfg.deadline_ns,
                       src->cfg.min_rate_bps ? src->cfg.min_rate_bps
                       : source_rate_at(src, egresses[0]),
                       src->cfg.min_rate_bps ? "" : " (default-min-rate)",
@@ -586,12 +589,33 @@ rtvnic_admit__(bool apply) OVS_REQUIRES(rtvnic_mutex)
     return result;
 }
 
+/* Admits the sources by their contracts, then checks that the deadlines a
+ * controller tightened still pass the same test; if they do not (say, an
+ * egress became slower), puts them back to the contracts, which pass. */
 static void
 rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
 {
-    char *error = rtvnic_admit__(true);
+    char *why = rtvnic_admit__(true, false);
 
-    ovs_assert(!error);
+    ovs_assert(!why);
+    why = rtvnic_admit__(false, true);
+    if (why) {
+        struct rtvnic_port *port;
+
+        HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+            if (port->source_id
+                && port->effective_deadline_ns != port->cfg.deadline_ns) {
+                VLOG_WARN("%s: effective deadline %"PRIu64" ns reset to the "
+                          "contract's %"PRIu64" ns: %s", port_name(port),
+                          port->effective_deadline_ns, port->cfg.deadline_ns,
+                          why);
+                COVERAGE_INC(rtvnic_deadline_refused);
+                port->effective_deadline_ns = port->cfg.deadline_ns;
+                publish_rx_info(port);
+            }
+        }
+        free(why);
+    }
 }
 
 /* Datapath side. */
@@ -767,7 +791,7 @@ set_effective_deadline(struct rtvnic_port *port, uint64_t ns, char **reason)
 
         /* The same exact test that admitted the sources, with 'ns'. */
         port->effective_deadline_ns = ns;
-        *reason = rtvnic_admit__(false);
+        *reason = rtvnic_admit__(false, true);
         if (*reason) {
             port->effective_deadline_ns = old;
             COVERAGE_INC(rtvnic_deadline_refused);
@@ -777,7 +801,6 @@ set_effective_deadline(struct rtvnic_port *port, uint64_t ns, char **reason)
                   "(contract %"PRIu64" ns)", port_name(port), old, ns,
                   port->cfg.deadline_ns);
         publish_rx_info(port);
-        rtvnic_admit_all();
     }
     return 0;
 }
