@@ -52,7 +52,9 @@
  *     when no on-time packet is queued.  So no packet that can still meet its
  *     deadline waits behind one that has missed its own, except that a
  *     source's packets still wait behind their own overdue head (per-source
- *     order comes first).
+ *     order comes first).  Best effort belongs to no source, so this is
+ *     where its order may change: a best-effort packet found overdue goes
+ *     after best effort that arrived later and is still on time.
  *
  *   - Equal quantised deadlines (rtvnic-edf.h) are served first come, first
  *     served; best effort, having one relative deadline, leaves in arrival

@@ -51,6 +51,7 @@ VLOG_DEFINE_THIS_MODULE(rtvnic);
 
 COVERAGE_DEFINE(rtvnic_admission_refused);
 COVERAGE_DEFINE(rtvnic_deadline_refused);
+COVERAGE_DEFINE(rtvnic_config_invalid);
 
 /* Largest Geneve-over-IPv4 encapsulation RTvNIC adds in front of a frame:
  * outer Ethernet (14), IPv4 (20), UDP (8), Geneve (8), RTvNIC option (28). */
@@ -273,6 +274,7 @@ rtvnic_port_apply(struct rtvnic_port *port, const struct rtvnic_config *cfg)
             if (!id_pool_alloc_id(source_ids, &id)) {
                 free(port->error);
                 port->error = xstrdup("no free RTvNIC source id");
+                COVERAGE_INC(rtvnic_config_invalid);
                 VLOG_WARN("%s: QoS rtvnic: %s, port stays best effort",
                           port_name(port), port->error);
                 return;
@@ -367,6 +369,7 @@ rtvnic_netdev_set_qos(struct netdev *netdev, const char *type,
     }
 
     if (error) {
+        COVERAGE_INC(rtvnic_config_invalid);
         VLOG_WARN("%s: QoS rtvnic: %s; port stays best effort",
                   port_name(port), error);
         port->error = error;
