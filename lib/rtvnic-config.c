@@ -30,7 +30,8 @@
 
 static const char *const rtvnic_keys[] = {
     "deadline", "min-rate", "burst",
-    "max-rate", "default-deadline", "queue-limit", "late-policy",
+    "max-rate", "default-deadline", "default-min-rate", "queue-limit",
+    "late-policy",
 };
 
 /* Parses the leading decimal digits of 'value' into '*n'.  Returns the
@@ -210,7 +211,8 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         if (!is_known_key(key)) {
             error = xasprintf("%s=\"%s\": unknown key (valid keys: deadline, "
                               "min-rate, burst, max-rate, default-deadline, "
-                              "queue-limit, late-policy)", key, value);
+                              "default-min-rate, queue-limit, late-policy)",
+                              key, value);
         } else if (!strcmp(key, "deadline")) {
             error = rtvnic_parse_duration(key, value, &cfg->deadline_ns);
             cfg->is_source = true;
@@ -227,6 +229,9 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         } else if (!strcmp(key, "default-deadline")) {
             error = rtvnic_parse_duration(key, value,
                                           &cfg->default_deadline_ns);
+        } else if (!strcmp(key, "default-min-rate")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
+                                      &cfg->default_min_rate_bps);
         } else if (!strcmp(key, "queue-limit")) {
             error = parse_queue_limit(value, cfg);
         } else if (!strcmp(key, "late-policy")) {
@@ -243,15 +248,22 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
     free(nodes);
 
     if (!error) {
-        if (cfg->is_source && !cfg->min_rate_bps) {
-            error = xasprintf("deadline=\"%s\": a source needs min-rate too",
-                              smap_get(other_config, "deadline"));
-        } else if (!cfg->is_source && cfg->min_rate_bps) {
+        if (!cfg->is_source && cfg->min_rate_bps) {
             error = xasprintf("min-rate=\"%s\": a source needs deadline too",
                               smap_get(other_config, "min-rate"));
         } else if (!cfg->is_source && cfg->burst_bits) {
-            error = xasprintf("burst=\"%s\": a source needs deadline and "
-                              "min-rate too", smap_get(other_config, "burst"));
+            error = xasprintf("burst=\"%s\": a source needs deadline too",
+                              smap_get(other_config, "burst"));
+        } else if (!cfg->is_egress
+                   && (value = smap_get(other_config, "default-min-rate"))) {
+            error = xasprintf("default-min-rate=\"%s\": only valid with "
+                              "max-rate", value);
+        } else if (cfg->is_egress
+                   && cfg->default_min_rate_bps > cfg->max_rate_bps) {
+            error = xasprintf("default-min-rate=\"%s\": exceeds "
+                              "max-rate=\"%s\"",
+                              smap_get(other_config, "default-min-rate"),
+                              smap_get(other_config, "max-rate"));
         } else if (!cfg->is_egress
                    && (value = smap_get(other_config, "default-deadline"))) {
             error = xasprintf("default-deadline=\"%s\": only valid with "

@@ -22,11 +22,16 @@
  * One row may carry two roles:
  *
  *   - source (the traffic the VM on this port *sends*): "deadline" (with a
- *     us/ms/s suffix), "min-rate" (bit/s) and optionally "burst" (bits);
+ *     us/ms/s suffix) and optionally "min-rate" (bit/s) and "burst" (bits).
+ *     A deadline without a min-rate is a valid contract: scheduled by that
+ *     deadline, with no reserved bandwidth (unless an egress offers a
+ *     default-min-rate);
  *
  *   - egress (an EDF-scheduled, paced output port): "max-rate" (bit/s) and
- *     optionally "default-deadline", "queue-limit" ("N" packets or "NB"
- *     bytes) and "late-policy" ("send" or "drop").
+ *     optionally "default-deadline", "default-min-rate" (bit/s, the
+ *     guarantee that sources without a min-rate ask for at this egress),
+ *     "queue-limit" ("N" packets or "NB" bytes) and "late-policy" ("send" or
+ *     "drop").
  *
  * rtvnic_config_parse() either fills in a complete, valid configuration or
  * returns an error that names the offending key and value; it never yields a
@@ -57,13 +62,14 @@ struct rtvnic_config {
     /* Source role. */
     bool is_source;
     uint64_t deadline_ns;       /* Contract deadline. */
-    uint64_t min_rate_bps;      /* Guaranteed rate, bit/s. */
+    uint64_t min_rate_bps;      /* Guaranteed rate, bit/s; 0: none. */
     uint64_t burst_bits;        /* Token bucket depth; 0: one max packet. */
 
     /* Egress role. */
     bool is_egress;
     uint64_t max_rate_bps;      /* Pacing rate, bit/s. */
     uint64_t default_deadline_ns;   /* Deadline of best-effort packets. */
+    uint64_t default_min_rate_bps;  /* For sources without min-rate; 0. */
     uint32_t queue_limit_packets;   /* 0 if the limit is in bytes. */
     uint64_t queue_limit_bytes;     /* 0 if the limit is in packets. */
     enum rtvnic_late_policy late_policy;

@@ -339,6 +339,26 @@ rtvnic_edf_pop_first(struct rtvnic_edf *edf)
     return edf_node_from_list(list_node);
 }
 
+/* Removes 'node', which must be queued in 'edf'. */
+void
+rtvnic_edf_remove(struct rtvnic_edf *edf, struct rtvnic_edf_node *node)
+{
+    struct ovs_list *next = node->list_node.next;
+
+    if (next == node->list_node.prev) {
+        /* 'node' is alone in its bucket, so both neighbours are the bucket's
+         * list head, which tells which bucket it is (a clamped node is not
+         * in the bucket its deadline names). */
+        uint32_t p = next - edf->buckets;
+
+        ovs_list_remove(&node->list_node);
+        edf_update_bit(edf, p, true);
+    } else {
+        ovs_list_remove(&node->list_node);
+    }
+    edf->n--;
+}
+
 /* Removes and returns the last node in 'edf', or returns NULL if 'edf' is
  * empty. */
 struct rtvnic_edf_node *

@@ -27,15 +27,16 @@
  * one bucket is 8.192 us), and first-in first-out among nodes with equal q.
  * rtvnic_edf_pop_first() returns the node that is first in that order,
  * rtvnic_edf_pop_last() the node that is last in it (the latest deadline,
- * most recently inserted among equals).
+ * most recently inserted among equals).  rtvnic_edf_remove() takes out any
+ * queued node.
  *
  * The order is exact as long as the queued quantised deadlines span fewer than
  * RTVNIC_EDF_N_BUCKETS buckets (about 1.07 s).  A node whose deadline lies
  * further than that from the others is clamped into the outermost bucket on
  * its side and counted in 'n_clamped'; nothing is ever lost.
  *
- * Insert, pop-first and pop-last are O(1): a three-level bitmap over the
- * buckets finds the next occupied bucket with three find-first-set
+ * Insert, remove, pop-first and pop-last are O(1): a three-level bitmap
+ * over the buckets finds the next occupied bucket with three find-first-set
  * operations.  The queue never allocates after rtvnic_edf_init(); nodes are
  * embedded in the queued objects (struct dp_packet embeds one).
  *
@@ -74,6 +75,7 @@ struct rtvnic_edf_node *rtvnic_edf_first(const struct rtvnic_edf *);
 struct rtvnic_edf_node *rtvnic_edf_last(const struct rtvnic_edf *);
 struct rtvnic_edf_node *rtvnic_edf_pop_first(struct rtvnic_edf *);
 struct rtvnic_edf_node *rtvnic_edf_pop_last(struct rtvnic_edf *);
+void rtvnic_edf_remove(struct rtvnic_edf *, struct rtvnic_edf_node *);
 
 static inline size_t
 rtvnic_edf_count(const struct rtvnic_edf *edf)

@@ -41,6 +41,7 @@ struct rtvnic_packet_meta {
     uint32_t contract_deadline_us; /* Source's configured deadline. */
     uint16_t source_id;         /* RTvNIC source vNIC id; 0: best effort. */
     uint8_t orig_dscp;          /* See RTVNIC_ORIG_DSCP_VALID. */
+    uint8_t sched_flags;        /* Owned by the egress scheduler. */
 
     /* Where a Geneve push put the wire stamp's departure field and the outer
      * UDP checksum, as distances from the end of the packet (so that outer
@@ -59,6 +60,7 @@ rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
     meta->contract_deadline_us = 0;
     meta->source_id = 0;
     meta->orig_dscp = 0;
+    meta->sched_flags = 0;
     meta->stamp_tail = 0;
     meta->csum_tail = 0;
 }

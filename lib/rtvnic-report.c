@@ -717,17 +717,17 @@ rtvnic_ofp_handle(const struct ofp_header *oh, enum ofperr role_error)
         char *reason = NULL;
 
         retval = rtvnic_set_effective_deadline_by_id(
-            msg.set_deadline.vnic_id, msg.set_deadline.deadline_ns);
+            msg.set_deadline.vnic_id, msg.set_deadline.deadline_ns, &reason);
         if (retval == ENOENT) {
             VLOG_WARN_RL(&rl, "controller set the deadline of unknown RTvNIC "
                          "source %"PRIu16, msg.set_deadline.vnic_id);
             ofperr = refuse(OFPERR_OFPBRC_BAD_PORT);
         } else if (retval == EPERM && reason) {
             /* Admission refused the tightened deadline. */
-            VLOG_WARN_RL(&rl, "controller set RTvNIC source %"PRIu16"'s "
-                         "deadline to %"PRIu64" ns, refused: %s",
-                         msg.set_deadline.vnic_id,
-                         msg.set_deadline.deadline_ns, reason);
+            VLOG_WARN_RL(&rl, "controller's deadline %"PRIu64" ns for RTvNIC "
+                         "source %"PRIu16" refused: %s",
+                         msg.set_deadline.deadline_ns,
+                         msg.set_deadline.vnic_id, reason);
             ofperr = refuse(OFPERR_OFPBRC_EPERM);
         } else if (retval) {
             VLOG_WARN_RL(&rl, "controller set RTvNIC source %"PRIu16"'s "

@@ -20,9 +20,12 @@
 
 #include <string.h>
 
+#include "coverage.h"
 #include "dp-packet.h"
 #include "netdev.h"
+#include "openvswitch/list.h"
 #include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
 #include "ovs-thread.h"
 #include "rtvnic-config.h"
@@ -31,18 +34,48 @@
 #include "rtvnic-trace.h"
 #include "util.h"
 
+VLOG_DEFINE_THIS_MODULE(rtvnic_sched);
+
+COVERAGE_DEFINE(rtvnic_sched_queue_full);
+COVERAGE_DEFINE(rtvnic_sched_late_drop);
+COVERAGE_DEFINE(rtvnic_sched_freed);
+
 #define NS_PER_S UINT64_C(1000000000)
 
 typedef unsigned __int128 u128;
 
-/* Per-source state inside one egress.  Index 0 collects best effort. */
+/* Implementation notes
+ * ====================
+ *
+ * Every packet of a known source (id != 0) waits in its source's FIFO.  Only
+ * the FIFO's head (the source's oldest packet, flagged SCHED_HEAD) sits in
+ * one of the three EDF queues, so no packet of a source can leave before the
+ * packets that arrived before it.  Best-effort packets of no known source
+ * (id 0) have one relative deadline, so EDF order among them is their arrival
+ * order, and they go straight into the EDF queues.
+ *
+ * 'conforming' holds heads that were within their token bucket on arrival,
+ * 'excess' all other on-time packets, 'late' packets found overdue.  The
+ * FIFO behind a head links packets through the list node of the EDF node
+ * they will use once they are head (a packet is never in both). */
+
+/* rtvnic_packet_meta 'sched_flags'. */
+#define SCHED_CONFORMING 0x1    /* Within its token bucket on arrival. */
+#define SCHED_HEAD       0x2    /* Its source's head, in an EDF queue. */
+
+/* Per-source state inside one egress. */
 struct sched_source {
-    bool configured;            /* Known source (else treated as BE). */
     bool guaranteed;            /* Admitted: owns a token bucket. */
+    bool own_deadline;          /* Scheduled by its own deadline. */
     uint64_t rate_bps;
     uint64_t depth_nbytes;      /* Bucket depth, in bytes * 1e9. */
     uint64_t tokens_nbytes;     /* Tokens, in bytes * 1e9. */
     uint64_t refill_ns;         /* Time of the last refill. */
+
+    struct dp_packet *head;     /* In an EDF queue, or NULL. */
+    struct ovs_list fifo;       /* Packets behind 'head', oldest first. */
+    struct ovs_list active_node; /* In 'active' while 'fifo' is non-empty. */
+
     struct rtvnic_source_stats stats;
 };
 
@@ -59,13 +92,17 @@ struct rtvnic_sched {
     /* Queues. */
     struct rtvnic_edf conforming OVS_GUARDED;
     struct rtvnic_edf excess OVS_GUARDED;
+    struct rtvnic_edf late OVS_GUARDED;
+    struct ovs_list active OVS_GUARDED;  /* Sources with a non-empty FIFO. */
+    uint64_t n_packets OVS_GUARDED;
     uint64_t n_bytes OVS_GUARDED;
 
     /* Pacer: the link is busy until 'next_tx_ns' + 'tx_rem' / rate_bps. */
     uint64_t next_tx_ns OVS_GUARDED;
     uint64_t tx_rem OVS_GUARDED;
 
-    struct sched_source *sources OVS_GUARDED;
+    /* 'sources[0]' collects best effort; other entries may be NULL. */
+    struct sched_source **sources OVS_GUARDED;
     size_t n_sources OVS_GUARDED;
 
     struct rtvnic_sched_stats stats OVS_GUARDED;
@@ -73,6 +110,9 @@ struct rtvnic_sched {
 
     /* Read without the mutex by rtvnic_sched_next_release(). */
     atomic_uint64_t next_release_ns;
+
+    /* Held by the one thread that releases and transmits. */
+    atomic_flag releasing;
 };
 
 static struct dp_packet *
@@ -81,12 +121,30 @@ packet_from_node(struct rtvnic_edf_node *node)
     return CONTAINER_OF(node, struct dp_packet, rtvnic.node);
 }
 
+static struct dp_packet *
+packet_from_list(struct ovs_list *list_node)
+{
+    return CONTAINER_OF(list_node, struct dp_packet, rtvnic.node.list_node);
+}
+
+/* Returns the source 'id' at 'sched', or the best-effort source if 'sched'
+ * does not know 'id'. */
 static struct sched_source *
 sched_source(struct rtvnic_sched *sched, uint16_t id)
     OVS_REQUIRES(sched->mutex)
 {
-    return (id < sched->n_sources && sched->sources[id].configured
-            ? &sched->sources[id] : &sched->sources[0]);
+    return (id < sched->n_sources && sched->sources[id]
+            ? sched->sources[id] : sched->sources[0]);
+}
+
+static struct sched_source *
+sched_source_create(void)
+{
+    struct sched_source *src = xzalloc(sizeof *src);
+
+    ovs_list_init(&src->fifo);
+    ovs_list_init(&src->active_node);
+    return src;
 }
 
 static void
@@ -110,33 +168,62 @@ rtvnic_sched_create(const struct rtvnic_config *cfg)
     sched_apply_config(sched, cfg);
     rtvnic_edf_init(&sched->conforming);
     rtvnic_edf_init(&sched->excess);
+    rtvnic_edf_init(&sched->late);
+    ovs_list_init(&sched->active);
     sched->n_sources = 1;
-    sched->sources = xzalloc(sizeof *sched->sources);
-    sched->sources[0].configured = true;
+    sched->sources = xmalloc(sizeof *sched->sources);
+    sched->sources[0] = sched_source_create();
     ovs_mutex_unlock(&sched->mutex);
     atomic_init(&sched->next_release_ns, UINT64_MAX);
+    atomic_flag_clear(&sched->releasing);
     return sched;
 }
 
-static void
+static size_t
 free_queue(struct rtvnic_edf *edf)
 {
     struct rtvnic_edf_node *node;
+    size_t n = 0;
 
     while ((node = rtvnic_edf_pop_first(edf))) {
         dp_packet_delete(packet_from_node(node));
+        n++;
     }
     rtvnic_edf_destroy(edf);
+    return n;
 }
 
-/* Frees 'sched' and every packet still queued in it.  The caller must make
- * sure no other thread can reach 'sched' any more. */
+/* Frees 'sched' and every packet still queued in it, counting them in the
+ * coverage counter rtvnic_sched_freed.  The caller must make sure no other
+ * thread can reach 'sched' any more. */
 void
 rtvnic_sched_destroy(struct rtvnic_sched *sched)
 {
     if (sched) {
-        free_queue(&sched->conforming);
-        free_queue(&sched->excess);
+        size_t n = 0;
+
+        for (size_t i = 0; i < sched->n_sources; i++) {
+            struct sched_source *src = sched->sources[i];
+
+            if (src) {
+                struct dp_packet *packet;
+
+                LIST_FOR_EACH_POP (packet, rtvnic.node.list_node,
+                                   &src->fifo) {
+                    dp_packet_delete(packet);
+                    n++;
+                }
+                free(src);
+            }
+        }
+        n += free_queue(&sched->conforming);
+        n += free_queue(&sched->excess);
+        n += free_queue(&sched->late);
+        if (n) {
+            COVERAGE_ADD(rtvnic_sched_freed, n);
+            VLOG_INFO("RTvNIC egress removed with %"PRIuSIZE" packets "
+                      "queued: freed them", n);
+        }
         free(sched->sources);
         rtvnic_trace_destroy(sched->trace);
         ovs_mutex_destroy(&sched->mutex);
@@ -154,12 +241,15 @@ rtvnic_sched_reconfigure(struct rtvnic_sched *sched,
 }
 
 /* Makes 'source_id' known to 'sched'.  A 'guaranteed' source gets a token
- * bucket of 'min_rate_bps' and 'burst_bits' (starting full); otherwise its
- * packets are best effort.  Statistics of a known source are kept. */
+ * bucket of 'min_rate_bps' and 'burst_bits' (starting full).  Otherwise its
+ * packets are not guaranteed: scheduled by their own deadline if
+ * 'own_deadline' (a source that asked for no bandwidth), else by the
+ * egress's default deadline, like best effort.  Statistics and queued
+ * packets of a known source are kept. */
 void
 rtvnic_sched_set_source(struct rtvnic_sched *sched, uint16_t source_id,
-                        bool guaranteed, uint64_t min_rate_bps,
-                        uint64_t burst_bits)
+                        bool guaranteed, bool own_deadline,
+                        uint64_t min_rate_bps, uint64_t burst_bits)
 {
     struct sched_source *src;
     uint64_t depth;
@@ -174,26 +264,50 @@ rtvnic_sched_set_source(struct rtvnic_sched *sched, uint16_t source_id,
                (n - sched->n_sources) * sizeof *sched->sources);
         sched->n_sources = n;
     }
-    src = &sched->sources[source_id];
-    depth = burst_bits / 8 * NS_PER_S;
-    if (!src->configured || src->guaranteed != guaranteed
-        || src->rate_bps != min_rate_bps || src->depth_nbytes != depth) {
+    src = sched->sources[source_id];
+    depth = guaranteed ? burst_bits / 8 * NS_PER_S : 0;
+    min_rate_bps = guaranteed ? min_rate_bps : 0;
+    if (!src) {
+        src = sched->sources[source_id] = sched_source_create();
+        src->tokens_nbytes = depth;
+    } else if (src->guaranteed != guaranteed || src->rate_bps != min_rate_bps
+               || src->depth_nbytes != depth) {
         src->tokens_nbytes = depth;
         src->refill_ns = 0;
     }
-    src->configured = true;
     src->guaranteed = guaranteed;
-    src->rate_bps = guaranteed ? min_rate_bps : 0;
-    src->depth_nbytes = guaranteed ? depth : 0;
+    src->own_deadline = guaranteed || own_deadline;
+    src->rate_bps = min_rate_bps;
+    src->depth_nbytes = depth;
     ovs_mutex_unlock(&sched->mutex);
 }
 
+/* Forgets 'source_id' at 'sched'.  Its queued packets stay queued, in their
+ * order, as best effort. */
 void
 rtvnic_sched_remove_source(struct rtvnic_sched *sched, uint16_t source_id)
 {
+    struct sched_source *src;
+
     ovs_mutex_lock(&sched->mutex);
-    if (source_id && source_id < sched->n_sources) {
-        memset(&sched->sources[source_id], 0, sizeof sched->sources[0]);
+    src = (source_id && source_id < sched->n_sources
+           ? sched->sources[source_id] : NULL);
+    if (src) {
+        struct dp_packet *packet;
+
+        if (src->head) {
+            src->head->rtvnic.source_id = 0;
+            src->head->rtvnic.sched_flags &= ~SCHED_HEAD;
+        }
+        LIST_FOR_EACH_POP (packet, rtvnic.node.list_node, &src->fifo) {
+            packet->rtvnic.source_id = 0;
+            packet->rtvnic.sched_flags = 0;
+            rtvnic_edf_insert(&sched->excess, &packet->rtvnic.node,
+                              packet->rtvnic.node.deadline);
+        }
+        ovs_list_remove(&src->active_node);
+        free(src);
+        sched->sources[source_id] = NULL;
     }
     ovs_mutex_unlock(&sched->mutex);
 }
@@ -223,79 +337,189 @@ static bool
 over_limit(const struct rtvnic_sched *sched, uint32_t size)
     OVS_REQUIRES(sched->mutex)
 {
-    size_t n = (rtvnic_edf_count(&sched->conforming)
-                + rtvnic_edf_count(&sched->excess));
-
     return (sched->limit_packets
-            ? n + 1 > sched->limit_packets
+            ? sched->n_packets + 1 > sched->limit_packets
             : sched->n_bytes + size > sched->limit_bytes);
 }
 
-/* Appends to the trace, if any, that 'packet' (due at 'deadline', in the
- * conforming queue or not) leaves the scheduler at 'now_ns' as 'fate'. */
+/* Appends to the trace, if any, that 'packet' leaves the scheduler at
+ * 'now_ns' as 'fate'. */
 static void
 trace_packet(struct rtvnic_sched *sched, const struct dp_packet *packet,
-             uint64_t deadline, bool conforming, uint64_t now_ns,
-             enum rtvnic_trace_fate fate)
+             uint64_t now_ns, enum rtvnic_trace_fate fate)
     OVS_REQUIRES(sched->mutex)
 {
     if (OVS_UNLIKELY(sched->trace)) {
         const struct rtvnic_packet_meta *meta = &packet->rtvnic;
         struct rtvnic_trace_record record = {
             .arrival_ns = meta->arrival_ns ? meta->arrival_ns : now_ns,
-            .deadline_ns = deadline,
+            .deadline_ns = meta->node.deadline,
             .leave_ns = now_ns,
             .size = dp_packet_size(packet),
             .source_id = meta->source_id,
-            .conforming = conforming,
+            .conforming = (meta->sched_flags & SCHED_CONFORMING) != 0,
             .fate = fate,
         };
         rtvnic_trace_add(sched->trace, &record);
     }
 }
 
+/* Makes the next packet in 'src''s FIFO, if any, its head.  Its token bucket
+ * decided on arrival which queue it goes to. */
 static void
-count_drop(struct rtvnic_sched *sched, struct dp_packet *packet,
-           uint64_t deadline, bool conforming, uint64_t now_ns)
+advance_source(struct rtvnic_sched *sched, struct sched_source *src)
     OVS_REQUIRES(sched->mutex)
 {
-    trace_packet(sched, packet, deadline, conforming, now_ns,
-                 RTVNIC_TRACE_DROP);
+    src->head = NULL;
+    if (!ovs_list_is_empty(&src->fifo)) {
+        struct dp_packet *next = packet_from_list(ovs_list_pop_front(
+                                                      &src->fifo));
+        struct rtvnic_packet_meta *meta = &next->rtvnic;
+
+        if (ovs_list_is_empty(&src->fifo)) {
+            ovs_list_remove(&src->active_node);
+            ovs_list_init(&src->active_node);
+        }
+        meta->sched_flags |= SCHED_HEAD;
+        src->head = next;
+        rtvnic_edf_insert(meta->sched_flags & SCHED_CONFORMING
+                          ? &sched->conforming : &sched->excess,
+                          &meta->node, meta->node.deadline);
+    }
+}
+
+/* 'packet' just left 'queue' (an EDF queue): if it was its source's head,
+ * lets the next packet of the source in. */
+static void
+packet_left_queue(struct rtvnic_sched *sched, struct dp_packet *packet)
+    OVS_REQUIRES(sched->mutex)
+{
+    sched->n_packets--;
+    sched->n_bytes -= dp_packet_size(packet);
+    if (packet->rtvnic.sched_flags & SCHED_HEAD) {
+        advance_source(sched, sched_source(sched, packet->rtvnic.source_id));
+    }
+}
+
+/* A queued packet that the queue limit may push out. */
+struct victim {
+    struct dp_packet *packet;
+    struct rtvnic_edf *queue;   /* NULL: in its source's FIFO. */
+    struct sched_source *src;   /* Its source, if in a FIFO. */
+};
+
+static void
+consider_edf_last(struct victim *v, struct rtvnic_edf *queue)
+{
+    struct rtvnic_edf_node *last = rtvnic_edf_last(queue);
+
+    if (last && (!v->packet
+                 || last->deadline > v->packet->rtvnic.node.deadline)) {
+        v->packet = packet_from_node(last);
+        v->queue = queue;
+        v->src = NULL;
+    }
+}
+
+/* Finds in 'v' the queued packet with the latest deadline, among the packets
+ * that are not guaranteed (conforming == false) or among the conforming ones
+ * (conforming == true).  Overdue packets count as not guaranteed.  Ties go
+ * to a packet at the tail of a source's queue, else to the packet queued
+ * last. */
+static void
+find_victim(struct rtvnic_sched *sched, bool conforming, struct victim *v)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct sched_source *src;
+
+    memset(v, 0, sizeof *v);
+    LIST_FOR_EACH (src, active_node, &sched->active) {
+        struct dp_packet *packet;
+
+        /* Within a source the deadlines do not decrease (but for a
+         * tightened effective deadline), so the last packet of the class
+         * sought is the latest. */
+        LIST_FOR_EACH_REVERSE (packet, rtvnic.node.list_node, &src->fifo) {
+            bool c = (packet->rtvnic.sched_flags & SCHED_CONFORMING) != 0;
+
+            if (c == conforming) {
+                if (!v->packet || (packet->rtvnic.node.deadline
+                                   >= v->packet->rtvnic.node.deadline)) {
+                    v->packet = packet;
+                    v->queue = NULL;
+                    v->src = src;
+                }
+                break;
+            }
+        }
+    }
+    if (conforming) {
+        consider_edf_last(v, &sched->conforming);
+    } else {
+        consider_edf_last(v, &sched->excess);
+        consider_edf_last(v, &sched->late);
+    }
+}
+
+static void
+count_drop(struct rtvnic_sched *sched, struct dp_packet *packet,
+           uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
+{
+    trace_packet(sched, packet, now_ns, RTVNIC_TRACE_DROP);
+    COVERAGE_INC(rtvnic_sched_queue_full);
     sched->stats.dropped++;
     sched_source(sched, packet->rtvnic.source_id)->stats.dropped++;
     dp_packet_delete(packet);
 }
 
-/* Makes room for 'packet' (of 'size' bytes, with absolute deadline
- * 'deadline', conforming or not).  Returns false if 'packet' itself is the
- * one to drop. */
+static void
+drop_victim(struct rtvnic_sched *sched, struct victim *v, uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct dp_packet *packet = v->packet;
+
+    if (v->queue) {
+        rtvnic_edf_remove(v->queue, &packet->rtvnic.node);
+        packet_left_queue(sched, packet);
+    } else {
+        ovs_list_remove(&packet->rtvnic.node.list_node);
+        if (ovs_list_is_empty(&v->src->fifo)) {
+            ovs_list_remove(&v->src->active_node);
+            ovs_list_init(&v->src->active_node);
+        }
+        sched->n_packets--;
+        sched->n_bytes -= dp_packet_size(packet);
+    }
+    count_drop(sched, packet, now_ns);
+}
+
+/* Makes room for a packet of 'size' bytes, with absolute deadline 'deadline',
+ * conforming or not, by dropping the queued packets with the latest deadline
+ * among those not guaranteed, then among the conforming ones.  Returns false
+ * if the arriving packet itself is the one to drop. */
 static bool
 make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
           uint64_t deadline, uint64_t now_ns) OVS_REQUIRES(sched->mutex)
 {
     while (over_limit(sched, size)) {
-        struct rtvnic_edf *victim_queue;
-        struct rtvnic_edf_node *last;
+        struct victim v;
 
-        if (!rtvnic_edf_is_empty(&sched->excess)) {
-            victim_queue = &sched->excess;
-            last = rtvnic_edf_last(victim_queue);
-            if (!conforming && deadline >= last->deadline) {
+        find_victim(sched, false, &v);
+        if (v.packet) {
+            if (!conforming && deadline >= v.packet->rtvnic.node.deadline) {
                 return false;
             }
-        } else if (!conforming || rtvnic_edf_is_empty(&sched->conforming)) {
-            return false;
         } else {
-            victim_queue = &sched->conforming;
-            last = rtvnic_edf_last(victim_queue);
-            if (deadline >= last->deadline) {
+            if (!conforming) {
+                return false;
+            }
+            find_victim(sched, true, &v);
+            if (!v.packet || deadline >= v.packet->rtvnic.node.deadline) {
                 return false;
             }
         }
-        rtvnic_edf_pop_last(victim_queue);
-        sched->n_bytes -= dp_packet_size(packet_from_node(last));
-        count_drop(sched, packet_from_node(last), last->deadline,
-                   victim_queue == &sched->conforming, now_ns);
+        drop_victim(sched, &v, now_ns);
     }
     return true;
 }
@@ -303,13 +527,8 @@ make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
 static void
 update_next_release(struct rtvnic_sched *sched) OVS_REQUIRES(sched->mutex)
 {
-    uint64_t next = UINT64_MAX;
-
-    if (!rtvnic_edf_is_empty(&sched->conforming)
-        || !rtvnic_edf_is_empty(&sched->excess)) {
-        next = sched->next_tx_ns;
-    }
-    atomic_store_relaxed(&sched->next_release_ns, next);
+    atomic_store_relaxed(&sched->next_release_ns,
+                         sched->n_packets ? sched->next_tx_ns : UINT64_MAX);
 }
 
 /* Queues every packet of 'batch' (taking ownership of them) at time
@@ -321,9 +540,7 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
     struct dp_packet *packet;
 
     ovs_mutex_lock(&sched->mutex);
-    if (rtvnic_edf_is_empty(&sched->conforming)
-        && rtvnic_edf_is_empty(&sched->excess)
-        && sched->next_tx_ns < now_ns) {
+    if (!sched->n_packets && sched->next_tx_ns < now_ns) {
         /* An idle link saves up no credit. */
         sched->next_tx_ns = now_ns;
         sched->tx_rem = 0;
@@ -331,18 +548,22 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
         struct rtvnic_packet_meta *meta = &packet->rtvnic;
         struct sched_source *src = sched_source(sched, meta->source_id);
+        struct sched_source *be = sched->sources[0];
         uint32_t size = dp_packet_size(packet);
         uint64_t arrival = meta->arrival_ns ? meta->arrival_ns : now_ns;
         uint64_t rel_deadline = sched->default_deadline_ns;
         bool conforming = false;
 
-        if (src != &sched->sources[0] && src->guaranteed) {
-            rel_deadline = meta->rel_deadline_ns;
-            conforming = take_tokens(src, size, now_ns);
-        }
-        if (src == &sched->sources[0]) {
+        if (src == be) {
             /* Unknown source ids are accounted as best effort. */
             meta->source_id = 0;
+        } else {
+            if (src->own_deadline && meta->rel_deadline_ns) {
+                rel_deadline = meta->rel_deadline_ns;
+            }
+            if (src->guaranteed) {
+                conforming = take_tokens(src, size, now_ns);
+            }
         }
         sched->stats.enqueued++;
         if (conforming) {
@@ -351,14 +572,29 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
             src->stats.excess++;
         }
 
-        uint64_t deadline = arrival + rel_deadline;
-        if (!make_room(sched, size, conforming, deadline, now_ns)) {
-            count_drop(sched, packet, deadline, conforming, now_ns);
+        meta->node.deadline = arrival + rel_deadline;
+        meta->sched_flags = conforming ? SCHED_CONFORMING : 0;
+        if (!make_room(sched, size, conforming, meta->node.deadline,
+                       now_ns)) {
+            count_drop(sched, packet, now_ns);
             continue;
         }
-        rtvnic_edf_insert(conforming ? &sched->conforming : &sched->excess,
-                          &meta->node, deadline);
+        sched->n_packets++;
         sched->n_bytes += size;
+        if (src == be) {
+            rtvnic_edf_insert(&sched->excess, &meta->node,
+                              meta->node.deadline);
+        } else if (!src->head) {
+            meta->sched_flags |= SCHED_HEAD;
+            src->head = packet;
+            rtvnic_edf_insert(conforming ? &sched->conforming : &sched->excess,
+                              &meta->node, meta->node.deadline);
+        } else {
+            if (ovs_list_is_empty(&src->fifo)) {
+                ovs_list_push_back(&sched->active, &src->active_node);
+            }
+            ovs_list_push_back(&src->fifo, &meta->node.list_node);
+        }
     }
     dp_packet_batch_init(batch);
     update_next_release(sched);
@@ -387,47 +623,80 @@ pace(struct rtvnic_sched *sched, uint32_t size, uint64_t now_ns)
     }
 }
 
+/* Takes the overdue 'node' out of 'queue': drops it under late-policy=drop,
+ * otherwise moves it to the late queue, which is served only when no on-time
+ * packet may leave. */
+static void
+handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
+               struct rtvnic_edf_node *node, uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct dp_packet *packet = packet_from_node(node);
+
+    rtvnic_edf_remove(queue, node);
+    if (sched->late_policy == RTVNIC_LATE_DROP) {
+        struct sched_source *src = sched_source(sched,
+                                                packet->rtvnic.source_id);
+
+        trace_packet(sched, packet, now_ns, RTVNIC_TRACE_LATE_DROP);
+        COVERAGE_INC(rtvnic_sched_late_drop);
+        sched->stats.late++;
+        sched->stats.late_dropped++;
+        src->stats.late++;
+        src->stats.dropped++;
+        packet_left_queue(sched, packet);
+        dp_packet_delete(packet);
+    } else {
+        rtvnic_edf_insert(&sched->late, node, node->deadline);
+    }
+}
+
 /* Moves into 'out' (which must be empty) up to NETDEV_MAX_BURST packets that
- * may leave at 'now_ns', in EDF order.  Returns the number of packets moved;
- * 0 also if another thread is releasing from 'sched' right now. */
+ * may leave at 'now_ns', in the order described in rtvnic-sched.h.  Returns
+ * the number of packets moved.
+ *
+ * A caller that transmits the packets must hold the release token
+ * (rtvnic_sched_release_begin()) from before this call until the transmit
+ * is done, so that two threads do not interleave their batches. */
 size_t
 rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
                      struct dp_packet_batch *out)
 {
-    if (ovs_mutex_trylock(&sched->mutex)) {
-        return 0;
-    }
+    ovs_mutex_lock(&sched->mutex);
     while (dp_packet_batch_size(out) < NETDEV_MAX_BURST
            && sched->next_tx_ns <= now_ns) {
-        struct rtvnic_edf *queue = (!rtvnic_edf_is_empty(&sched->conforming)
-                                    ? &sched->conforming : &sched->excess);
-        struct rtvnic_edf_node *node = rtvnic_edf_pop_first(queue);
+        struct rtvnic_edf *queue = &sched->conforming;
+        struct rtvnic_edf_node *node = rtvnic_edf_first(queue);
+
         if (!node) {
-            break;
+            queue = &sched->excess;
+            node = rtvnic_edf_first(queue);
         }
+        if (node && now_ns > node->deadline) {
+            handle_overdue(sched, queue, node, now_ns);
+            continue;
+        }
+        if (!node) {
+            queue = &sched->late;
+            node = rtvnic_edf_first(queue);
+            if (!node) {
+                break;
+            }
+        }
+        rtvnic_edf_remove(queue, node);
 
         struct dp_packet *packet = packet_from_node(node);
         struct sched_source *src = sched_source(sched,
                                                 packet->rtvnic.source_id);
         uint32_t size = dp_packet_size(packet);
-
         bool late = now_ns > node->deadline;
-        bool conforming = queue == &sched->conforming;
 
-        sched->n_bytes -= size;
         if (late) {
             sched->stats.late++;
             src->stats.late++;
-            if (sched->late_policy == RTVNIC_LATE_DROP) {
-                trace_packet(sched, packet, node->deadline, conforming,
-                             now_ns, RTVNIC_TRACE_LATE_DROP);
-                sched->stats.late_dropped++;
-                src->stats.dropped++;
-                dp_packet_delete(packet);
-                continue;
-            }
         }
-        trace_packet(sched, packet, node->deadline, conforming, now_ns,
+        packet_left_queue(sched, packet);
+        trace_packet(sched, packet, now_ns,
                      late ? RTVNIC_TRACE_LATE : RTVNIC_TRACE_SENT);
         pace(sched, size, now_ns);
         rtvnic_stamp_depart(packet, now_ns);
@@ -440,6 +709,24 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
     update_next_release(sched);
     ovs_mutex_unlock(&sched->mutex);
     return dp_packet_batch_size(out);
+}
+
+/* Tries to take 'sched''s release token, which serialises release and
+ * transmit: returns true if the caller now holds it (and must give it back
+ * with rtvnic_sched_release_end()), false if another thread is releasing
+ * from 'sched' right now (then the caller skips it).  Enqueueing never
+ * waits for the token. */
+bool
+rtvnic_sched_release_begin(struct rtvnic_sched *sched)
+{
+    return !atomic_flag_test_and_set_explicit(&sched->releasing,
+                                              memory_order_acquire);
+}
+
+void
+rtvnic_sched_release_end(struct rtvnic_sched *sched)
+{
+    atomic_flag_clear_explicit(&sched->releasing, memory_order_release);
 }
 
 /* Attaches a new trace of at most 'capacity' records to 'sched', replacing
@@ -486,10 +773,10 @@ rtvnic_sched_get_stats(struct rtvnic_sched *sched,
 {
     ovs_mutex_lock(&sched->mutex);
     *stats = sched->stats;
-    stats->queued_packets = (rtvnic_edf_count(&sched->conforming)
-                             + rtvnic_edf_count(&sched->excess));
+    stats->queued_packets = sched->n_packets;
     stats->queued_bytes = sched->n_bytes;
-    stats->clamped = sched->conforming.n_clamped + sched->excess.n_clamped;
+    stats->clamped = (sched->conforming.n_clamped + sched->excess.n_clamped
+                      + sched->late.n_clamped);
     ovs_mutex_unlock(&sched->mutex);
 }
 
@@ -502,10 +789,9 @@ rtvnic_sched_get_source_stats(struct rtvnic_sched *sched, uint16_t source_id,
     bool found;
 
     ovs_mutex_lock(&sched->mutex);
-    found = (source_id < sched->n_sources
-             && sched->sources[source_id].configured);
+    found = source_id < sched->n_sources && sched->sources[source_id];
     if (found) {
-        *stats = sched->sources[source_id].stats;
+        *stats = sched->sources[source_id]->stats;
     } else {
         memset(stats, 0, sizeof *stats);
     }

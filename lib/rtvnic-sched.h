@@ -23,40 +23,71 @@
  * ========
  *
  * Packets handed to rtvnic_sched_enqueue() leave through
- * rtvnic_sched_dequeue() in earliest-absolute-deadline-first order, paced so
- * that the bytes released never exceed 'max-rate' (plus at most
- * RTVNIC_PACER_SLACK_NS worth of catch-up after the releasing thread was
- * late to wake).
+ * rtvnic_sched_dequeue() in the order below, paced so that the bytes released
+ * never exceed 'max-rate' (plus at most RTVNIC_PACER_SLACK_NS worth of
+ * catch-up after the releasing thread was late to wake).
  *
- *   - A packet's absolute deadline is its arrival time plus its source's
- *     effective deadline; best-effort packets (no source, or a source that
- *     admission control refused) get the egress's default deadline.
+ *   - A packet's absolute deadline is its arrival time plus a relative
+ *     deadline: its source's effective deadline for an admitted source and
+ *     for a source that asked for no bandwidth (deadline without min-rate,
+ *     own_deadline); the egress's default deadline for best effort (no
+ *     source, or a source that admission control refused).
  *
- *   - Each admitted source has a token bucket (min-rate, burst).  Packets
- *     within it are "conforming" and are served, in EDF order, strictly
- *     before all others; the rest ("excess" and best effort) share the
- *     leftover capacity, in EDF order among themselves.  Admission control
- *     guarantees that conforming traffic alone never overloads the link, so
- *     best effort is not starved.
+ *   - Per-source order: the packets of one source leave (or are dropped) in
+ *     the order they were enqueued.  Each source has a FIFO; only its head
+ *     competes for the link.
  *
- *   - When the queue limit would be exceeded, the packet with the latest
- *     deadline among the excess/best-effort packets (the arriving one
- *     included) is dropped; conforming packets are dropped only when no
- *     other packet is left, again latest deadline first.
+ *   - Each admitted source has a token bucket (min-rate, burst) that
+ *     classifies each of its packets on arrival: "conforming" if within it,
+ *     else "excess".  Best-effort packets are excess too.  A conforming head
+ *     is served, in EDF order, strictly before any excess one; excess heads
+ *     and best effort share the leftover capacity in EDF order.  Admission
+ *     control guarantees that conforming traffic alone never overloads the
+ *     link, so excess traffic is not starved.  A source that exceeds its
+ *     bucket delays its own later packets, never another source's.
+ *
+ *   - Overdue last: when the link is free, a head whose deadline has passed
+ *     is taken out of on-time service: dropped under late-policy "drop",
+ *     otherwise moved to the late queue, which is served (in EDF order) only
+ *     when no on-time packet is queued.  So no packet that can still meet its
+ *     deadline waits behind one that has missed its own, except that a
+ *     source's packets still wait behind their own overdue head (per-source
+ *     order comes first).  Best effort belongs to no source, so this is
+ *     where its order may change: a best-effort packet found overdue goes
+ *     after best effort that arrived later and is still on time.
+ *
+ *   - Equal quantised deadlines (rtvnic-edf.h) are served first come, first
+ *     served; best effort, having one relative deadline, leaves in arrival
+ *     order.
+ *
+ *   - When the queue limit would be exceeded, the queued packet with the
+ *     latest deadline among those not guaranteed (excess, best effort and
+ *     overdue) is dropped, or the arriving packet if it is not guaranteed
+ *     and its deadline is no earlier; conforming packets are dropped only
+ *     when no other packet is left, again latest deadline first.  Finding
+ *     the victim scans the sources that have packets queued behind their
+ *     head.
  *
  *   - A packet released after its absolute deadline is counted as late; it is
  *     sent unless the late policy is "drop".
  *
  *   - Every packet is accounted exactly once: enqueued = sent + dropped +
- *     late-dropped + queued.
+ *     late-dropped + queued.  Packets still queued when the scheduler is
+ *     destroyed are freed and counted in the coverage counter
+ *     "rtvnic_sched_freed"; queue-full and late drops have coverage
+ *     counters too.
  *
  * Bytes are counted as OVS transmits them: the Ethernet frame including any
  * encapsulation, without FCS and preamble.  Times are OVS monotonic time in
  * nanoseconds (so that "time/warp" drives the scheduler in tests).
  *
- * Thread safety: all functions may be called from any thread.  Enqueue
- * blocks on the scheduler's mutex; dequeue only tries it, so threads that
- * poll the same egress never wait for each other. */
+ * Thread safety: all functions may be called from any thread; each holds the
+ * scheduler's mutex only for its own work.  Transmitting in EDF order needs
+ * more: a thread that releases and then transmits holds the egress's release
+ * token (rtvnic_sched_release_begin()) across dequeue and transmit; a thread
+ * that does not get it skips the egress, so threads that poll the same
+ * egress never wait for each other, and enqueue never waits for a
+ * transmit. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,8 +127,8 @@ void rtvnic_sched_destroy(struct rtvnic_sched *);
 void rtvnic_sched_reconfigure(struct rtvnic_sched *,
                               const struct rtvnic_config *);
 void rtvnic_sched_set_source(struct rtvnic_sched *, uint16_t source_id,
-                             bool guaranteed, uint64_t min_rate_bps,
-                             uint64_t burst_bits);
+                             bool guaranteed, bool own_deadline,
+                             uint64_t min_rate_bps, uint64_t burst_bits);
 void rtvnic_sched_remove_source(struct rtvnic_sched *, uint16_t source_id);
 
 void rtvnic_sched_enqueue(struct rtvnic_sched *, struct dp_packet_batch *,
@@ -105,6 +136,8 @@ void rtvnic_sched_enqueue(struct rtvnic_sched *, struct dp_packet_batch *,
 size_t rtvnic_sched_dequeue(struct rtvnic_sched *, uint64_t now_ns,
                             struct dp_packet_batch *);
 uint64_t rtvnic_sched_next_release(struct rtvnic_sched *);
+bool rtvnic_sched_release_begin(struct rtvnic_sched *);
+void rtvnic_sched_release_end(struct rtvnic_sched *);
 
 void rtvnic_sched_trace_start(struct rtvnic_sched *, size_t capacity);
 struct rtvnic_trace *rtvnic_sched_trace_stop(struct rtvnic_sched *);

@@ -28,6 +28,7 @@
 #include <sys/timerfd.h>
 #endif
 
+#include "coverage.h"
 #include "dp-packet.h"
 #include "id-pool.h"
 #include "netdev-provider.h"
@@ -49,6 +50,10 @@
 
 VLOG_DEFINE_THIS_MODULE(rtvnic);
 
+COVERAGE_DEFINE(rtvnic_admission_refused);
+COVERAGE_DEFINE(rtvnic_deadline_refused);
+COVERAGE_DEFINE(rtvnic_config_invalid);
+
 /* Largest Geneve-over-IPv4 encapsulation RTvNIC adds in front of a frame:
  * outer Ethernet (14), IPv4 (20), UDP (8), Geneve (8), RTvNIC option (28). */
 #define RTVNIC_ENCAP_OVERHEAD 78
@@ -60,6 +65,7 @@ enum rtvnic_admission {
     RTVNIC_ADMITTED,            /* Holds its guarantee at every egress. */
     RTVNIC_REFUSED,             /* Failed the test: best effort. */
     RTVNIC_NO_EGRESS,           /* No RTvNIC egress exists yet. */
+    RTVNIC_NO_GUARANTEE,        /* No min-rate, no default-min-rate. */
 };
 
 /* What the receive path needs, replaced as a whole under RCU. */
@@ -78,6 +84,7 @@ struct rtvnic_port {
 
     /* Source role. */
     uint16_t source_id;         /* 0 if not a valid source. */
+    uint64_t admission_seq;     /* When it became a source: admission order. */
     uint64_t burst_bits;        /* Configured, or the default. */
     uint64_t effective_deadline_ns;
     enum rtvnic_admission admission;
@@ -93,10 +100,13 @@ static struct ovs_mutex rtvnic_mutex = OVS_MUTEX_INITIALIZER;
 static struct hmap rtvnic_ports OVS_GUARDED_BY(rtvnic_mutex)
     = HMAP_INITIALIZER(&rtvnic_ports);
 static struct id_pool *source_ids OVS_GUARDED_BY(rtvnic_mutex);
+static uint64_t next_admission_seq OVS_GUARDED_BY(rtvnic_mutex);
 
 atomic_bool rtvnic_enabled = false;
 
 static void rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex);
+static char *rtvnic_admit__(bool apply, bool effective)
+    OVS_REQUIRES(rtvnic_mutex);
 
 static const char *
 port_name(const struct rtvnic_port *port)
@@ -265,11 +275,13 @@ rtvnic_port_apply(struct rtvnic_port *port, const struct rtvnic_config *cfg)
             if (!id_pool_alloc_id(source_ids, &id)) {
                 free(port->error);
                 port->error = xstrdup("no free RTvNIC source id");
+                COVERAGE_INC(rtvnic_config_invalid);
                 VLOG_WARN("%s: QoS rtvnic: %s, port stays best effort",
                           port_name(port), port->error);
                 return;
             }
             port->source_id = id;
+            port->admission_seq = ++next_admission_seq;
         }
         port->burst_bits = (cfg->burst_bits ? cfg->burst_bits
                             : (netdev_max_frame_bits(port->netdev)
@@ -358,6 +370,7 @@ rtvnic_netdev_set_qos(struct netdev *netdev, const char *type,
     }
 
     if (error) {
+        COVERAGE_INC(rtvnic_config_invalid);
         VLOG_WARN("%s: QoS rtvnic: %s; port stays best effort",
                   port_name(port), error);
         port->error = error;
@@ -420,27 +433,44 @@ rtvnic_netdev_destroy(struct netdev *netdev)
 /* Admission control. */
 
 static int
-compare_source_id(const void *a_, const void *b_)
+compare_admission_seq(const void *a_, const void *b_)
 {
     const struct rtvnic_port *const *a = a_;
     const struct rtvnic_port *const *b = b_;
 
-    return (*a)->source_id - (*b)->source_id;
+    return (((*a)->admission_seq > (*b)->admission_seq)
+            - ((*a)->admission_seq < (*b)->admission_seq));
 }
 
-/* Re-runs admission control over every source, in the order of their ids
- * (so that sources admitted earlier keep their guarantee when a newcomer
- * does not fit), and pushes the result into every egress scheduler. */
-static void
-rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
+/* Returns the rate that source 'src' asks to have guaranteed at 'egress':
+ * its min-rate, else the egress's default-min-rate (0: none). */
+static uint64_t
+source_rate_at(const struct rtvnic_port *src, const struct rtvnic_port *egress)
+{
+    return (src->cfg.min_rate_bps ? src->cfg.min_rate_bps
+            : egress->cfg.default_min_rate_bps);
+}
+
+/* Runs admission control over every source, in admission order (the order
+ * in which the ports became sources, so that sources admitted earlier keep
+ * their guarantee when a newcomer does not fit, whatever ids they got), at
+ * every egress, with their contract deadlines or, if 'effective', with
+ * their effective deadlines.
+ *
+ * If 'apply', records the outcome and pushes it into every egress scheduler,
+ * and returns NULL.  Otherwise changes nothing and returns NULL if every
+ * source admitted now would stay admitted, else a malloc()ed reason. */
+static char *
+rtvnic_admit__(bool apply, bool effective) OVS_REQUIRES(rtvnic_mutex)
 {
     size_t n_ports = hmap_count(&rtvnic_ports);
     struct rtvnic_port **sources = xmalloc(n_ports * sizeof *sources);
     struct rtvnic_port **egresses = xmalloc(n_ports * sizeof *egresses);
-    struct rtvnic_admission_flow *admitted = xmalloc(n_ports
-                                                     * sizeof *admitted);
-    size_t n_sources = 0, n_egresses = 0, n_admitted = 0;
+    size_t n_sources = 0, n_egresses = 0;
+    struct rtvnic_admission_flow *admitted;
+    size_t *n_admitted;
     struct rtvnic_port *port;
+    char *result = NULL;
 
     HMAP_FOR_EACH (port, node, &rtvnic_ports) {
         if (port->source_id) {
@@ -450,21 +480,37 @@ rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
             egresses[n_egresses++] = port;
         }
     }
-    qsort(sources, n_sources, sizeof *sources, compare_source_id);
+    qsort(sources, n_sources, sizeof *sources, compare_admission_seq);
+
+    /* Row 'j' holds the flows admitted so far at egress 'j'. */
+    admitted = xmalloc(MAX(1, n_egresses * (n_sources + 1))
+                       * sizeof *admitted);
+    n_admitted = xcalloc(MAX(1, n_egresses), sizeof *n_admitted);
 
     for (size_t i = 0; i < n_sources; i++) {
         struct rtvnic_port *src = sources[i];
         enum rtvnic_admission old = src->admission;
+        enum rtvnic_admission new;
+        bool wants_guarantee = false;
         char *refusal = NULL;
 
-        admitted[n_admitted] = (struct rtvnic_admission_flow) {
-            .deadline_ns = src->cfg.deadline_ns,
-            .rate_bps = src->cfg.min_rate_bps,
-            .burst_bits = src->burst_bits,
-        };
         for (size_t j = 0; j < n_egresses && !refusal; j++) {
             struct rtvnic_port *egress = egresses[j];
-            char *why = rtvnic_admission_test(admitted, n_admitted + 1,
+            struct rtvnic_admission_flow *row = &admitted[j * (n_sources + 1)];
+            uint64_t rate = source_rate_at(src, egress);
+
+            if (!rate) {
+                continue;
+            }
+            wants_guarantee = true;
+            row[n_admitted[j]] = (struct rtvnic_admission_flow) {
+                .deadline_ns = (effective ? src->effective_deadline_ns
+                                : src->cfg.deadline_ns),
+                .rate_bps = rate,
+                .burst_bits = src->burst_bits,
+            };
+
+            char *why = rtvnic_admission_test(row, n_admitted[j] + 1,
                                               egress->cfg.max_rate_bps,
                                               egress->lmax_bits);
             if (why) {
@@ -475,48 +521,105 @@ rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
         }
 
         if (!n_egresses) {
-            src->admission = RTVNIC_NO_EGRESS;
+            new = RTVNIC_NO_EGRESS;
+        } else if (!wants_guarantee) {
+            new = RTVNIC_NO_GUARANTEE;
         } else if (refusal) {
-            src->admission = RTVNIC_REFUSED;
+            new = RTVNIC_REFUSED;
         } else {
-            src->admission = RTVNIC_ADMITTED;
-            n_admitted++;
+            new = RTVNIC_ADMITTED;
+            for (size_t j = 0; j < n_egresses; j++) {
+                if (source_rate_at(src, egresses[j])) {
+                    n_admitted[j]++;
+                }
+            }
         }
 
-        if (src->admission == RTVNIC_REFUSED
+        if (!apply) {
+            if (old == RTVNIC_ADMITTED && new != RTVNIC_ADMITTED
+                && !result) {
+                result = xasprintf("%s would lose its guarantee %s",
+                                   port_name(src),
+                                   refusal ? refusal : "(no egress)");
+            }
+            free(refusal);
+            continue;
+        }
+
+        src->admission = new;
+        if (new == RTVNIC_REFUSED
             && (old != RTVNIC_REFUSED || !src->refusal
                 || strcmp(src->refusal, refusal))) {
-            VLOG_WARN("%s: RTvNIC admission refused %s; vNIC stays best "
-                      "effort", port_name(src), refusal);
-        } else if (src->admission == RTVNIC_ADMITTED
-                   && old != RTVNIC_ADMITTED) {
+            COVERAGE_INC(rtvnic_admission_refused);
+            VLOG_WARN("%s: RTvNIC admission refused %s; vNIC %s",
+                      port_name(src), refusal,
+                      (src->cfg.min_rate_bps
+                       ? "stays best effort"
+                       : "is scheduled by its deadline, without guarantee"));
+        } else if (new == RTVNIC_ADMITTED && old != RTVNIC_ADMITTED) {
             VLOG_INFO("%s: RTvNIC source %"PRIu16" admitted (deadline "
-                      "%"PRIu64" ns, min-rate %"PRIu64" bit/s, burst %"PRIu64
-                      " bits)", port_name(src), src->source_id,
-                      src->cfg.deadline_ns, src->cfg.min_rate_bps,
+                      "%"PRIu64" ns, min-rate %"PRIu64" bit/s%s, burst "
+                      "%"PRIu64" bits)", port_name(src), src->source_id,
+                      src->cfg.deadline_ns,
+                      src->cfg.min_rate_bps ? src->cfg.min_rate_bps
+                      : source_rate_at(src, egresses[0]),
+                      src->cfg.min_rate_bps ? "" : " (default-min-rate)",
                       src->burst_bits);
         }
         free(src->refusal);
         src->refusal = refusal;
     }
 
-    for (size_t j = 0; j < n_egresses; j++) {
+    for (size_t j = 0; apply && j < n_egresses; j++) {
         struct rtvnic_sched *sched;
 
         sched = ovsrcu_get_protected(struct rtvnic_sched *,
                                      &egresses[j]->sched);
         for (size_t i = 0; i < n_sources; i++) {
             struct rtvnic_port *src = sources[i];
+            uint64_t rate = source_rate_at(src, egresses[j]);
 
             rtvnic_sched_set_source(sched, src->source_id,
-                                    src->admission == RTVNIC_ADMITTED,
-                                    src->cfg.min_rate_bps, src->burst_bits);
+                                    src->admission == RTVNIC_ADMITTED && rate,
+                                    !src->cfg.min_rate_bps, rate,
+                                    src->burst_bits);
         }
     }
 
+    free(n_admitted);
     free(admitted);
     free(egresses);
     free(sources);
+    return result;
+}
+
+/* Admits the sources by their contracts, then checks that the deadlines a
+ * controller tightened still pass the same test; if they do not (say, an
+ * egress became slower), puts them back to the contracts, which pass. */
+static void
+rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex)
+{
+    char *why = rtvnic_admit__(true, false);
+
+    ovs_assert(!why);
+    why = rtvnic_admit__(false, true);
+    if (why) {
+        struct rtvnic_port *port;
+
+        HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+            if (port->source_id
+                && port->effective_deadline_ns != port->cfg.deadline_ns) {
+                VLOG_WARN("%s: effective deadline %"PRIu64" ns reset to the "
+                          "contract's %"PRIu64" ns: %s", port_name(port),
+                          port->effective_deadline_ns, port->cfg.deadline_ns,
+                          why);
+                COVERAGE_INC(rtvnic_deadline_refused);
+                port->effective_deadline_ns = port->cfg.deadline_ns;
+                publish_rx_info(port);
+            }
+        }
+        free(why);
+    }
 }
 
 /* Datapath side. */
@@ -551,6 +654,23 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
                 meta->orig_dscp = (dscp << 2) | RTVNIC_ORIG_DSCP_VALID;
             }
         }
+    }
+}
+
+/* Clears the per-packet RTvNIC state of every packet of 'batch', just
+ * received while RTvNIC is disabled.  A DPDK mbuf is initialised only once
+ * per mempool, so without this a recycled buffer would carry the source id
+ * of an RTvNIC configuration removed since and get a bogus stamp.  Only what
+ * the datapath reads before rtvnic_rx_stamp() runs again is cleared: a
+ * source id of 0 makes every other field unused. */
+void
+rtvnic_rx_reset(struct dp_packet_batch *batch)
+{
+    struct dp_packet *packet;
+
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        packet->rtvnic.source_id = 0;
+        packet->rtvnic.arrival_ns = 0;
     }
 }
 
@@ -662,18 +782,28 @@ rtvnic_port_lookup_by_source(uint16_t source_id) OVS_REQUIRES(rtvnic_mutex)
 }
 
 static int
-set_effective_deadline(struct rtvnic_port *port, uint64_t ns)
+set_effective_deadline(struct rtvnic_port *port, uint64_t ns, char **reason)
     OVS_REQUIRES(rtvnic_mutex)
 {
+    *reason = NULL;
     if (!port || !port->source_id) {
         return ENOENT;
     } else if (!ns || ns > port->cfg.deadline_ns) {
         return EINVAL;
     } else if (port->effective_deadline_ns != ns) {
-        VLOG_INFO("%s: effective deadline %"PRIu64" ns -> %"PRIu64" ns "
-                  "(contract %"PRIu64" ns)", port_name(port),
-                  port->effective_deadline_ns, ns, port->cfg.deadline_ns);
+        uint64_t old = port->effective_deadline_ns;
+
+        /* The same exact test that admitted the sources, with 'ns'. */
         port->effective_deadline_ns = ns;
+        *reason = rtvnic_admit__(false, true);
+        if (*reason) {
+            port->effective_deadline_ns = old;
+            COVERAGE_INC(rtvnic_deadline_refused);
+            return EPERM;
+        }
+        VLOG_INFO("%s: effective deadline %"PRIu64" ns -> %"PRIu64" ns "
+                  "(contract %"PRIu64" ns)", port_name(port), old, ns,
+                  port->cfg.deadline_ns);
         publish_rx_info(port);
     }
     return 0;
@@ -681,27 +811,31 @@ set_effective_deadline(struct rtvnic_port *port, uint64_t ns)
 
 /* Sets the deadline that the datapath applies to the source on port 'name'
  * to 'ns', which must not exceed its configured deadline.  Returns 0, ENOENT
- * if there is no such source, or EINVAL. */
+ * if there is no such source, EINVAL, or EPERM if admission control refuses
+ * 'ns' because a source admitted now would lose its guarantee; then
+ * '*reason' is a malloc()ed sentence saying why (else NULL). */
 int
-rtvnic_set_effective_deadline(const char *name, uint64_t ns)
+rtvnic_set_effective_deadline(const char *name, uint64_t ns, char **reason)
 {
     int error;
 
     ovs_mutex_lock(&rtvnic_mutex);
-    error = set_effective_deadline(rtvnic_port_lookup_by_name(name), ns);
+    error = set_effective_deadline(rtvnic_port_lookup_by_name(name), ns,
+                                   reason);
     ovs_mutex_unlock(&rtvnic_mutex);
     return error;
 }
 
 /* The same, for the source with id 'source_id'. */
 int
-rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns)
+rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns,
+                                    char **reason)
 {
     int error;
 
     ovs_mutex_lock(&rtvnic_mutex);
     error = set_effective_deadline(rtvnic_port_lookup_by_source(source_id),
-                                   ns);
+                                   ns, reason);
     ovs_mutex_unlock(&rtvnic_mutex);
     return error;
 }
@@ -742,6 +876,8 @@ admission_name(enum rtvnic_admission admission)
         return "refused";
     case RTVNIC_NO_EGRESS:
         return "pending (no rtvnic egress)";
+    case RTVNIC_NO_GUARANTEE:
+        return "no bandwidth guarantee (scheduled by its deadline)";
     }
     OVS_NOT_REACHED();
 }
@@ -775,6 +911,10 @@ show_egress(struct ds *ds, struct rtvnic_port *port,
     } else {
         ds_put_format(ds, ", queue-limit %"PRIu64" bytes",
                       port->cfg.queue_limit_bytes);
+    }
+    if (port->cfg.default_min_rate_bps) {
+        ds_put_format(ds, ", default-min-rate %"PRIu64" bit/s",
+                      port->cfg.default_min_rate_bps);
     }
     ds_put_format(ds, ", late-policy %s\n",
                   port->cfg.late_policy == RTVNIC_LATE_DROP ? "drop" : "send");
@@ -820,11 +960,25 @@ show_port(struct ds *ds, struct rtvnic_port *port,
         rtvnic_format_duration(ds, port->cfg.deadline_ns);
         ds_put_cstr(ds, ", effective ");
         rtvnic_format_duration(ds, port->effective_deadline_ns);
-        ds_put_format(ds, ", min-rate %"PRIu64" bit/s, burst %"PRIu64
-                      " bits: %s\n", port->cfg.min_rate_bps, port->burst_bits,
-                      admission_name(port->admission));
+        if (port->cfg.min_rate_bps) {
+            ds_put_format(ds, ", min-rate %"PRIu64" bit/s, burst %"PRIu64
+                          " bits: %s\n", port->cfg.min_rate_bps,
+                          port->burst_bits, admission_name(port->admission));
+        } else if (port->admission == RTVNIC_ADMITTED
+                   || port->admission == RTVNIC_REFUSED) {
+            ds_put_format(ds, ", no min-rate, default-min-rate of the "
+                          "egress, burst %"PRIu64" bits: %s\n",
+                          port->burst_bits, admission_name(port->admission));
+        } else {
+            ds_put_format(ds, ", no min-rate: %s\n",
+                          admission_name(port->admission));
+        }
         if (port->refusal) {
             ds_put_format(ds, "    refused %s\n", port->refusal);
+        }
+        if (port->refusal && !port->cfg.min_rate_bps) {
+            ds_put_cstr(ds, "    no bandwidth guarantee: scheduled by its "
+                        "deadline\n");
         }
     }
     if (ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)) {

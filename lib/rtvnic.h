@@ -29,7 +29,9 @@
  *     configuration leaves the port best effort, logs a warning naming port,
  *     key and value, and keeps the reason for "rtvnic/show".
  *
- *   - lib/dpif-netdev.c stamps received packets (rtvnic_rx_stamp()), diverts
+ *   - lib/dpif-netdev.c stamps received packets (rtvnic_rx_stamp(), or
+ *     rtvnic_rx_reset() while RTvNIC is disabled, so that no packet carries
+ *     per-packet RTvNIC state from an earlier life of its buffer), diverts
  *     output to an RTvNIC egress into its scheduler (rtvnic_egress()), and
  *     arms the main thread's wake-up for the next release (rtvnic_wait()).
  *
@@ -74,13 +76,16 @@ rtvnic_is_enabled(void)
 
 void rtvnic_rx_stamp(const struct netdev *, struct dp_packet_batch *,
                      long long int now_usec);
+void rtvnic_rx_reset(struct dp_packet_batch *);
 struct rtvnic_sched *rtvnic_egress(const struct netdev *);
 void rtvnic_wait(void);
 
 /* For the controller-facing side: the deadline the datapath applies to a
  * source (the OVSDB contract is left untouched). */
-int rtvnic_set_effective_deadline(const char *port_name, uint64_t ns);
-int rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns);
+int rtvnic_set_effective_deadline(const char *port_name, uint64_t ns,
+                                  char **reason);
+int rtvnic_set_effective_deadline_by_id(uint16_t source_id, uint64_t ns,
+                                        char **reason);
 
 struct rtvnic_source_info {
     char *name;                 /* Port name. */

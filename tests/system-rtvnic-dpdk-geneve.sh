@@ -35,7 +35,9 @@
 #   - host 2's rtvnic/flows --json: packets == what vm1 sent, lost 0,
 #     bad_stamp 0, deadline 2000 us, host (departure) delay recorded;
 #   - up0's scheduler sent every one of them (source vnet1 at up0);
-#   - the receiving application got every datagram.
+#   - the receiving application got every datagram;
+#   - after both rtvnic QoS rows are removed, vm1's packets cross the wire
+#     as Geneve with no option at all (no stale stamp from recycled mbufs).
 # Ends with "system-rtvnic-dpdk-geneve: N passed, M failed"; exit 1 if any
 # failed, 77 (skip, with the reason) without root or hugepages.
 #
@@ -253,5 +255,32 @@ why=$src
 check "host 1: up0's scheduler sent all $stamped of vnet1's packets, none dropped" \
     grep -qE "source vnet1: conforming [0-9]+, excess [0-9]+, sent $stamped \(" <<<"$src"
 ap 2 rtvnic/flows > "$work/flows.txt" 2>&1
+
+# No stale state (issue 11): with every rtvnic QoS gone, the mbufs that
+# carried vnet1's packets are recycled with their old RTvNIC source id; the
+# receive hook must clear it, so that none of them is stamped.
+vs 1 clear port vnet1 qos -- clear port up0 qos
+ip netns exec "$ns_h2" tshark -q -i h2up -F pcap -f "udp port 6081" \
+    -w "$work/wire2.pcap" 2> "$work/tshark2.log" &
+cap_pid=$!
+for _ in $(seq 50); do
+    grep -q 'Capturing on' "$work/tshark2.log" && break
+    sleep 0.1
+done
+ip netns exec "$ns_vm1" "$traffic" send 10.79.0.2 5001 --rate 1000 \
+    --size 1000 --duration 0.5 --id 2 > "$work/send2.txt" 2>&1
+sleep 0.5
+kill -INT "$cap_pid"
+wait "$cap_pid"
+cap_pid=
+tshark -r "$work/wire2.pcap" -T fields -E separator=/t -e ip.src \
+    -e geneve.option.class -e geneve.option.type \
+    > "$work/wire2.tsv" 2> "$work/wire2.err"
+from1=$(awk -F'\t' '$1 ~ /^192.0.2.1/' "$work/wire2.tsv" | wc -l)
+opt1=$(awk -F'\t' '$1 ~ /^192.0.2.1/ && $2 != ""' "$work/wire2.tsv" | wc -l)
+sent2=$(sed -n 's/^sent id=2 packets=\([0-9]*\) send-errors=0$/\1/p' "$work/send2.txt")
+why="after removing the rtvnic QoS: Geneve packets from host 1: $from1, with an option: $opt1, vm1 sent ${sent2:-?}"
+check "rtvnic QoS removed: the ${sent2:-?} packets vm1 sent cross the wire as Geneve without any stamp" \
+    eval '[ -n "$sent2" ] && [ "$from1" -ge "$sent2" ] && [ "$opt1" = 0 ]'
 
 done_ok=1

@@ -95,6 +95,10 @@ test_parse(struct ovs_cmdl_context *ctx)
                       "late-policy %s\n", cfg.queue_limit_packets,
                       cfg.queue_limit_bytes,
                       cfg.late_policy == RTVNIC_LATE_DROP ? "drop" : "send");
+        if (cfg.default_min_rate_bps) {
+            ds_put_format(&ds, "egress: default-min-rate %"PRIu64"\n",
+                          cfg.default_min_rate_bps);
+        }
     }
     if (!cfg.is_source && !cfg.is_egress) {
         ds_put_cstr(&ds, "no role\n");

@@ -354,6 +354,28 @@ checker_pop(struct checker *c, bool first)
     c->free_idx[c->n_free++] = exp.node->idx;
 }
 
+/* Removes a random queued node with rtvnic_edf_remove(). */
+static void
+checker_remove(struct checker *c)
+{
+    if (!c->ref.n) {
+        return;
+    }
+
+    struct ref_entry *a = &c->ref.entries[c->ref.start];
+    size_t k = random_below(c->ref.n);
+    struct test_node *node = a[k].node;
+
+    memmove(&a[k], &a[k + 1], (c->ref.n - k - 1) * sizeof *a);
+    c->ref.n--;
+    if (!c->ref.n) {
+        c->ref.start = 0;
+    }
+    rtvnic_edf_remove(&c->edf, &node->edf_node);
+    node->queued = false;
+    c->free_idx[c->n_free++] = node->idx;
+}
+
 static uint64_t
 clip(uint64_t x, uint64_t lo, uint64_t hi)
 {
@@ -497,6 +519,8 @@ checker_run(struct checker *c, const char *phase, uint64_t n_ops,
         if (r < insert_pct && c->n_free) {
             uint64_t q = clamping ? gen_q_clamp(c) : gen_q_exact(c);
             checker_insert(c, deadline_in(q), !clamping);
+        } else if (r % 5 == 0) {
+            checker_remove(c);
         } else {
             checker_pop(c, r % 4 != 0);
         }
