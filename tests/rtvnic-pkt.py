@@ -32,7 +32,9 @@
       Receives the geneve-many frames on dummy port PORT of the daemon whose
       unixctl socket is CTL: B (default 100, the most a dummy rx queue
       holds) per "netdev-dummy/receive" request, over Q (default 1) rx
-      queues in turn, each request after the previous one's reply.
+      queues in turn, each request after the previous one's reply and
+      only while fewer than Q * 25 packets are queued (by
+      "dpif-netdev/pmd-stats-show").
   rtvnic-pkt.py options HEX...
       For each frame: the RTvNIC option fields found in its Geneve header.
   rtvnic-pkt.py check-udp-csum HEX...
@@ -43,9 +45,11 @@
 
 import argparse
 import json
+import re
 import socket
 import struct
 import sys
+import time
 
 OPT_CLASS = 0xfff0
 OPT_TYPE = 0x52
@@ -126,6 +130,13 @@ def unixctl(sock, buf, req_id, method, params):
             buf[0] += data
     if reply.get('error'):
         sys.exit('%s: %s' % (method, reply['error']))
+    return reply.get('result')
+
+
+def received(sock, buf):
+    """Packets the datapath threads have received, in all."""
+    text = unixctl(sock, buf, 'stats', 'dpif-netdev/pmd-stats-show', [])
+    return sum(int(x) for x in re.findall(r'packets received: (\d+)', text))
 
 
 def inject(a):
@@ -137,10 +148,20 @@ def inject(a):
     buf = [b'']
     batch = []
     n = 0
+    # A dummy rx queue drops what does not fit: keep what is queued well
+    # below what the queues hold.
+    limit = a.queues * 100 // 4
+    start = received(sock, buf)
+    done = 0                    # Received, as last seen.
     for i in range(a.count):
         a.vnic = vnic + i // len(senders)
         batch.append(geneve(a, senders[i % len(senders)]).hex())
         if len(batch) == a.batch or i == a.count - 1:
+            sent = i + 1 - len(batch)
+            while sent - done > limit:
+                done = received(sock, buf) - start
+                if sent - done > limit:
+                    time.sleep(0.001)
             unixctl(sock, buf, n, 'netdev-dummy/receive',
                     [port, '--qid', str(n % a.queues)] + batch)
             n += 1
