@@ -314,13 +314,6 @@ rtvnic_stamp_source_removed(uint16_t source_id)
     ovs_mutex_unlock(&seq_mutex);
 }
 
-/* Returns the number of sequence counters (for tests). */
-size_t
-rtvnic_stamp_n_seq_counters(void)
-{
-    return cmap_count(&seq_counters);
-}
-
 /* Returns the offset of the Geneve header in the tunnel header template
  * 'header' of 'len' bytes, or 0 if it is not Ethernet + IP + UDP + Geneve;
  * stores the tunnel destination in '*dst'. */

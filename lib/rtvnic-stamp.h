@@ -107,7 +107,6 @@ void rtvnic_stamp_depart(struct dp_packet *, uint64_t now_ns);
 /* Destinations with a sequence counter of their own, per source. */
 #define RTVNIC_SEQ_MAX_DSTS 4096
 void rtvnic_stamp_source_removed(uint16_t source_id);
-size_t rtvnic_stamp_n_seq_counters(void);
 
 /* Receiver. */
 struct rtvnic_restore {

@@ -207,7 +207,7 @@ geneve_class_owner(uint16_t opt_class)
     case 0x0102:
         return "OVN";
     case 0x0103:
-        return "In-band Network Telemetry";
+        return "the registration after OVN's in IANA's registry";
     default:
         return NULL;
     }
