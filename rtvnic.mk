@@ -51,6 +51,7 @@ tests_ovstest_SOURCES += \
 	tests/test-rtvnic-edf.c \
 	tests/test-rtvnic-oracle.c \
 	tests/test-rtvnic-config.c \
+	tests/test-rtvnic-rx-bench.c \
 	tests/test-rtvctl-bench.c
 
 TESTSUITE_AT += \

@@ -19,30 +19,83 @@
 
 /* Receiver-side delay statistics, per (sender IP, vnic_id).
  *
- * For every RTvNIC wire stamp a receiving switch pops, it records the one-way
- * delay (receive time minus the stamp's arrival time, both wall clock), split
- * into the host part (the stamp's departure delta: queueing in the sending
- * switch) and the network part (the rest); a miss when the delay exceeds the
- * stamp's deadline, and by how much; losses as gaps in the sequence numbers;
- * delays below zero (clock skew) apart; and malformed stamps ("bad_stamp").
- * Delays go into a log-linear histogram (16 buckets per octave) for
- * percentiles.
+ * For every trusted RTvNIC wire stamp a receiving switch pops, it records the
+ * one-way delay (receive time minus the stamp's arrival time, both wall
+ * clock), split into the host part (the stamp's departure delta: queueing in
+ * the sending switch) and the network part (the rest); a miss when the delay
+ * exceeds the stamp's deadline, and by how much; losses as gaps in the
+ * sequence numbers; delays below zero (clock skew) apart; malformed stamps
+ * ("bad_stamp"); stamps whose time or sequence number cannot be true
+ * ("implausible": they count nothing else); and sender restarts ("epochs").
+ * Delays go into a log-linear histogram (16 buckets per octave, from 1 us to
+ * RTVNIC_RX_MAX_DELAY_NS) of 32-bit counts, for percentiles.
  *
- * Thread safe: datapath threads record, the main thread shows. */
+ * Trust: a stamp is measured only if the receiver is on (some rtvnic QoS on
+ * the switch, or rtvnic_rx_set_config()'s 'receiver') and the packet's outer
+ * source is the remote of a Geneve tunnel port (with the same UDP port
+ * and, if the tunnel has a local_ip, outer destination).  ofproto's tunnel
+ * module tells this module about Geneve tunnel ports through
+ * rtvnic_rx_tunnel_set() and rtvnic_rx_tunnel_remove(); a flow-based remote
+ * (remote_ip=flow) is no trusted remote.  Everything else counts only as
+ * "untrusted".
+ *
+ * Bounds: at most 'max_flows' flows; a stamp of a new key while the table is
+ * full is refused (counted, not stored).  rtvnic_rx_run(), on the main
+ * thread, expires flows idle for 'idle_timeout_ms' and evicts the least
+ * recently used ones if 'max_flows' was lowered.
+ *
+ * Thread safety: datapath threads record without waiting for anything the
+ * main thread holds for longer than O(1): flows are found in a cmap; a new
+ * flow is inserted under a mutex that others hold only to insert or remove
+ * one flow; each flow's counters have their own mutex, which readers hold
+ * only to copy one flow's counters.  Flows are freed after an RCU grace
+ * period.  Everything else is for the main thread (or, for tests, one
+ * thread at a time). */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/types.h"
 
 struct ds;
+struct flow_tnl;
 struct in6_addr;
 struct rtvnic_beat_entry;
 struct rtvnic_report;
 struct rtvnic_stamp;
 
+/* Stamps whose delay is longer than this (or that come from further in the
+ * future) are implausible. */
+#define RTVNIC_RX_MAX_DELAY_NS (UINT64_C(10) * 1000 * 1000 * 1000)
+
+/* Sequence epochs: a stamp whose sequence number is behind (or more than
+ * RTVNIC_RX_SEQ_WINDOW ahead of) the expected one starts a new epoch if its
+ * arrival time is more than RTVNIC_RX_EPOCH_MARGIN_NS newer than the newest
+ * seen from its key: the sender restarted. */
+#define RTVNIC_RX_SEQ_WINDOW (UINT32_C(1) << 20)
+#define RTVNIC_RX_EPOCH_MARGIN_NS (UINT64_C(1000) * 1000)
+
+#define RTVNIC_RX_MAX_FLOWS_DEFAULT 16384
+#define RTVNIC_RX_IDLE_TIMEOUT_DEFAULT 60000    /* ms */
+
+void rtvnic_rx_set_config(bool receiver, size_t max_flows,
+                          unsigned int idle_timeout_ms);
+bool rtvnic_rx_enabled(void);
+size_t rtvnic_rx_flow_size(void);
+void rtvnic_rx_run(void);
+
+/* Trusted Geneve tunnels, by an opaque owner (the tunnel's ofport). */
+void rtvnic_rx_tunnel_set(const void *owner, const struct in6_addr *remote,
+                          const struct in6_addr *local, ovs_be16 dst_port);
+void rtvnic_rx_tunnel_remove(const void *owner);
+bool rtvnic_rx_is_trusted(const struct flow_tnl *);
+void rtvnic_rx_record_untrusted(void);
+
 void rtvnic_rx_record(const struct in6_addr *sender,
-                      const struct rtvnic_stamp *, uint64_t now_wall_ns);
-void rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id);
+                      const struct rtvnic_stamp *, uint64_t now_wall_ns,
+                      long long int now_ms);
+void rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id,
+                          long long int now_ms);
 
 size_t rtvnic_rx_take_reports(struct rtvnic_report **, uint32_t interval_us);
 size_t rtvnic_rx_take_heartbeat(struct rtvnic_beat_entry **);

@@ -21,18 +21,27 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmap.h"
+#include "coverage.h"
 #include "csum.h"
 #include "dp-packet.h"
+#include "flow.h"
+#include "hash.h"
 #include "odp-netlink.h"
 #include "openvswitch/geneve.h"
 #include "openvswitch/hmap.h"
 #include "ovs-atomic.h"
+#include "ovs-rcu.h"
 #include "ovs-thread.h"
 #include "packets.h"
 #include "rtvnic-rx.h"
 #include "timeval.h"
 #include "unaligned.h"
 #include "util.h"
+
+COVERAGE_DEFINE(rtvnic_stamp_no_room);
+COVERAGE_DEFINE(rtvnic_stamp_not_geneve);
+COVERAGE_DEFINE(rtvnic_seq_dst_overflow);
 
 #define RTVNIC_OPT_LEN (sizeof(struct geneve_opt) + RTVNIC_OPT_DATA_LEN)
 
@@ -58,50 +67,41 @@ rtvnic_stamp_get_option(uint16_t *opt_class, uint8_t *type)
     *type = id & 0xff;
 }
 
-static void
-put_be(uint8_t *p, uint64_t x, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = x >> (8 * (n - 1 - i));
-    }
-}
-
-static uint64_t
-get_be(const uint8_t *p, size_t n)
-{
-    uint64_t x = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        x = (x << 8) | p[i];
-    }
-    return x;
-}
-
 void
 rtvnic_stamp_encode(const struct rtvnic_stamp *stamp,
                     uint8_t data[RTVNIC_OPT_DATA_LEN])
 {
-    put_be(&data[0], stamp->arrival_ns, 8);
-    put_be(&data[8], stamp->depart_delta_ns, 4);
-    put_be(&data[12], stamp->deadline_us, 4);
-    put_be(&data[16], stamp->vnic_id, 2);
+    put_unaligned_be64(ALIGNED_CAST(ovs_be64 *, &data[0]),
+                       htonll(stamp->arrival_ns));
+    put_unaligned_be32(ALIGNED_CAST(ovs_be32 *, &data[8]),
+                       htonl(stamp->depart_delta_ns));
+    put_unaligned_be32(ALIGNED_CAST(ovs_be32 *, &data[12]),
+                       htonl(stamp->deadline_us));
+    put_unaligned_be16(ALIGNED_CAST(ovs_be16 *, &data[16]),
+                       htons(stamp->vnic_id));
     data[18] = (stamp->dscp << 2) | (stamp->flags & 0x3);
     data[19] = stamp->version;
-    put_be(&data[20], stamp->seq, 4);
+    put_unaligned_be32(ALIGNED_CAST(ovs_be32 *, &data[20]),
+                       htonl(stamp->seq));
 }
 
 void
 rtvnic_stamp_decode(const uint8_t data[RTVNIC_OPT_DATA_LEN],
                     struct rtvnic_stamp *stamp)
 {
-    stamp->arrival_ns = get_be(&data[0], 8);
-    stamp->depart_delta_ns = get_be(&data[8], 4);
-    stamp->deadline_us = get_be(&data[12], 4);
-    stamp->vnic_id = get_be(&data[16], 2);
+    stamp->arrival_ns = ntohll(get_unaligned_be64(
+                                   ALIGNED_CAST(const ovs_be64 *, &data[0])));
+    stamp->depart_delta_ns = ntohl(get_unaligned_be32(
+                                   ALIGNED_CAST(const ovs_be32 *, &data[8])));
+    stamp->deadline_us = ntohl(get_unaligned_be32(
+                                   ALIGNED_CAST(const ovs_be32 *, &data[12])));
+    stamp->vnic_id = ntohs(get_unaligned_be16(
+                               ALIGNED_CAST(const ovs_be16 *, &data[16])));
     stamp->dscp = data[18] >> 2;
     stamp->flags = data[18] & 0x3;
     stamp->version = data[19];
-    stamp->seq = get_be(&data[20], 4);
+    stamp->seq = ntohl(get_unaligned_be32(
+                           ALIGNED_CAST(const ovs_be32 *, &data[20])));
 }
 
 /* Clock. */
@@ -177,40 +177,141 @@ rtvnic_clock_get_offset(bool *fixedp)
 
 /* Sequence numbers, per (source, tunnel destination): a receiver counts a
  * gap as loss, so a vNIC that talks to several hosts must not spread one
- * sequence over them. */
+ * sequence over them.
+ *
+ * Datapath threads find a counter in 'seq_counters' without a lock and take
+ * a number with an atomic add; only a new (source, destination) takes
+ * 'seq_mutex', which rtvnic_stamp_source_removed() also holds while it
+ * removes the source's counters.  A source has at most RTVNIC_SEQ_MAX_DSTS
+ * counters of its own; further destinations share the source's overflow
+ * counter (destination ::), so their receivers see gaps, counted as loss,
+ * instead of the switch growing without bound. */
 
 struct seq_counter {
-    struct hmap_node node;
+    struct cmap_node node;      /* In 'seq_counters'. */
     uint16_t source_id;
     struct in6_addr dst;
-    uint32_t next;
+    atomic_uint32_t next;
+};
+
+/* Number of counters per source, for the bound. */
+struct seq_source {
+    struct hmap_node node;      /* In 'seq_sources', by 'source_id'. */
+    uint16_t source_id;
+    size_t n_dsts;
 };
 
 static struct ovs_mutex seq_mutex = OVS_MUTEX_INITIALIZER;
-static struct hmap seq_counters OVS_GUARDED_BY(seq_mutex)
-    = HMAP_INITIALIZER(&seq_counters);
+static struct cmap seq_counters = CMAP_INITIALIZER;
+static struct hmap seq_sources OVS_GUARDED_BY(seq_mutex)
+    = HMAP_INITIALIZER(&seq_sources);
+
+static uint32_t
+seq_hash(uint16_t source_id, const struct in6_addr *dst)
+{
+    return hash_bytes(dst, sizeof *dst, source_id);
+}
+
+static struct seq_counter *
+seq_find(uint16_t source_id, const struct in6_addr *dst, uint32_t hash)
+{
+    struct seq_counter *c;
+
+    CMAP_FOR_EACH_WITH_HASH (c, node, hash, &seq_counters) {
+        if (c->source_id == source_id && ipv6_addr_equals(&c->dst, dst)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static struct seq_source *
+seq_source_find(uint16_t source_id) OVS_REQUIRES(seq_mutex)
+{
+    struct seq_source *src;
+
+    HMAP_FOR_EACH_WITH_HASH (src, node, hash_int(source_id, 0),
+                             &seq_sources) {
+        if (src->source_id == source_id) {
+            return src;
+        }
+    }
+    return NULL;
+}
+
+/* Returns the counter of ('source_id', '*dst'), creating it (or, beyond the
+ * bound, falling back to the source's overflow counter). */
+static struct seq_counter *
+seq_counter_create(uint16_t source_id, const struct in6_addr *dst)
+{
+    uint32_t hash = seq_hash(source_id, dst);
+    struct seq_counter *c;
+
+    ovs_mutex_lock(&seq_mutex);
+    c = seq_find(source_id, dst, hash);
+    if (!c) {
+        struct seq_source *src = seq_source_find(source_id);
+
+        if (!src) {
+            src = xzalloc(sizeof *src);
+            src->source_id = source_id;
+            hmap_insert(&seq_sources, &src->node, hash_int(source_id, 0));
+        }
+        if (src->n_dsts >= RTVNIC_SEQ_MAX_DSTS
+            && ipv6_addr_is_set(dst)) {
+            COVERAGE_INC(rtvnic_seq_dst_overflow);
+            dst = &in6addr_any;
+            hash = seq_hash(source_id, dst);
+            c = seq_find(source_id, dst, hash);
+        }
+        if (!c) {
+            c = xzalloc(sizeof *c);
+            c->source_id = source_id;
+            c->dst = *dst;
+            atomic_init(&c->next, 0);
+            cmap_insert(&seq_counters, &c->node, hash);
+            src->n_dsts++;
+        }
+    }
+    ovs_mutex_unlock(&seq_mutex);
+    return c;
+}
 
 static uint32_t
 next_seq(uint16_t source_id, const struct in6_addr *dst)
 {
-    uint32_t hash = hash_bytes(dst, sizeof *dst, source_id);
-    struct seq_counter *c;
+    struct seq_counter *c = seq_find(source_id, dst,
+                                     seq_hash(source_id, dst));
     uint32_t seq;
 
-    ovs_mutex_lock(&seq_mutex);
-    HMAP_FOR_EACH_WITH_HASH (c, node, hash, &seq_counters) {
-        if (c->source_id == source_id && ipv6_addr_equals(&c->dst, dst)) {
-            goto found;
-        }
+    if (OVS_UNLIKELY(!c)) {
+        c = seq_counter_create(source_id, dst);
     }
-    c = xzalloc(sizeof *c);
-    c->source_id = source_id;
-    c->dst = *dst;
-    hmap_insert(&seq_counters, &c->node, hash);
-found:
-    seq = c->next++;
-    ovs_mutex_unlock(&seq_mutex);
+    atomic_add_relaxed(&c->next, 1, &seq);
     return seq;
+}
+
+/* Forgets the sequence counters of 'source_id', which is no source any
+ * more: if its id is reused, the new source starts again at 0. */
+void
+rtvnic_stamp_source_removed(uint16_t source_id)
+{
+    struct seq_counter *c;
+
+    ovs_mutex_lock(&seq_mutex);
+    struct seq_source *src = seq_source_find(source_id);
+    if (src) {
+        CMAP_FOR_EACH (c, node, &seq_counters) {
+            if (c->source_id == source_id) {
+                cmap_remove(&seq_counters, &c->node,
+                            seq_hash(source_id, &c->dst));
+                ovsrcu_postpone(free, c);
+            }
+        }
+        hmap_remove(&seq_sources, &src->node);
+        free(src);
+    }
+    ovs_mutex_unlock(&seq_mutex);
 }
 
 /* Returns the offset of the Geneve header in the tunnel header template
@@ -270,13 +371,16 @@ rtvnic_geneve_stamp(struct dp_packet *packet,
     }
     gnv_ofs = geneve_offset((const uint8_t *) data->header, data->header_len,
                             &dst);
-    if (!gnv_ofs
-        || data->header_len + RTVNIC_OPT_LEN > sizeof data->header) {
+    if (!gnv_ofs) {
+        COVERAGE_INC(rtvnic_stamp_not_geneve);
         return false;
     }
     gnh = ALIGNED_CAST(struct genevehdr *,
                        (uint8_t *) data->header + gnv_ofs);
-    if (gnh->opt_len + RTVNIC_OPT_LEN / 4 > 63) {
+    if (data->header_len + RTVNIC_OPT_LEN > sizeof data->header
+        || gnh->opt_len + RTVNIC_OPT_LEN / 4 > 63) {
+        /* The tunnel's own options leave no room for the stamp. */
+        COVERAGE_INC(rtvnic_stamp_no_room);
         return false;
     }
 
@@ -409,10 +513,12 @@ rtvnic_packet_get_dscp(const struct dp_packet *packet, uint8_t *dscp)
 }
 
 /* Processes the 'opts_len' bytes of Geneve options at 'opts' of a packet that
- * arrived through the tunnel described by 'tnl': measures the RTvNIC stamp,
- * if there is one, and removes it.  Returns the new length of the options.
- * Fills in '*restore' with what rtvnic_geneve_restore() must do once the
- * packet is decapsulated. */
+ * arrived through the tunnel described by 'tnl'.  If this switch is an
+ * RTvNIC receiver and the packet comes from a configured tunnel, measures
+ * the RTvNIC stamp, if there is one, and removes it; otherwise leaves the
+ * options as they are (an untrusted stamp is only counted), as stock OVS
+ * would.  Returns the new length of the options.  Fills in '*restore' with
+ * what rtvnic_geneve_restore() must do once the packet is decapsulated. */
 unsigned int
 rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
                       unsigned int opts_len, struct rtvnic_restore *restore)
@@ -422,8 +528,12 @@ rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
     uint16_t opt_class;
     uint8_t type;
     struct in6_addr sender;
+    int trusted = -1;           /* -1: not checked yet. */
 
     restore->dscp_valid = false;
+    if (!rtvnic_rx_enabled()) {
+        return opts_len;
+    }
     rtvnic_stamp_get_option(&opt_class, &type);
     while (ofs + sizeof(struct geneve_opt) <= opts_len) {
         struct geneve_opt *opt = ALIGNED_CAST(struct geneve_opt *,
@@ -435,6 +545,17 @@ rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
             continue;
         }
 
+        if (trusted < 0) {
+            trusted = rtvnic_rx_is_trusted(tnl);
+        }
+        if (!trusted) {
+            /* Delivered as it came, option included. */
+            rtvnic_rx_record_untrusted();
+            ofs += len;
+            continue;
+        }
+
+        long long int now_ms = time_msec();
         if (tnl->ip_dst) {
             in6_addr_set_mapped_ipv4(&sender, tnl->ip_src);
         } else {
@@ -442,21 +563,21 @@ rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
         }
         if (ofs + len > opts_len) {
             /* Runs past the options: drop it and what follows. */
-            rtvnic_rx_record_bad(&sender, 0);
+            rtvnic_rx_record_bad(&sender, 0, now_ms);
             return ofs;
         }
         if (opt->length * 4 != RTVNIC_OPT_DATA_LEN) {
-            rtvnic_rx_record_bad(&sender, 0);
+            rtvnic_rx_record_bad(&sender, 0, now_ms);
         } else {
             struct rtvnic_stamp stamp;
 
             rtvnic_stamp_decode((const uint8_t *) (opt + 1), &stamp);
             if (stamp.version != RTVNIC_STAMP_VERSION) {
-                rtvnic_rx_record_bad(&sender, stamp.vnic_id);
+                rtvnic_rx_record_bad(&sender, stamp.vnic_id, now_ms);
             } else {
                 uint64_t now = rtvnic_clock_wall_ns((uint64_t) time_usec()
                                                     * 1000);
-                rtvnic_rx_record(&sender, &stamp, now);
+                rtvnic_rx_record(&sender, &stamp, now, now_ms);
                 if (stamp.flags & RTVNIC_STAMP_F_DSCP) {
                     restore->dscp_valid = true;
                     restore->dscp = stamp.dscp;

@@ -39,12 +39,20 @@
  * the departure time when the packet leaves an EDF egress, keeping the UDP
  * checksum right.
  *
- * Receiver: rtvnic_geneve_receive() finds the option among the options of a
- * Geneve packet being popped, hands the measurement to rtvnic-rx.h, and
+ * Sequence numbers are counted per (source, tunnel destination), lock-free
+ * on the datapath; rtvnic_stamp_source_removed() forgets a source's
+ * counters, and a source has at most RTVNIC_SEQ_MAX_DSTS of them.
+ *
+ * Receiver: on a switch that is an RTvNIC receiver (rtvnic_rx_enabled()),
+ * rtvnic_geneve_receive() finds the option among the options of a Geneve
+ * packet being popped and, if the packet comes from a configured tunnel's
+ * remote (rtvnic_rx_is_trusted()), hands the measurement to rtvnic-rx.h and
  * removes the option, so that the per-packet bytes never reach the flow's
  * tunnel metadata; rtvnic_geneve_restore() then gives the inner packet back
- * its original DSCP.  Only packets popped from tunnel ports get here, so a
- * guest cannot forge a stamp.
+ * its original DSCP.  An untrusted stamp is counted and left in place, and
+ * a switch that is no receiver leaves every option alone: Geneve then
+ * behaves exactly as in stock OVS.  Only packets popped from tunnel ports
+ * get here, so a guest cannot forge a stamp.
  *
  * Time: stamps use OVS's monotonic clock (so that "time/warp" drives tests)
  * plus an offset to wall-clock time, computed from the real clocks unless
@@ -95,6 +103,10 @@ bool rtvnic_geneve_stamp(struct dp_packet *,
                          const struct ovs_action_push_tnl *data,
                          struct ovs_action_push_tnl *stamped);
 void rtvnic_stamp_depart(struct dp_packet *, uint64_t now_ns);
+
+/* Destinations with a sequence counter of their own, per source. */
+#define RTVNIC_SEQ_MAX_DSTS 4096
+void rtvnic_stamp_source_removed(uint16_t source_id);
 
 /* Receiver. */
 struct rtvnic_restore {

@@ -204,6 +204,7 @@ rtvnic_port_drop_source(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
             rtvnic_sched_remove_source(sched, port->source_id);
         }
     }
+    rtvnic_stamp_source_removed(port->source_id);
     id_pool_free_id(source_ids, port->source_id);
     port->source_id = 0;
     publish_rx_info(port);

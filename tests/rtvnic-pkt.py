@@ -21,9 +21,21 @@
                        [--vnic N] [--dscp N] [--inner-dscp N] [--seq N]
                        [--version N] [--words N] [--no-stamp]
       That frame, with its DSCP set to --inner-dscp, in Geneve (VNI 123) from
-      1.1.2.92 to 1.1.2.88 with the RTvNIC option (--words: its length in
-      4-byte words, 6 unless testing malformed options).  With --count N:
-      N such frames, one a line, for vNICs --vnic, --vnic + 1, ...
+      --outer-src (default 1.1.2.92) to 1.1.2.88 with the RTvNIC option
+      (--words: its length in 4-byte words, 6 unless testing malformed
+      options).  With --count N: N such frames, one a line, for vNICs
+      --vnic, --vnic + 1, ...
+  rtvnic-pkt.py geneve-many --count N --senders IP[,IP...] [geneve options]
+      N such frames, one per line, from the senders in turn; frame i comes
+      from sender i % S with vnic --vnic + i // S: N distinct keys.
+  rtvnic-pkt.py inject CTL PORT --count N --senders IP[,IP...]
+                       [--queues Q] [--batch B] [geneve options]
+      Receives the geneve-many frames on dummy port PORT of the daemon whose
+      unixctl socket is CTL: B (default 100, the most a dummy rx queue
+      holds) per "netdev-dummy/receive" request, over Q (default 1) rx
+      queues in turn, each request after the previous one's reply and
+      only while fewer than Q * 25 packets are queued (by
+      "dpif-netdev/pmd-stats-show").
   rtvnic-pkt.py options HEX...
       For each frame: the RTvNIC option fields found in its Geneve header.
   rtvnic-pkt.py check-udp-csum HEX...
@@ -33,8 +45,12 @@
 """
 
 import argparse
+import json
+import re
+import socket
 import struct
 import sys
+import time
 
 OPT_CLASS = 0xfff0
 OPT_TYPE = 0x52
@@ -79,13 +95,79 @@ def option(a):
     return struct.pack('!HBB', OPT_CLASS, OPT_TYPE, a.words) + data
 
 
-def geneve(a):
+def geneve(a, src='1.1.2.92'):
     opts = b'' if a.no_stamp else option(a)
     gnv = struct.pack('!BBHI', len(opts) // 4, 0, 0x6558, 123 << 8) + opts
     frame = inner(a.inner_dscp, a.sport)
     return eth('aa55aa550000', 'f8bc124434b6', 0x0800,
-               ipv4([1, 1, 2, 92], [1, 1, 2, 88], 17,
+               ipv4([int(x) for x in src.split('.')], [1, 1, 2, 88], 17,
                     udp(51283, 6081, gnv + frame)))
+
+
+def geneve_many(a):
+    senders = a.senders.split(',')
+    vnic = a.vnic
+    out = []
+    for i in range(a.count):
+        a.vnic = vnic + i // len(senders)
+        out.append(geneve(a, senders[i % len(senders)]).hex())
+    a.vnic = vnic
+    return '\n'.join(out)
+
+
+def unixctl(sock, buf, req_id, method, params):
+    sock.sendall(json.dumps({'id': req_id, 'method': method,
+                             'params': params}).encode())
+    decoder = json.JSONDecoder()
+    while True:
+        try:
+            reply, end = decoder.raw_decode(buf[0].decode())
+            buf[0] = buf[0][end:]
+            break
+        except ValueError:
+            data = sock.recv(65536)
+            if not data:
+                sys.exit('%s: connection closed' % method)
+            buf[0] += data
+    if reply.get('error'):
+        sys.exit('%s: %s' % (method, reply['error']))
+    return reply.get('result')
+
+
+def received(sock, buf):
+    """Packets the datapath threads have received, in all."""
+    text = unixctl(sock, buf, 'stats', 'dpif-netdev/pmd-stats-show', [])
+    return sum(int(x) for x in re.findall(r'packets received: (\d+)', text))
+
+
+def inject(a):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(a.frames[0])
+    port = a.frames[1]
+    senders = a.senders.split(',')
+    vnic = a.vnic
+    buf = [b'']
+    batch = []
+    n = 0
+    # A dummy rx queue drops what does not fit: keep what is queued well
+    # below what the queues hold.
+    limit = a.queues * 100 // 4
+    start = received(sock, buf)
+    done = 0                    # Received, as last seen.
+    for i in range(a.count):
+        a.vnic = vnic + i // len(senders)
+        batch.append(geneve(a, senders[i % len(senders)]).hex())
+        if len(batch) == a.batch or i == a.count - 1:
+            sent = i + 1 - len(batch)
+            while sent - done > limit:
+                done = received(sock, buf) - start
+                if sent - done > limit:
+                    time.sleep(0.001)
+            unixctl(sock, buf, n, 'netdev-dummy/receive',
+                    [port, '--qid', str(n % a.queues)] + batch)
+            n += 1
+            batch = []
+    a.vnic = vnic
 
 
 def parse_options(frame):
@@ -134,7 +216,11 @@ def main():
     p.add_argument('--words', type=int, default=6)
     p.add_argument('--sport', type=int, default=1000)
     p.add_argument('--no-stamp', action='store_true')
+    p.add_argument('--outer-src', default='1.1.2.92')
     p.add_argument('--count', type=int, default=0)
+    p.add_argument('--senders', default='1.1.2.92')
+    p.add_argument('--queues', type=int, default=1)
+    p.add_argument('--batch', type=int, default=100)
     a = p.parse_args()
 
     if a.cmd == 'inner':
@@ -142,9 +228,13 @@ def main():
     elif a.cmd == 'geneve' and a.count:
         first = a.vnic
         for a.vnic in range(first, first + a.count):
-            print(geneve(a).hex())
+            print(geneve(a, a.outer_src).hex())
     elif a.cmd == 'geneve':
-        print(geneve(a).hex())
+        print(geneve(a, a.outer_src).hex())
+    elif a.cmd == 'geneve-many':
+        print(geneve_many(a))
+    elif a.cmd == 'inject':
+        inject(a)
     elif a.cmd == 'options':
         for f in a.frames:
             print(' '.join(parse_options(bytes.fromhex(f))) or 'none')

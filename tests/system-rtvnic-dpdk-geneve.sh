@@ -171,6 +171,8 @@ up() {
         -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
         options:remote_ip=192.0.2.2 options:key=5 options:tos=inherit ||
         return 1
+    # Host 2 has no rtvnic QoS: it measures stamps because it is told to.
+    vs 2 set Open_vSwitch . other_config:rtvnic-receiver=true || return 1
     vs 2 add-br br-int -- set bridge br-int datapath_type=netdev \
         -- add-port br-int vnet2 \
         -- add-port br-int gnv0 -- set interface gnv0 type=geneve \

@@ -186,12 +186,13 @@ rtvnic_bridge_init(void)
                              rtvnic_unixctl_trace_stop, NULL);
 }
 
-/* Parses the value of 'key' in 'other_config' as an integer from 0 to 'max'
- * (decimal, or hexadecimal with 0x).  Returns 'dflt' if the key is absent
- * or, with a warning naming the key and value, if it is invalid. */
+/* Parses the value of 'key' in 'other_config' as an integer from 'min' to
+ * 'max' (decimal, or hexadecimal with 0x).  Returns 'dflt' if the key is
+ * absent or, with a warning naming the key and value, if it is invalid. */
 static unsigned long long int
 get_option_number(const struct smap *other_config, const char *key,
-                  unsigned long long int max, unsigned long long int dflt)
+                  unsigned long long int min, unsigned long long int max,
+                  unsigned long long int dflt)
 {
     const char *value = smap_get(other_config, key);
     unsigned long long int x;
@@ -199,33 +200,84 @@ get_option_number(const struct smap *other_config, const char *key,
     if (!value) {
         return dflt;
     }
-    if (!str_to_ullong(value, 0, &x) || x > max) {
+    if (!str_to_ullong(value, 0, &x) || x < min || x > max) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
         VLOG_WARN_RL(&rl, "Open_vSwitch other_config: invalid %s=\"%s\" "
-                     "(must be 0 to %#llx); using %#llx", key, value, max,
-                     dflt);
+                     "(must be %llu to %llu); using %llu", key, value, min,
+                     max, dflt);
         return dflt;
     }
     return x;
 }
+
+/* Geneve option classes that belong to others (IANA "Geneve Option Class"
+ * registry, RFC 8926): a stamp in one of them would be taken for, or strip,
+ * someone else's option. */
+static const char *
+geneve_class_owner(uint16_t opt_class)
+{
+    if (opt_class <= 0x00ff) {
+        return "the IETF standards range (0x0000-0x00ff)";
+    }
+    switch (opt_class) {
+    case 0x0100:
+        return "Linux";
+    case 0x0101:
+        return "Open vSwitch";
+    case 0x0102:
+        return "OVN";
+    case 0x0103:
+        return "the registration after OVN's in IANA's registry";
+    default:
+        return NULL;
+    }
+}
+
+/* Limits of the receiver's settings. */
+#define RX_MAX_FLOWS_MAX 1048576
+#define RX_IDLE_TIMEOUT_MIN 1000
+#define RX_IDLE_TIMEOUT_MAX 86400000
 
 void
 rtvnic_bridge_reconfigure(const struct smap *other_config)
 {
     uint16_t old_class, opt_class;
     uint8_t old_type, type;
+    static int refused_class = -1;
+    const char *owner;
 
-    opt_class = get_option_number(other_config, "rtvnic-geneve-class",
-                                  UINT16_MAX, RTVNIC_OPT_CLASS_DEFAULT);
-    type = get_option_number(other_config, "rtvnic-geneve-type", UINT8_MAX,
-                             RTVNIC_OPT_TYPE_DEFAULT);
     rtvnic_stamp_get_option(&old_class, &old_type);
+    opt_class = get_option_number(other_config, "rtvnic-geneve-class", 0,
+                                  UINT16_MAX, RTVNIC_OPT_CLASS_DEFAULT);
+    owner = geneve_class_owner(opt_class);
+    if (!owner) {
+        refused_class = -1;
+    } else {
+        /* Warns once per refused value, not on every reconfiguration. */
+        if (opt_class != refused_class) {
+            VLOG_WARN("Open_vSwitch other_config: rtvnic-geneve-class="
+                      "0x%04"PRIx16" belongs to %s; keeping 0x%04"PRIx16,
+                      opt_class, owner, old_class);
+            refused_class = opt_class;
+        }
+        opt_class = old_class;
+    }
+    type = get_option_number(other_config, "rtvnic-geneve-type", 0,
+                             UINT8_MAX, RTVNIC_OPT_TYPE_DEFAULT);
     if (opt_class != old_class || type != old_type) {
         VLOG_INFO("RTvNIC stamps use Geneve option class %#"PRIx16", type "
                   "%#"PRIx8, opt_class, type);
         rtvnic_stamp_set_option(opt_class, type);
     }
+
+    rtvnic_rx_set_config(
+        smap_get_bool(other_config, "rtvnic-receiver", false),
+        get_option_number(other_config, "rtvnic-rx-max-flows", 1,
+                          RX_MAX_FLOWS_MAX, RTVNIC_RX_MAX_FLOWS_DEFAULT),
+        get_option_number(other_config, "rtvnic-rx-idle-timeout",
+                          RX_IDLE_TIMEOUT_MIN, RX_IDLE_TIMEOUT_MAX,
+                          RTVNIC_RX_IDLE_TIMEOUT_DEFAULT));
 }
 
 /* Miss reports. */
@@ -261,6 +313,7 @@ rtvnic_bridge_reports_due(void)
     long long int now = time_usec();
 
     rtvnic_clock_refresh();
+    rtvnic_rx_run();
     uint32_t interval = rtvnic_report_interval_us();
 
     /* A switch that neither has RTvNIC sources nor receives stamps has
