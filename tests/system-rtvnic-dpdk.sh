@@ -265,7 +265,7 @@ why="$ph_qos; sent $ph_sent, got $ph_got, drops +$ph_drops; rtvnic/show: $show"
 check "policer: back to egress-policer: it drops again ($ph_drops), RTvNIC forgot up0" \
     eval '[ "$ph_qos" = "QoS: up0 egress-policer" ] && [ "$ph_drops" -gt 0 ] &&
           [ $((ph_got + ph_drops)) = "$ph_sent" ] &&
-          [ "$show" = "no port has QoS of type rtvnic" ]'
+          [ "$(head -1 <<<"$show")" = "no port has QoS of type rtvnic" ]'
 set_qos up0 ""
 policer_phase pol4
 why="$ph_qos; sent $ph_sent, got $ph_got, drops +$ph_drops"
