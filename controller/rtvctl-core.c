@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openflow/nicira-ext.h"
+#include "openflow/openflow.h"
+#include "bitmap.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -79,6 +82,9 @@ struct rtvctl_sw {
     struct rtvnic_reassembly reasm; /* Multi-part HEARTBEAT, SOURCES. */
     bool dscp_installed[64];    /* Network switch: queue flow installed. */
     bool synced;                /* Its flows with our cookie are known. */
+    bool have_sources;          /* A SOURCES arrived since the last sync. */
+    ovs_be32 stats_xid;         /* Of the flow stats request in flight. */
+    unsigned long *seen;        /* vNIC ids with a flow in its reply. */
     uint64_t n_reports;
 };
 
@@ -89,6 +95,7 @@ struct rt_flow {
     uint16_t vnic_id;
     struct rtvctl_flow_state st;
     uint64_t packets;           /* From heartbeats. */
+    bool changed;               /* 'st' changed since last popped. */
 };
 
 struct rtvctl_core {
@@ -98,6 +105,11 @@ struct rtvctl_core {
     struct hmap flows;          /* struct rt_flow. */
     long long int next_relax;
     uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
+
+    enum rtvctl_role role;
+    bool have_generation;
+    uint64_t generation;
+    size_t n_changed;           /* Flows with 'changed'. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -196,6 +208,8 @@ flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
     rtvctl_flow_state_init(&flow->st);
     flow->st.last_miss_ms = time_msec();
     hmap_insert(&c->flows, &flow->node, hash);
+    flow->changed = true;
+    c->n_changed++;
     return flow;
 }
 
@@ -206,6 +220,67 @@ format_flow_name(const struct rt_flow *flow, struct ds *s)
     ds_put_format(s, " vnic %"PRIu16, flow->vnic_id);
 }
 
+static bool
+flow_state_equal(const struct rtvctl_flow_state *a,
+                 const struct rtvctl_flow_state *b)
+{
+    return (a->contract_us == b->contract_us
+            && a->effective_us == b->effective_us
+            && a->level == b->level
+            && a->last_miss_ms == b->last_miss_ms
+            && a->last_change_ms == b->last_change_ms
+            && a->last_relax_ms == b->last_relax_ms
+            && a->episode_start_ms == b->episode_start_ms
+            && a->episode_last_ms == b->episode_last_ms
+            && a->quiet_factor == b->quiet_factor
+            && a->reports == b->reports
+            && a->misses == b->misses);
+}
+
+static void
+flow_changed(struct rtvctl_core *c, struct rt_flow *flow)
+{
+    if (!flow->changed) {
+        flow->changed = true;
+        c->n_changed++;
+    }
+}
+
+/* Marks 'flow' changed if its state differs from 'old'. */
+static void
+flow_check_changed(struct rtvctl_core *c, struct rt_flow *flow,
+                   const struct rtvctl_flow_state *old)
+{
+    if (!flow_state_equal(old, &flow->st)) {
+        flow_changed(c, flow);
+    }
+}
+
+/* An OpenFlow role request: PRIMARY or SECONDARY with 'generation'. */
+static struct ofpbuf *
+encode_role_request(enum ofp_version version,
+                    enum ofp12_controller_role role, uint64_t generation)
+{
+    struct ofpbuf *b;
+
+    if (version >= OFP12_VERSION) {
+        struct ofp12_role_request *rr;
+
+        b = ofpraw_alloc(OFPRAW_OFPT12_ROLE_REQUEST, version, 0);
+        rr = ofpbuf_put_zeros(b, sizeof *rr);
+        rr->role = htonl(role);
+        rr->generation_id = htonll(generation);
+    } else {
+        struct nx_role_request *nrr;
+
+        b = ofpraw_alloc(OFPRAW_NXT_ROLE_REQUEST, version, 0);
+        nrr = ofpbuf_put_zeros(b, sizeof *nrr);
+        nrr->role = htonl(role == OFPCR12_ROLE_PRIMARY ? NX_ROLE_PRIMARY
+                          : NX_ROLE_SECONDARY);
+    }
+    return b;
+}
+
 /* Makes every network switch give DSCP 'dscp' its queue. */
 static void
 install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
@@ -213,7 +288,7 @@ install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
     const struct rtvctl_policy *p = c->policy;
     struct rtvctl_sw *sw;
 
-    if (!p->n_netswitches) {
+    if (!p->n_netswitches || c->role == RTVCTL_ROLE_STANDBY) {
         return;
     }
     LIST_FOR_EACH (sw, node, &c->switches) {
@@ -256,11 +331,23 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
     if (a->type == RTVCTL_ACT_NONE) {
         return true;
     }
+    if (c->role == RTVCTL_ROLE_STANDBY) {
+        return false;
+    }
     host = flow_host(c, flow);
     format_flow_name(flow, &name);
     if (!host) {
         VLOG_WARN_RL(&rl, "%s: sending host not connected (or not in the "
                      "policy's hosts): cannot act", ds_cstr(&name));
+        ds_destroy(&name);
+        return false;
+    }
+    if (c->role == RTVCTL_ROLE_LEADER
+        && (!host->synced || !host->have_sources)) {
+        /* A previous leader may have acted on this host after it last
+         * wrote the database: learn what the host has first. */
+        VLOG_INFO_RL(&rl, "%s: waiting for the host's flows and sources "
+                     "before acting", ds_cstr(&name));
         ds_destroy(&name);
         return false;
     }
@@ -306,11 +393,16 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
 static void
 handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
 {
+    if (c->role == RTVCTL_ROLE_STANDBY) {
+        return;
+    }
+
     struct rt_flow *flow = flow_get(c, &r->sender, r->vnic_id);
     struct rtvctl_sw *host = flow_host(c, flow);
     struct sw_source *src = host ? sw_source(host, r->vnic_id) : NULL;
     struct rtvctl_action a;
 
+    flow_changed(c, flow);
     c->n_reports++;
     if (src) {
         flow->st.contract_us = src->deadline_us;
@@ -337,11 +429,13 @@ handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
 {
     struct rtvctl_core *c = sw->core;
     const struct rtvctl_host *host = (sw->have_dpid
+                                      && c->role != RTVCTL_ROLE_STANDBY
                                       ? rtvctl_policy_host_by_dpid(c->policy,
                                                                    sw->dpid)
                                       : NULL);
     struct sw_source *s;
 
+    sw->have_sources = true;
     HMAP_FOR_EACH_POP (s, node, &sw->sources) {
         free(s);
     }
@@ -356,9 +450,11 @@ handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
         hmap_insert(&sw->sources, &s->node, hash_int(s->vnic_id, 0));
         if (host) {
             struct rt_flow *flow = flow_get(c, &host->tunnel_ip, e->vnic_id);
+            struct rtvctl_flow_state old = flow->st;
 
             flow->st.contract_us = e->deadline_us;
             flow->st.effective_us = e->effective_us;
+            flow_check_changed(c, flow, &old);
         }
     }
 }
@@ -366,10 +462,31 @@ handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
 static void
 handle_heartbeat(struct rtvctl_core *c, const struct rtvnic_msg *msg)
 {
+    if (c->role == RTVCTL_ROLE_STANDBY) {
+        return;
+    }
     for (size_t i = 0; i < msg->beat.n; i++) {
         const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
 
         flow_get(c, &e->sender, e->vnic_id)->packets += e->packets;
+    }
+}
+
+/* The switch says 'flow' is at 'level': believe it. */
+static void
+adopt_level(struct rtvctl_core *c, struct rt_flow *flow, size_t level)
+{
+    if (flow->st.level != level) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        format_flow_name(flow, &s);
+        VLOG_INFO("%s: resynchronised at DSCP %u from the host's flows",
+                  ds_cstr(&s), c->policy->dscp_ladder[level]);
+        ds_destroy(&s);
+        /* Give the restored state a full quiet period. */
+        flow->st.last_change_ms = time_msec();
+        flow->st.level = level;
+        flow_changed(c, flow);
     }
 }
 
@@ -394,26 +511,16 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         uint64_t cookie = ntohll(fs.cookie);
         if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
             sw->dscp_installed[cookie & 63] = true;
-        } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && host) {
+        } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && host
+                   && c->role != RTVCTL_ROLE_STANDBY) {
             uint16_t vnic = (cookie >> 8) & 0xffff;
             size_t level = cookie & 0xff;
 
             if (level < p->n_ladder) {
-                struct rt_flow *flow = flow_get(c, &host->tunnel_ip, vnic);
-
-                if (flow->st.level != level) {
-                    struct ds s = DS_EMPTY_INITIALIZER;
-
-                    format_flow_name(flow, &s);
-                    VLOG_INFO("%s: resynchronised at DSCP %u from the host's "
-                              "flows", ds_cstr(&s), p->dscp_ladder[level]);
-                    ds_destroy(&s);
+                adopt_level(c, flow_get(c, &host->tunnel_ip, vnic), level);
+                if (sw->seen) {
+                    bitmap_set1(sw->seen, vnic);
                 }
-                if (flow->st.level != level) {
-                    /* Give the restored state a full quiet period. */
-                    flow->st.last_change_ms = time_msec();
-                }
-                flow->st.level = level;
             }
         }
     }
@@ -424,6 +531,19 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         uint64_t in_use = 0;
         struct rt_flow *flow;
 
+        /* A host without the flow of an escalated flow of ours lost it (it
+         * restarted, or a leader relaxed it and died before it wrote
+         * that down): the flow is at the bottom of the ladder. */
+        if (host && sw->seen) {
+            HMAP_FOR_EACH (flow, node, &c->flows) {
+                if (flow->st.level && !bitmap_is_set(sw->seen, flow->vnic_id)
+                    && ipv6_addr_equals(&flow->sender, &host->tunnel_ip)) {
+                    adopt_level(c, flow, 0);
+                }
+            }
+        }
+        free(sw->seen);
+        sw->seen = NULL;
         sw->synced = true;
         if (p->n_netswitches) {
             HMAP_FOR_EACH (flow, node, &c->flows) {
@@ -442,24 +562,17 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
     }
 }
 
+/* Learns the DSCP levels (on hosts) or the queue flows (on network
+ * switches) that our flows set up on 'sw'. */
 static void
-on_features(struct rtvctl_sw *sw, uint64_t dpid)
+request_flows(struct rtvctl_sw *sw)
 {
-    struct rtvctl_core *c = sw->core;
-    const struct rtvctl_policy *p = c->policy;
+    const struct rtvctl_policy *p = sw->core->policy;
+    uint64_t dpid = sw->dpid;
     struct ofputil_flow_stats_request fsr;
+    struct ofpbuf *msg;
 
-    if (sw->have_dpid) {
-        hmap_remove(&c->switches_by_dpid, &sw->dpid_node);
-    }
-    sw->dpid = dpid;
-    sw->have_dpid = true;
-    hmap_insert(&c->switches_by_dpid, &sw->dpid_node, hash_uint64(dpid));
-    VLOG_INFO("%s: connected, datapath ID %#"PRIx64"%s", sw->name, dpid,
-              rtvctl_policy_netswitch(p, dpid) ? " (network switch)" : "");
-
-    /* Learn the DSCP levels (on hosts) or the queue flows (on network
-     * switches) that our flows already set up there. */
+    sw->synced = false;
     memset(&fsr, 0, sizeof fsr);
     fsr.aggregate = false;
     match_init_catchall(&fsr.match);
@@ -469,7 +582,31 @@ on_features(struct rtvctl_sw *sw, uint64_t dpid)
     fsr.out_group = OFPG_ANY;
     fsr.cookie = htonll(COOKIE_PREFIX);
     fsr.cookie_mask = htonll(COOKIE_MASK);
-    send_msg(sw, ofputil_encode_flow_stats_request(&fsr, sw_protocol(sw)));
+    msg = ofputil_encode_flow_stats_request(&fsr, sw_protocol(sw));
+    sw->stats_xid = ((const struct ofp_header *) msg->data)->xid;
+    if (sw->core->role != RTVCTL_ROLE_STANDBY
+        && rtvctl_policy_host_by_dpid(p, dpid)) {
+        free(sw->seen);
+        sw->seen = bitmap_allocate(UINT16_MAX + 1);
+    }
+    send_msg(sw, msg);
+}
+
+static void
+on_features(struct rtvctl_sw *sw, uint64_t dpid)
+{
+    struct rtvctl_core *c = sw->core;
+
+    if (sw->have_dpid) {
+        hmap_remove(&c->switches_by_dpid, &sw->dpid_node);
+    }
+    sw->dpid = dpid;
+    sw->have_dpid = true;
+    hmap_insert(&c->switches_by_dpid, &sw->dpid_node, hash_uint64(dpid));
+    VLOG_INFO("%s: connected, datapath ID %#"PRIx64"%s", sw->name, dpid,
+              rtvctl_policy_netswitch(c->policy, dpid)
+              ? " (network switch)" : "");
+    request_flows(sw);
 }
 
 void
@@ -500,7 +637,11 @@ rtvctl_sw_receive(struct rtvctl_sw *sw, const struct ofpbuf *b)
         break;
     }
     case OFPTYPE_FLOW_STATS_REPLY:
-        handle_flow_stats(sw, oh);
+        /* Only the reply to the latest request says what the switch has
+         * now. */
+        if (oh->xid == sw->stats_xid) {
+            handle_flow_stats(sw, oh);
+        }
         break;
     case OFPTYPE_ERROR: {
         char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
@@ -578,6 +719,7 @@ rtvctl_sw_destroy(struct rtvctl_sw *sw)
     }
     hmap_destroy(&sw->sources);
     rtvnic_reassembly_clear(&sw->reasm);
+    free(sw->seen);
     free(sw->name);
     free(sw);
 }
@@ -591,17 +733,29 @@ rtvctl_sw_connected(struct rtvctl_sw *sw, enum ofp_version version)
         .config = { .report_interval_us = p->report_interval_ms * 1000 },
     };
 
+    struct rtvctl_core *c = sw->core;
+
     sw->connected = true;
     sw->version = version;
     if (sw->have_dpid) {
-        hmap_remove(&sw->core->switches_by_dpid, &sw->dpid_node);
+        hmap_remove(&c->switches_by_dpid, &sw->dpid_node);
     }
     sw->have_dpid = false;
     sw->synced = false;
+    sw->have_sources = false;
     rtvnic_reassembly_clear(&sw->reasm);
     memset(sw->dscp_installed, 0, sizeof sw->dscp_installed);
+    if (c->role == RTVCTL_ROLE_LEADER) {
+        send_msg(sw, encode_role_request(version, OFPCR12_ROLE_PRIMARY,
+                                         c->generation));
+    } else if (c->role == RTVCTL_ROLE_STANDBY && c->have_generation) {
+        send_msg(sw, encode_role_request(version, OFPCR12_ROLE_SECONDARY,
+                                         c->generation));
+    }
     send_msg(sw, ofpraw_alloc(OFPRAW_OFPT_FEATURES_REQUEST, version, 0));
-    send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
+    if (c->role != RTVCTL_ROLE_STANDBY) {
+        send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
+    }
 }
 
 void
@@ -654,6 +808,9 @@ relax_all(struct rtvctl_core *c)
     long long int now = time_msec();
     struct rt_flow *flow;
 
+    if (c->role == RTVCTL_ROLE_STANDBY) {
+        return;
+    }
     HMAP_FOR_EACH (flow, node, &c->flows) {
         struct rtvctl_flow_state old = flow->st;
         struct rtvctl_action a;
@@ -662,6 +819,7 @@ relax_all(struct rtvctl_core *c)
         if (!execute(c, flow, &a)) {
             flow->st = old;
         }
+        flow_check_changed(c, flow, &old);
     }
 }
 
@@ -680,6 +838,124 @@ void
 rtvctl_core_wait(struct rtvctl_core *c)
 {
     poll_timer_wait_until(c->next_relax);
+}
+
+void
+rtvctl_core_set_role(struct rtvctl_core *c, enum rtvctl_role role,
+                     bool have_generation, uint64_t generation)
+{
+    struct rtvctl_sw *sw;
+
+    if (role == c->role && have_generation == c->have_generation
+        && generation == c->generation) {
+        return;
+    }
+
+    enum rtvctl_role old_role = c->role;
+    bool had_generation = c->have_generation;
+
+    c->role = role;
+    c->have_generation = have_generation;
+    c->generation = generation;
+    if (role == RTVCTL_ROLE_LEADER && old_role != RTVCTL_ROLE_LEADER) {
+        struct rtvnic_msg config = {
+            .type = RTVNIC_MSG_CONFIG,
+            .config = {
+                .report_interval_us = c->policy->report_interval_ms * 1000
+            },
+        };
+
+        LIST_FOR_EACH (sw, node, &c->switches) {
+            if (!sw->connected) {
+                continue;
+            }
+            send_msg(sw, encode_role_request(sw->version,
+                                             OFPCR12_ROLE_PRIMARY,
+                                             generation));
+            send_msg(sw, rtvnic_msg_to_ofp(&config, sw->version));
+            sw->have_sources = false;
+            if (sw->have_dpid) {
+                request_flows(sw);
+            }
+        }
+    } else if (role == RTVCTL_ROLE_STANDBY && have_generation
+               && (old_role != RTVCTL_ROLE_STANDBY || !had_generation)) {
+        /* A former leader says nothing: its successor's PRIMARY request,
+         * with a newer generation, has demoted it on every switch. */
+        if (old_role == RTVCTL_ROLE_LEADER) {
+            return;
+        }
+        LIST_FOR_EACH (sw, node, &c->switches) {
+            if (sw->connected) {
+                send_msg(sw, encode_role_request(sw->version,
+                                                 OFPCR12_ROLE_SECONDARY,
+                                                 generation));
+            }
+        }
+    }
+}
+
+enum rtvctl_role
+rtvctl_core_get_role(const struct rtvctl_core *c)
+{
+    return c->role;
+}
+
+const char *
+rtvctl_role_name(enum rtvctl_role role)
+{
+    return (role == RTVCTL_ROLE_LEADER ? "leader"
+            : role == RTVCTL_ROLE_STANDBY ? "standby"
+            : "alone");
+}
+
+bool
+rtvctl_core_has_changed_flows(const struct rtvctl_core *c)
+{
+    return c->n_changed > 0;
+}
+
+void
+rtvctl_core_pop_changed_flows(struct rtvctl_core *c, rtvctl_flow_func *func,
+                              void *aux)
+{
+    struct rt_flow *flow;
+
+    if (!c->n_changed) {
+        return;
+    }
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        if (flow->changed) {
+            flow->changed = false;
+            func(&flow->sender, flow->vnic_id, &flow->st, aux);
+        }
+    }
+    c->n_changed = 0;
+}
+
+void
+rtvctl_core_mark_all_changed(struct rtvctl_core *c)
+{
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        flow->changed = true;
+    }
+    c->n_changed = hmap_count(&c->flows);
+}
+
+void
+rtvctl_core_restore_flow(struct rtvctl_core *c, const struct in6_addr *sender,
+                         uint16_t vnic_id,
+                         const struct rtvctl_flow_state *st)
+{
+    struct rt_flow *flow = flow_get(c, sender, vnic_id);
+
+    flow->st = *st;
+    if (flow->changed) {
+        flow->changed = false;
+        c->n_changed--;
+    }
 }
 
 /* Metrics and status. */
@@ -794,6 +1070,14 @@ rtvctl_core_format_show(const struct rtvctl_core *c, struct ds *s)
                       sw->connected ? "connected" : "disconnected");
         if (sw->have_dpid) {
             ds_put_format(s, ", datapath ID %#"PRIx64, sw->dpid);
+        }
+        if (c->role == RTVCTL_ROLE_LEADER && sw->connected) {
+            /* Whether the core acts on this switch's flows yet. */
+            bool host = (sw->have_dpid
+                         && rtvctl_policy_host_by_dpid(p, sw->dpid));
+
+            ds_put_cstr(s, sw->synced && (sw->have_sources || !host)
+                        ? ", in sync" : ", syncing");
         }
         ds_put_char(s, '\n');
     }

@@ -52,7 +52,9 @@
 #include "openvswitch/ofp-protocol.h"
 
 struct ds;
+struct in6_addr;
 struct ofpbuf;
+struct rtvctl_flow_state;
 struct rtvctl_policy;
 
 #define RTVCTL_RELAX_TICK_MS 50
@@ -88,6 +90,48 @@ bool rtvctl_sw_is_connected(const struct rtvctl_sw *);
 
 /* Handles one OpenFlow message that the switch sent. */
 void rtvctl_sw_receive(struct rtvctl_sw *, const struct ofpbuf *);
+
+/* Roles, for active/standby (rtvctl-ha.h).  A core starts ALONE: it acts
+ * and sends no role requests, as rtvctl without --db.
+ *
+ * STANDBY: sends a switch that connects a role request SECONDARY with the
+ * generation, once known (a switch refuses a stale one), and no RTvNIC
+ * CONFIG (a switch refuses it from a secondary); reads the switches'
+ * flows, but ignores reports, heartbeats and relaxing, and sends nothing
+ * that changes a switch.  Switches send RTvNIC messages only to primary and
+ * equal controllers, so a standby learns the flows' state from the
+ * database (rtvctl_core_restore_flow()) when it takes over.
+ *
+ * LEADER: sends every switch, now and when it connects, a role request
+ * PRIMARY with 'generation' and the RTvNIC CONFIG, and asks again for its
+ * flows: levels the switch has that differ from the core's are adopted
+ * (the previous leader may have acted and died before writing).  Until a
+ * host's flows and a source list from it have arrived since, the core
+ * does not act on that host's flows, so it never repeats or skips a step
+ * that the previous leader took. */
+enum rtvctl_role {
+    RTVCTL_ROLE_ALONE,
+    RTVCTL_ROLE_STANDBY,
+    RTVCTL_ROLE_LEADER,
+};
+void rtvctl_core_set_role(struct rtvctl_core *, enum rtvctl_role,
+                          bool have_generation, uint64_t generation);
+enum rtvctl_role rtvctl_core_get_role(const struct rtvctl_core *);
+const char *rtvctl_role_name(enum rtvctl_role);
+
+/* The flows' state, for a database.  A flow "changes" when its
+ * rtvctl_flow_state does (counters included); rtvctl_core_restore_flow()
+ * does not count as a change. */
+typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
+                              const struct rtvctl_flow_state *, void *aux);
+bool rtvctl_core_has_changed_flows(const struct rtvctl_core *);
+/* Calls 'func' for every flow that changed since the last call. */
+void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
+                                   void *aux);
+void rtvctl_core_mark_all_changed(struct rtvctl_core *);
+void rtvctl_core_restore_flow(struct rtvctl_core *,
+                              const struct in6_addr *sender, uint16_t vnic_id,
+                              const struct rtvctl_flow_state *);
 
 /* Output for rtvctl/show, /metrics (Prometheus text) and /status (JSON). */
 void rtvctl_core_format_show(const struct rtvctl_core *, struct ds *);

@@ -21,7 +21,8 @@
  * controller's core (rtvctl-core.h), which decides per flow and acts: this
  * file is the plumbing around it, options, the rconns and listeners, the
  * unixctl commands and the HTTP server for /metrics and /status
- * (rtvctl-http.h). */
+ * (rtvctl-http.h).  With --db, the instance is one of an active/standby
+ * group on a (clustered) OVSDB (rtvctl-ha.h). */
 
 #include <config.h>
 
@@ -44,6 +45,7 @@
 #include "openvswitch/vconn.h"
 #include "openvswitch/vlog.h"
 #include "rtvctl-core.h"
+#include "rtvctl-ha.h"
 #include "rtvctl-http.h"
 #include "rtvctl-policy.h"
 #include "socket-util.h"
@@ -66,6 +68,8 @@ static struct rtvctl_policy policy;
 static char *policy_file;
 static char *http_target;
 static char *unixctl_path;
+static char *db_remotes;
+static struct rtvctl_ha *ha;
 static struct ovs_list conns = OVS_LIST_INITIALIZER(&conns);
 static struct rtvctl_core *core;
 static bool exiting;
@@ -138,6 +142,9 @@ rtvctl_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct ds s = DS_EMPTY_INITIALIZER;
 
     rtvctl_core_format_show(core, &s);
+    if (ha) {
+        rtvctl_ha_format_status(ha, &s);
+    }
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
@@ -177,6 +184,9 @@ main(int argc, char *argv[])
         rtvctl_policy_init_default(&policy);
     }
     core = rtvctl_core_create(&policy);
+    if (db_remotes) {
+        ha = rtvctl_ha_create(db_remotes, core);
+    }
     if (argc - optind < 1) {
         ovs_fatal(0, "at least one connection method required; "
                   "use --help for usage");
@@ -250,6 +260,11 @@ main(int argc, char *argv[])
         }
 
         rtvctl_core_run(core);
+        if (ha) {
+            /* After the core, so that what it did this iteration is
+             * written at once. */
+            rtvctl_ha_run(ha);
+        }
         long long int now = time_msec();
         if (http_target && now >= next_publish) {
             struct ds metrics = DS_EMPTY_INITIALIZER;
@@ -270,6 +285,9 @@ main(int argc, char *argv[])
             rconn_recv_wait(conn->rconn);
         }
         rtvctl_core_wait(core);
+        if (ha) {
+            rtvctl_ha_wait(ha);
+        }
         if (http_target) {
             poll_timer_wait_until(next_publish);
         }
@@ -278,6 +296,7 @@ main(int argc, char *argv[])
     }
 
     unixctl_server_destroy(unixctl);
+    rtvctl_ha_destroy(ha);
     return 0;
 }
 
@@ -289,6 +308,7 @@ parse_options(int argc, char *argv[])
         OPT_HTTP,
         OPT_UNIXCTL,
         OPT_PEER_CA_CERT,
+        OPT_DB,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
         SSL_OPTION_ENUMS,
@@ -297,6 +317,7 @@ parse_options(int argc, char *argv[])
         {"policy", required_argument, NULL, OPT_POLICY},
         {"http", required_argument, NULL, OPT_HTTP},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"db", required_argument, NULL, OPT_DB},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"peer-ca-cert", required_argument, NULL, OPT_PEER_CA_CERT},
@@ -321,6 +342,9 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_UNIXCTL:
             unixctl_path = optarg;
+            break;
+        case OPT_DB:
+            db_remotes = optarg;
             break;
         case 'h':
             usage();
@@ -357,6 +381,7 @@ usage(void)
            "  --policy=FILE           policy (JSON), see rtvctl(8)\n"
            "  --http=[IP:]PORT        serve /metrics and /status over HTTP\n"
            "  --unixctl=SOCKET        override default control socket name\n"
+           "  --db=REMOTE[,REMOTE...] active/standby on this OVSDB (cluster)\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n");
     exit(EXIT_SUCCESS);
