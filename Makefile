@@ -6,6 +6,8 @@
 #                   subsets the patches touch; last line "N passed, M failed".
 #   make bench-edf  EDF queue vs lib/heap.c micro-benchmark.
 #   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
+#   make bench-failover  rtvctl --db: kill -9 the leader of three, 12 times;
+#                   time until the new leader's role request (min/median/max).
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.
 #   make bench-rx   receiver: ns per stamped packet with 10,000 flows while
 #                   rtvnic/flows is formatted in a loop, vs without.
@@ -46,6 +48,7 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
                 -type f ! -name '*~' ! -name '.*' 2>/dev/null) rtvnic.mk
 
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
+	bench-failover \
 	bench-rx \
 	bench-e2e bench-feedback bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay
@@ -122,6 +125,9 @@ bench-edf: build
 bench-controller: build
 	@bash utilities/rtvnic-bench-controller.sh "$(OVS)"
 
+bench-failover: build
+	@bash utilities/rtvnic-bench-failover.sh "$(OVS)"
+
 bench-stamp: build
 	@bash utilities/rtvnic-bench-stamp.sh "$(OVS)"
 
@@ -133,7 +139,7 @@ bench-e2e: build
 
 # bench-dpdk builds the DPDK tree (installing Debian's DPDK) and prints a
 # clear "skipped" when hugepages cannot be had.
-bench: bench-edf bench-controller bench-stamp bench-rx bench-e2e \
+bench: bench-edf bench-controller bench-failover bench-stamp bench-rx bench-e2e \
 	bench-feedback bench-dpdk
 
 bench-feedback: build
