@@ -81,6 +81,7 @@ struct rtvctl_sw {
     struct hmap sources;        /* struct sw_source, from SOURCES. */
     struct rtvnic_reassembly reasm; /* Multi-part HEARTBEAT, SOURCES. */
     bool dscp_installed[64];    /* Network switch: queue flow installed. */
+    bool installed_changed;     /* 'dscp_installed' changed since popped. */
     bool synced;                /* Its flows with our cookie are known. */
     bool have_sources;          /* A SOURCES arrived since the last sync. */
     ovs_be32 stats_xid;         /* Of the flow stats request in flight. */
@@ -110,6 +111,7 @@ struct rtvctl_core {
     bool have_generation;
     uint64_t generation;
     size_t n_changed;           /* Flows with 'changed'. */
+    size_t n_sw_changed;        /* Switches with 'installed_changed'. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -256,6 +258,15 @@ flow_check_changed(struct rtvctl_core *c, struct rt_flow *flow,
     }
 }
 
+static void
+sw_installed_changed(struct rtvctl_sw *sw)
+{
+    if (!sw->installed_changed) {
+        sw->installed_changed = true;
+        sw->core->n_sw_changed++;
+    }
+}
+
 /* An OpenFlow role request: PRIMARY or SECONDARY with 'generation'. */
 static struct ofpbuf *
 encode_role_request(enum ofp_version version,
@@ -311,6 +322,7 @@ install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
                           PRIu32, sw->dpid, dscp, ns->queue[i]);
                 free(text);
                 sw->dscp_installed[dscp] = true;
+                sw_installed_changed(sw);
             }
         }
     }
@@ -510,7 +522,10 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         }
         uint64_t cookie = ntohll(fs.cookie);
         if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
-            sw->dscp_installed[cookie & 63] = true;
+            if (!sw->dscp_installed[cookie & 63]) {
+                sw->dscp_installed[cookie & 63] = true;
+                sw_installed_changed(sw);
+            }
         } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && host
                    && c->role != RTVCTL_ROLE_STANDBY) {
             uint16_t vnic = (cookie >> 8) & 0xffff;
@@ -545,6 +560,9 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         free(sw->seen);
         sw->seen = NULL;
         sw->synced = true;
+        if (netsw) {
+            sw_installed_changed(sw);
+        }
         if (p->n_netswitches) {
             HMAP_FOR_EACH (flow, node, &c->flows) {
                 if (flow->st.level) {
@@ -713,6 +731,9 @@ rtvctl_sw_destroy(struct rtvctl_sw *sw)
     ovs_list_remove(&sw->node);
     if (sw->have_dpid) {
         hmap_remove(&sw->core->switches_by_dpid, &sw->dpid_node);
+    }
+    if (sw->installed_changed) {
+        sw->core->n_sw_changed--;
     }
     HMAP_FOR_EACH_POP (s, node, &sw->sources) {
         free(s);
@@ -910,9 +931,9 @@ rtvctl_role_name(enum rtvctl_role role)
 }
 
 bool
-rtvctl_core_has_changed_flows(const struct rtvctl_core *c)
+rtvctl_core_has_changes(const struct rtvctl_core *c)
 {
-    return c->n_changed > 0;
+    return c->n_changed > 0 || c->n_sw_changed > 0;
 }
 
 void
@@ -937,11 +958,36 @@ void
 rtvctl_core_mark_all_changed(struct rtvctl_core *c)
 {
     struct rt_flow *flow;
+    struct rtvctl_sw *sw;
 
     HMAP_FOR_EACH (flow, node, &c->flows) {
         flow->changed = true;
     }
     c->n_changed = hmap_count(&c->flows);
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        sw_installed_changed(sw);
+    }
+}
+
+void
+rtvctl_core_pop_changed_switches(struct rtvctl_core *c,
+                                 rtvctl_switch_func *func, void *aux)
+{
+    struct rtvctl_sw *sw;
+
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        if (sw->installed_changed && sw->have_dpid && sw->synced
+            && rtvctl_policy_netswitch(c->policy, sw->dpid)) {
+            uint64_t dscps = 0;
+
+            for (int i = 0; i < 64; i++) {
+                dscps |= (uint64_t) sw->dscp_installed[i] << i;
+            }
+            func(sw->dpid, dscps, aux);
+        }
+        sw->installed_changed = false;
+    }
+    c->n_sw_changed = 0;
 }
 
 void

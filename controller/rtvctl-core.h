@@ -119,16 +119,24 @@ void rtvctl_core_set_role(struct rtvctl_core *, enum rtvctl_role,
 enum rtvctl_role rtvctl_core_get_role(const struct rtvctl_core *);
 const char *rtvctl_role_name(enum rtvctl_role);
 
-/* The flows' state, for a database.  A flow "changes" when its
+/* The state, for a database.  A flow "changes" when its
  * rtvctl_flow_state does (counters included); rtvctl_core_restore_flow()
  * does not count as a change. */
 typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
                               const struct rtvctl_flow_state *, void *aux);
-bool rtvctl_core_has_changed_flows(const struct rtvctl_core *);
+/* Whether a flow or a switch changed since popped. */
+bool rtvctl_core_has_changes(const struct rtvctl_core *);
 /* Calls 'func' for every flow that changed since the last call. */
 void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                    void *aux);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
+/* Calls 'func' for every connected network switch whose DSCP-to-queue flows
+ * changed since the last call, with the DSCPs that have one (bit N: DSCP
+ * N).  Only a switch whose flows the core has read counts. */
+typedef void rtvctl_switch_func(uint64_t datapath_id, uint64_t dscps,
+                                void *aux);
+void rtvctl_core_pop_changed_switches(struct rtvctl_core *,
+                                      rtvctl_switch_func *, void *aux);
 void rtvctl_core_restore_flow(struct rtvctl_core *,
                               const struct in6_addr *sender, uint16_t vnic_id,
                               const struct rtvctl_flow_state *);

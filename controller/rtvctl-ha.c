@@ -52,6 +52,7 @@ enum ha_state {
 struct rtvctl_ha {
     struct ovsdb_idl *idl;
     struct ovsdb_idl_index *flow_by_key;    /* Flow by (sender, vnic). */
+    struct ovsdb_idl_index *switch_by_dpid; /* Switch by datapath_id. */
     struct rtvctl_core *core;
     char *name;                 /* Leader.name while we lead. */
     enum ha_state state;
@@ -75,6 +76,8 @@ rtvctl_ha_create(const char *remotes, struct rtvctl_core *core)
     ovsdb_idl_set_lock(ha->idl, LOCK_NAME);
     ha->flow_by_key = ovsdb_idl_index_create2(ha->idl, &rtvrec_flow_col_sender,
                                               &rtvrec_flow_col_vnic);
+    ha->switch_by_dpid = ovsdb_idl_index_create1(ha->idl,
+                                                 &rtvrec_switch_col_datapath_id);
     ha->core = core;
     if (gethostname(hostname, sizeof hostname)) {
         ovs_strlcpy(hostname, "unknown", sizeof hostname);
@@ -96,12 +99,6 @@ rtvctl_ha_destroy(struct rtvctl_ha *ha)
         free(ha->name);
         free(ha);
     }
-}
-
-void
-rtvctl_ha_set_probe_interval(struct rtvctl_ha *ha, int ms)
-{
-    ovsdb_idl_set_probe_interval(ha->idl, ms);
 }
 
 bool
@@ -247,6 +244,46 @@ write_flow(const struct in6_addr *sender, uint16_t vnic_id,
     ctx->n++;
 }
 
+/* A network switch's DSCP-to-queue flows.  Informational: a new leader
+ * reads them back from the switch itself. */
+static void
+write_switch(uint64_t dpid, uint64_t dscps, void *ctx_)
+{
+    struct write_ctx *ctx = ctx_;
+    struct rtvctl_ha *ha = ctx->ha;
+    char *name = xasprintf("%#"PRIx64, dpid);
+    const struct rtvrec_switch *row;
+    struct rtvrec_switch *key;
+    int64_t values[64];
+    size_t n = 0;
+
+    key = rtvrec_switch_index_init_row(ha->switch_by_dpid);
+    rtvrec_switch_index_set_datapath_id(key, name);
+    row = rtvrec_switch_index_find(ha->switch_by_dpid, key);
+    rtvrec_switch_index_destroy_row(key);
+    if (!row) {
+        if (sset_contains(&ha->inserted, name)) {
+            ctx->deferred = true;
+            free(name);
+            return;
+        }
+        struct rtvrec_switch *new = rtvrec_switch_insert(ha->txn);
+
+        rtvrec_switch_set_datapath_id(new, name);
+        sset_add(&ha->inserted, name);
+        row = new;
+    } else {
+        sset_find_and_delete(&ha->inserted, name);
+    }
+    for (int i = 0; i < 64; i++) {
+        if (dscps & (UINT64_C(1) << i)) {
+            values[n++] = i;
+        }
+    }
+    rtvrec_switch_set_queue_dscps(row, values, n);
+    free(name);
+}
+
 /* Writes the flows that changed, in one transaction. */
 static void
 write_changes(struct rtvctl_ha *ha)
@@ -255,12 +292,13 @@ write_changes(struct rtvctl_ha *ha)
         .ha = ha, .mono_now = time_msec(), .wall_now = time_wall_msec(),
     };
 
-    if (!rtvctl_core_has_changed_flows(ha->core)) {
+    if (!rtvctl_core_has_changes(ha->core)) {
         return;
     }
     ha->txn = ovsdb_idl_txn_create(ha->idl);
     ovsdb_idl_txn_add_comment(ha->txn, "rtvctl: flow state");
     rtvctl_core_pop_changed_flows(ha->core, write_flow, &ctx);
+    rtvctl_core_pop_changed_switches(ha->core, write_switch, &ctx);
     if (ctx.deferred) {
         /* Try those again once their rows are here. */
         rtvctl_core_mark_all_changed(ha->core);
@@ -361,7 +399,7 @@ rtvctl_ha_wait(struct rtvctl_ha *ha)
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
     }
-    if (ha->state == HA_LEADER && rtvctl_core_has_changed_flows(ha->core)) {
+    if (ha->state == HA_LEADER && rtvctl_core_has_changes(ha->core)) {
         /* Transactions in flight complete through ovsdb_idl_wait(). */
         if (!ha->txn) {
             poll_immediate_wake();

@@ -35,7 +35,9 @@
  *     stale generation.
  *
  *   - As leader: after each main-loop iteration, the state of every flow
- *     that changed is written in one transaction (one in flight at a time,
+ *     that changed, and the DSCP-to-queue flows of each network switch
+ *     (table Switch, for operators: a new leader reads them back from the
+ *     switches), are written in one transaction (one in flight at a time,
  *     so they batch under load).  The core acts first and the state is
  *     written right after, in the same iteration; a leader that dies in
  *     between leaves the switch ahead of the database, and its successor
@@ -71,8 +73,5 @@ bool rtvctl_ha_is_leader(const struct rtvctl_ha *);
 /* One line: "ha: leader|standby|taking over, generation N, lock
  * held|contended|not held, database connected|not connected". */
 void rtvctl_ha_format_status(const struct rtvctl_ha *, struct ds *);
-
-/* Sets the OVSDB probe interval in ms (0: none), see ovsdb-idl.h. */
-void rtvctl_ha_set_probe_interval(struct rtvctl_ha *, int ms);
 
 #endif /* rtvctl-ha.h */
