@@ -76,8 +76,8 @@ rtvctl_ha_create(const char *remotes, struct rtvctl_core *core)
     ovsdb_idl_set_lock(ha->idl, LOCK_NAME);
     ha->flow_by_key = ovsdb_idl_index_create2(ha->idl, &rtvrec_flow_col_sender,
                                               &rtvrec_flow_col_vnic);
-    ha->switch_by_dpid = ovsdb_idl_index_create1(ha->idl,
-                                                 &rtvrec_switch_col_datapath_id);
+    ha->switch_by_dpid = ovsdb_idl_index_create1(
+        ha->idl, &rtvrec_switch_col_datapath_id);
     ha->core = core;
     if (gethostname(hostname, sizeof hostname)) {
         ovs_strlcpy(hostname, "unknown", sizeof hostname);
