@@ -75,6 +75,7 @@ struct rtvctl_sw {
     rtvctl_send_func *send;
     void *aux;
     bool connected;
+    bool refused;               /* Claimed a datapath ID held by another. */
     enum ofp_version version;   /* If 'connected'. */
     bool have_dpid;
     uint64_t dpid;
@@ -614,7 +615,16 @@ static void
 on_features(struct rtvctl_sw *sw, uint64_t dpid)
 {
     struct rtvctl_core *c = sw->core;
+    struct rtvctl_sw *holder = sw_by_dpid(c, dpid);
 
+    if (holder && holder != sw) {
+        /* Whoever holds a datapath ID gets its hosts' deadlines and
+         * flow_mods: the first connection keeps it. */
+        VLOG_WARN("%s: datapath ID %#"PRIx64" is held by %s: connection "
+                  "refused", sw->name, dpid, holder->name);
+        sw->refused = true;
+        return;
+    }
     if (sw->have_dpid) {
         hmap_remove(&c->switches_by_dpid, &sw->dpid_node);
     }
@@ -636,6 +646,9 @@ rtvctl_sw_receive(struct rtvctl_sw *sw, const struct ofpbuf *b)
     enum ofptype type;
     char *error;
 
+    if (sw->refused) {
+        return;
+    }
     if (b->size < sizeof *oh || ntohs(oh->length) != b->size
         || ofptype_decode(&type, oh)) {
         c->n_bad_messages++;
@@ -789,6 +802,12 @@ bool
 rtvctl_sw_is_connected(const struct rtvctl_sw *sw)
 {
     return sw->connected;
+}
+
+bool
+rtvctl_sw_is_refused(const struct rtvctl_sw *sw)
+{
+    return sw->refused;
 }
 
 struct rtvctl_core *

@@ -42,6 +42,8 @@
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
  *     the sending host, DSCP-to-queue flow_mods on the network switches.
  *   - ECHO_REQUEST gets its reply; errors from switches are logged.
+ *   - A datapath ID is held by one connection: a second one that claims a
+ *     connected switch's ID is refused (logged at WARN).
  *
  * Any byte sequence may be fed to rtvctl_sw_receive(): malformed messages
  * are counted ("bad messages") and logged (rate-limited), never trusted.
@@ -87,6 +89,9 @@ void rtvctl_sw_connected(struct rtvctl_sw *, enum ofp_version version);
 /* The connection went down: the core acts on the switch no more. */
 void rtvctl_sw_disconnected(struct rtvctl_sw *);
 bool rtvctl_sw_is_connected(const struct rtvctl_sw *);
+/* The switch claimed a datapath ID that another connected switch holds:
+ * the core ignores it from then on; the caller should close it. */
+bool rtvctl_sw_is_refused(const struct rtvctl_sw *);
 
 /* Handles one OpenFlow message that the switch sent. */
 void rtvctl_sw_receive(struct rtvctl_sw *, const struct ofpbuf *);

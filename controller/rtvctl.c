@@ -252,7 +252,8 @@ main(int argc, char *argv[])
         }
         LIST_FOR_EACH_SAFE (conn, node, &conns) {
             conn_run(conn);
-            if (!rconn_is_alive(conn->rconn)) {
+            if (!rconn_is_alive(conn->rconn)
+                || rtvctl_sw_is_refused(conn->sw)) {
                 VLOG_INFO("%s: connection closed",
                           rconn_get_name(conn->rconn));
                 conn_destroy(conn);
