@@ -59,6 +59,7 @@ struct rtvctl_ha {
     uint64_t generation;        /* Ours, while taking over or leading. */
     struct ovsdb_idl_txn *txn;  /* The one transaction in flight, if any. */
     struct sset inserted;       /* Flow keys inserted, row not seen yet. */
+    bool hold_writes;           /* Testing: act, but write nothing. */
     uint64_t n_takeovers;
     uint64_t n_writes;          /* Flow rows written. */
     uint64_t n_txn_failures;
@@ -387,7 +388,7 @@ check_lock:;
         if (has_lock && !ha->txn && ovsdb_idl_has_ever_connected(ha->idl)) {
             start_takeover(ha);
         }
-    } else if (ha->state == HA_LEADER && !ha->txn) {
+    } else if (ha->state == HA_LEADER && !ha->txn && !ha->hold_writes) {
         write_changes(ha);
     }
 }
@@ -399,12 +400,19 @@ rtvctl_ha_wait(struct rtvctl_ha *ha)
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
     }
-    if (ha->state == HA_LEADER && rtvctl_core_has_changes(ha->core)) {
+    if (ha->state == HA_LEADER && !ha->hold_writes
+        && rtvctl_core_has_changes(ha->core)) {
         /* Transactions in flight complete through ovsdb_idl_wait(). */
         if (!ha->txn) {
             poll_immediate_wake();
         }
     }
+}
+
+void
+rtvctl_ha_hold_writes(struct rtvctl_ha *ha, bool hold)
+{
+    ha->hold_writes = hold;
 }
 
 void

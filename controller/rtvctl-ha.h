@@ -70,6 +70,10 @@ void rtvctl_ha_wait(struct rtvctl_ha *);
 
 bool rtvctl_ha_is_leader(const struct rtvctl_ha *);
 
+/* For testing: while 'hold' is true a leader acts but writes nothing, as
+ * one that dies between acting and writing would leave things. */
+void rtvctl_ha_hold_writes(struct rtvctl_ha *, bool hold);
+
 /* One line: "ha: leader|standby|taking over, generation N, lock
  * held|contended|not held, database connected|not connected". */
 void rtvctl_ha_format_status(const struct rtvctl_ha *, struct ds *);

@@ -149,6 +149,21 @@ rtvctl_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+/* rtvctl/ha-hold-writes on|off: testing only, see rtvctl-ha.h. */
+static void
+rtvctl_unixctl_hold_writes(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                           const char *argv[], void *aux OVS_UNUSED)
+{
+    if (!ha) {
+        unixctl_command_reply_error(conn, "not running with --db");
+    } else if (!strcmp(argv[1], "on") || !strcmp(argv[1], "off")) {
+        rtvctl_ha_hold_writes(ha, !strcmp(argv[1], "on"));
+        unixctl_command_reply(conn, NULL);
+    } else {
+        unixctl_command_reply_error(conn, "argument must be on or off");
+    }
+}
+
 static void
 rtvctl_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
                     const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
@@ -224,6 +239,8 @@ main(int argc, char *argv[])
     unixctl_command_register("rtvctl/show", "", 0, 0, rtvctl_unixctl_show,
                              NULL);
     unixctl_command_register("exit", "", 0, 0, rtvctl_unixctl_exit, NULL);
+    unixctl_command_register("rtvctl/ha-hold-writes", "on|off", 1, 1,
+                             rtvctl_unixctl_hold_writes, NULL);
     if (http_target) {
         error = rtvctl_http_start(http_target);
         if (error) {
