@@ -65,6 +65,8 @@ DOC_SOURCE += Documentation/topics/rtvnic.rst
 bin_PROGRAMS += controller/rtvctl
 controller_rtvctl_SOURCES = \
 	controller/rtvctl.c \
+	controller/rtvctl-core.c \
+	controller/rtvctl-core.h \
 	controller/rtvctl-http.c \
 	controller/rtvctl-http.h \
 	controller/rtvctl-logic.c \

@@ -1,0 +1,810 @@
+/*
+ * Copyright (c) 2026 RTvNIC authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* rtvctl's core: the controller's switches, flows and actions.  The contract
+ * is in rtvctl-core.h.  Its state is rebuilt from the switches when they
+ * (re)connect: effective deadlines from their source lists, DSCP levels
+ * from the cookies of its own flows, so a restart sends no burst of
+ * flow_mods. */
+
+#include <config.h>
+
+#include "rtvctl-core.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-parse.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-switch.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "rtvctl-logic.h"
+#include "rtvctl-policy.h"
+#include "rtvnic-report.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(rtvctl);
+
+/* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level. */
+#define COOKIE_PREFIX UINT64_C(0x5254560000000000)
+#define COOKIE_MASK UINT64_C(0xffffff0000000000)
+
+struct sw_source {
+    struct hmap_node node;      /* In 'sw->sources', by vnic_id. */
+    uint16_t vnic_id;
+    uint32_t ofp_port;
+    uint32_t deadline_us;
+    uint32_t effective_us;
+};
+
+/* One OpenFlow connection to a switch. */
+struct rtvctl_sw {
+    struct rtvctl_core *core;
+    struct ovs_list node;       /* In 'core->switches'. */
+    struct hmap_node dpid_node; /* In 'core->switches_by_dpid', if
+                                 * 'have_dpid'. */
+    char *name;
+    rtvctl_send_func *send;
+    void *aux;
+    bool connected;
+    enum ofp_version version;   /* If 'connected'. */
+    bool have_dpid;
+    uint64_t dpid;
+    struct hmap sources;        /* struct sw_source, from SOURCES. */
+    struct rtvnic_reassembly reasm; /* Multi-part HEARTBEAT, SOURCES. */
+    bool dscp_installed[64];    /* Network switch: queue flow installed. */
+    bool synced;                /* Its flows with our cookie are known. */
+    uint64_t n_reports;
+};
+
+/* One RTvNIC flow: a sending host's vNIC. */
+struct rt_flow {
+    struct hmap_node node;      /* In 'core->flows'. */
+    struct in6_addr sender;
+    uint16_t vnic_id;
+    struct rtvctl_flow_state st;
+    uint64_t packets;           /* From heartbeats. */
+};
+
+struct rtvctl_core {
+    const struct rtvctl_policy *policy;
+    struct ovs_list switches;   /* struct rtvctl_sw. */
+    struct hmap switches_by_dpid;
+    struct hmap flows;          /* struct rt_flow. */
+    long long int next_relax;
+    uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
+};
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+/* Sends 'msg' to 'sw'.  A null 'msg' is a message that could not be encoded
+ * (rtvnic_msg_to_ofp() refuses a body that does not fit). */
+static void
+send_msg(struct rtvctl_sw *sw, struct ofpbuf *msg)
+{
+    if (!msg) {
+        VLOG_WARN_RL(&rl, "%s: message too long to encode, not sent",
+                     sw->name);
+        return;
+    }
+    sw->send(msg, sw->aux);
+}
+
+static enum ofputil_protocol
+sw_protocol(const struct rtvctl_sw *sw)
+{
+    return ofputil_protocol_from_ofp_version(sw->version);
+}
+
+/* Sends 'sw' the flow_mod in 'text' (ovs-ofctl syntax) with 'command'. */
+static void
+send_flow_mod(struct rtvctl_sw *sw, int command, const char *text)
+{
+    enum ofputil_protocol usable;
+    struct ofputil_flow_mod fm;
+    char *error;
+
+    error = parse_ofp_flow_mod_str(&fm, text, NULL, NULL, command, &usable);
+    if (error) {
+        VLOG_ERR("bad flow_mod \"%s\": %s", text, error);
+        free(error);
+        return;
+    }
+    send_msg(sw, ofputil_encode_flow_mod(&fm, sw_protocol(sw)));
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    sw->core->n_flow_mods++;
+}
+
+static struct rtvctl_sw *
+sw_by_dpid(const struct rtvctl_core *c, uint64_t dpid)
+{
+    struct rtvctl_sw *sw;
+
+    HMAP_FOR_EACH_WITH_HASH (sw, dpid_node, hash_uint64(dpid),
+                             &c->switches_by_dpid) {
+        if (sw->dpid == dpid && sw->connected) {
+            return sw;
+        }
+    }
+    return NULL;
+}
+
+static struct sw_source *
+sw_source(const struct rtvctl_sw *sw, uint16_t vnic_id)
+{
+    struct sw_source *s;
+
+    HMAP_FOR_EACH_WITH_HASH (s, node, hash_int(vnic_id, 0), &sw->sources) {
+        if (s->vnic_id == vnic_id) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* The connected host switch that sent 'flow', or NULL. */
+static struct rtvctl_sw *
+flow_host(const struct rtvctl_core *c, const struct rt_flow *flow)
+{
+    const struct rtvctl_host *host = rtvctl_policy_host_by_ip(c->policy,
+                                                              &flow->sender);
+    return host ? sw_by_dpid(c, host->datapath_id) : NULL;
+}
+
+static struct rt_flow *
+flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
+         uint16_t vnic_id)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH_WITH_HASH (flow, node, hash, &c->flows) {
+        if (flow->vnic_id == vnic_id
+            && ipv6_addr_equals(&flow->sender, sender)) {
+            return flow;
+        }
+    }
+    flow = xzalloc(sizeof *flow);
+    flow->sender = *sender;
+    flow->vnic_id = vnic_id;
+    rtvctl_flow_state_init(&flow->st);
+    flow->st.last_miss_ms = time_msec();
+    hmap_insert(&c->flows, &flow->node, hash);
+    return flow;
+}
+
+static void
+format_flow_name(const struct rt_flow *flow, struct ds *s)
+{
+    ipv6_format_mapped(&flow->sender, s);
+    ds_put_format(s, " vnic %"PRIu16, flow->vnic_id);
+}
+
+/* Makes every network switch give DSCP 'dscp' its queue. */
+static void
+install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
+{
+    const struct rtvctl_policy *p = c->policy;
+    struct rtvctl_sw *sw;
+
+    if (!p->n_netswitches) {
+        return;
+    }
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        const struct rtvctl_netswitch *ns;
+
+        if (!sw->have_dpid || !sw->synced || !sw->connected
+            || sw->dscp_installed[dscp]
+            || !(ns = rtvctl_policy_netswitch(p, sw->dpid))) {
+            continue;
+        }
+        for (size_t i = 0; i < ns->n_queues; i++) {
+            if (ns->dscp[i] == dscp) {
+                char *text = xasprintf("priority=%u,cookie=%#"PRIx64",ip,"
+                                       "nw_tos=%u,actions=set_queue:%"PRIu32
+                                       ",normal", p->escalation_priority,
+                                       COOKIE_PREFIX | dscp, dscp << 2,
+                                       ns->queue[i]);
+                send_flow_mod(sw, OFPFC_ADD, text);
+                VLOG_INFO("network switch %#"PRIx64": DSCP %u -> queue %"
+                          PRIu32, sw->dpid, dscp, ns->queue[i]);
+                free(text);
+                sw->dscp_installed[dscp] = true;
+            }
+        }
+    }
+}
+
+/* Carries out 'a', decided for 'flow'.  Returns false if it cannot (then
+ * the caller forgets the decision). */
+static bool
+execute(struct rtvctl_core *c, struct rt_flow *flow,
+        const struct rtvctl_action *a)
+{
+    const struct rtvctl_policy *p = c->policy;
+    struct ds name = DS_EMPTY_INITIALIZER;
+    struct sw_source *src;
+    struct rtvctl_sw *host;
+    bool ok = true;
+
+    if (a->type == RTVCTL_ACT_NONE) {
+        return true;
+    }
+    host = flow_host(c, flow);
+    format_flow_name(flow, &name);
+    if (!host) {
+        VLOG_WARN_RL(&rl, "%s: sending host not connected (or not in the "
+                     "policy's hosts): cannot act", ds_cstr(&name));
+        ds_destroy(&name);
+        return false;
+    }
+
+    if (a->type == RTVCTL_ACT_SET_DEADLINE) {
+        struct rtvnic_msg msg = {
+            .type = RTVNIC_MSG_SET_DEADLINE,
+            .set_deadline = { .vnic_id = flow->vnic_id,
+                              .deadline_ns = a->deadline_us * 1000 },
+        };
+        send_msg(host, rtvnic_msg_to_ofp(&msg, host->version));
+        c->n_deadlines++;
+    } else if (!(src = sw_source(host, flow->vnic_id))) {
+        VLOG_WARN_RL(&rl, "%s: port of the vNIC on its host not known yet",
+                     ds_cstr(&name));
+        ok = false;
+    } else if (a->level == 0) {
+        char *text = xasprintf("table=%u,priority=%u,in_port=%"PRIu32",ip",
+                               p->escalation_table,
+                               p->escalation_priority, src->ofp_port);
+        send_flow_mod(host, OFPFC_DELETE_STRICT, text);
+        free(text);
+    } else {
+        uint8_t dscp = p->dscp_ladder[a->level];
+        char *text = xasprintf("table=%u,priority=%u,cookie=%#"PRIx64","
+                               "in_port=%"PRIu32",ip,actions=mod_nw_tos:%u,"
+                               "resubmit(,%u)", p->escalation_table,
+                               p->escalation_priority,
+                               (COOKIE_PREFIX | ((uint64_t) flow->vnic_id
+                                                 << 8) | a->level),
+                               src->ofp_port, dscp << 2, p->next_table);
+        send_flow_mod(host, OFPFC_ADD, text);
+        free(text);
+        install_queue_flows(c, dscp);
+    }
+    if (ok) {
+        VLOG_INFO("%s: %s", ds_cstr(&name), a->why);
+    }
+    ds_destroy(&name);
+    return ok;
+}
+
+static void
+handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
+{
+    struct rt_flow *flow = flow_get(c, &r->sender, r->vnic_id);
+    struct rtvctl_sw *host = flow_host(c, flow);
+    struct sw_source *src = host ? sw_source(host, r->vnic_id) : NULL;
+    struct rtvctl_action a;
+
+    c->n_reports++;
+    if (src) {
+        flow->st.contract_us = src->deadline_us;
+    }
+    if (!flow->st.effective_us) {
+        flow->st.effective_us = (src ? src->effective_us
+                                 : r->deadline_us);
+    }
+    struct rtvctl_flow_state old = flow->st;
+    rtvctl_decide_report(c->policy, &flow->st, r, time_msec(), &a);
+    if (!execute(c, flow, &a)) {
+        old.reports = flow->st.reports;
+        old.misses = flow->st.misses;
+        old.last_miss_ms = flow->st.last_miss_ms;
+        old.episode_start_ms = flow->st.episode_start_ms;
+        old.episode_last_ms = flow->st.episode_last_ms;
+        flow->st = old;
+    }
+}
+
+/* A host's list of sources is the truth about effective deadlines. */
+static void
+handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
+{
+    struct rtvctl_core *c = sw->core;
+    const struct rtvctl_host *host = (sw->have_dpid
+                                      ? rtvctl_policy_host_by_dpid(c->policy,
+                                                                   sw->dpid)
+                                      : NULL);
+    struct sw_source *s;
+
+    HMAP_FOR_EACH_POP (s, node, &sw->sources) {
+        free(s);
+    }
+    for (size_t i = 0; i < msg->sources.n; i++) {
+        const struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+        s = xmalloc(sizeof *s);
+        s->vnic_id = e->vnic_id;
+        s->ofp_port = e->ofp_port;
+        s->deadline_us = e->deadline_us;
+        s->effective_us = e->effective_us;
+        hmap_insert(&sw->sources, &s->node, hash_int(s->vnic_id, 0));
+        if (host) {
+            struct rt_flow *flow = flow_get(c, &host->tunnel_ip, e->vnic_id);
+
+            flow->st.contract_us = e->deadline_us;
+            flow->st.effective_us = e->effective_us;
+        }
+    }
+}
+
+static void
+handle_heartbeat(struct rtvctl_core *c, const struct rtvnic_msg *msg)
+{
+    for (size_t i = 0; i < msg->beat.n; i++) {
+        const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
+
+        flow_get(c, &e->sender, e->vnic_id)->packets += e->packets;
+    }
+}
+
+/* Rebuilds DSCP levels from rtvctl's own flows on a host. */
+static void
+handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
+{
+    struct rtvctl_core *c = sw->core;
+    const struct rtvctl_policy *p = c->policy;
+    const struct rtvctl_host *host = rtvctl_policy_host_by_dpid(p, sw->dpid);
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    bool netsw = rtvctl_policy_netswitch(p, sw->dpid) != NULL;
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int retval = ofputil_decode_flow_stats_reply(&fs, &b, false,
+                                                     &ofpacts);
+        if (retval) {
+            break;
+        }
+        uint64_t cookie = ntohll(fs.cookie);
+        if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
+            sw->dscp_installed[cookie & 63] = true;
+        } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && host) {
+            uint16_t vnic = (cookie >> 8) & 0xffff;
+            size_t level = cookie & 0xff;
+
+            if (level < p->n_ladder) {
+                struct rt_flow *flow = flow_get(c, &host->tunnel_ip, vnic);
+
+                if (flow->st.level != level) {
+                    struct ds s = DS_EMPTY_INITIALIZER;
+
+                    format_flow_name(flow, &s);
+                    VLOG_INFO("%s: resynchronised at DSCP %u from the host's "
+                              "flows", ds_cstr(&s), p->dscp_ladder[level]);
+                    ds_destroy(&s);
+                }
+                if (flow->st.level != level) {
+                    /* Give the restored state a full quiet period. */
+                    flow->st.last_change_ms = time_msec();
+                }
+                flow->st.level = level;
+            }
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        /* Now give the classes in use their queues where they lack them. */
+        uint64_t in_use = 0;
+        struct rt_flow *flow;
+
+        sw->synced = true;
+        if (p->n_netswitches) {
+            HMAP_FOR_EACH (flow, node, &c->flows) {
+                if (flow->st.level) {
+                    uint8_t dscp = p->dscp_ladder[flow->st.level];
+
+                    in_use |= UINT64_C(1) << dscp;
+                }
+            }
+        }
+        for (int dscp = 0; dscp < 64; dscp++) {
+            if (in_use & (UINT64_C(1) << dscp)) {
+                install_queue_flows(c, dscp);
+            }
+        }
+    }
+}
+
+static void
+on_features(struct rtvctl_sw *sw, uint64_t dpid)
+{
+    struct rtvctl_core *c = sw->core;
+    const struct rtvctl_policy *p = c->policy;
+    struct ofputil_flow_stats_request fsr;
+
+    if (sw->have_dpid) {
+        hmap_remove(&c->switches_by_dpid, &sw->dpid_node);
+    }
+    sw->dpid = dpid;
+    sw->have_dpid = true;
+    hmap_insert(&c->switches_by_dpid, &sw->dpid_node, hash_uint64(dpid));
+    VLOG_INFO("%s: connected, datapath ID %#"PRIx64"%s", sw->name, dpid,
+              rtvctl_policy_netswitch(p, dpid) ? " (network switch)" : "");
+
+    /* Learn the DSCP levels (on hosts) or the queue flows (on network
+     * switches) that our flows already set up there. */
+    memset(&fsr, 0, sizeof fsr);
+    fsr.aggregate = false;
+    match_init_catchall(&fsr.match);
+    fsr.table_id = (rtvctl_policy_netswitch(p, dpid)
+                    ? 0 : p->escalation_table);
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll(COOKIE_PREFIX);
+    fsr.cookie_mask = htonll(COOKIE_MASK);
+    send_msg(sw, ofputil_encode_flow_stats_request(&fsr, sw_protocol(sw)));
+}
+
+void
+rtvctl_sw_receive(struct rtvctl_sw *sw, const struct ofpbuf *b)
+{
+    struct rtvctl_core *c = sw->core;
+    const struct ofp_header *oh = b->data;
+    struct rtvnic_msg msg;
+    enum ofptype type;
+    char *error;
+
+    if (b->size < sizeof *oh || ntohs(oh->length) != b->size
+        || ofptype_decode(&type, oh)) {
+        c->n_bad_messages++;
+        return;
+    }
+    switch ((int) type) {
+    case OFPTYPE_ECHO_REQUEST:
+        send_msg(sw, ofputil_encode_echo_reply(oh));
+        break;
+    case OFPTYPE_FEATURES_REPLY: {
+        struct ofputil_switch_features features;
+        struct ofpbuf bb = ofpbuf_const_initializer(oh, ntohs(oh->length));
+
+        if (!ofputil_pull_switch_features(&bb, &features)) {
+            on_features(sw, features.datapath_id);
+        }
+        break;
+    }
+    case OFPTYPE_FLOW_STATS_REPLY:
+        handle_flow_stats(sw, oh);
+        break;
+    case OFPTYPE_ERROR: {
+        char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
+        VLOG_WARN("%s: %s", sw->name, s);
+        free(s);
+        break;
+    }
+    case OFPTYPE_NXT_RTVNIC:
+        error = rtvnic_msg_from_ofp(oh, &msg);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s: malformed RTvNIC message: %s",
+                         sw->name, error);
+            free(error);
+            c->n_bad_messages++;
+            break;
+        }
+        /* Act on whole lists only: SOURCES replaces the switch's table. */
+        bool complete = rtvnic_reassemble(&sw->reasm, &msg, &error);
+        if (error) {
+            VLOG_WARN_RL(&rl, "%s: %s", sw->name, error);
+            free(error);
+            c->n_bad_messages++;
+        }
+        if (!complete) {
+            rtvnic_msg_uninit(&msg);
+            break;
+        }
+        if (msg.type == RTVNIC_MSG_REPORT) {
+            sw->n_reports++;
+            handle_report(c, &msg.report);
+        } else if (msg.type == RTVNIC_MSG_HEARTBEAT) {
+            handle_heartbeat(c, &msg);
+        } else if (msg.type == RTVNIC_MSG_SOURCES) {
+            handle_sources(sw, &msg);
+        } else {
+            c->n_bad_messages++;
+        }
+        rtvnic_msg_uninit(&msg);
+        break;
+    default:
+        break;
+    }
+}
+
+struct rtvctl_sw *
+rtvctl_sw_create(struct rtvctl_core *c, const char *name,
+                 rtvctl_send_func *send, void *aux)
+{
+    struct rtvctl_sw *sw = xzalloc(sizeof *sw);
+
+    sw->core = c;
+    sw->name = xstrdup(name);
+    sw->send = send;
+    sw->aux = aux;
+    hmap_init(&sw->sources);
+    rtvnic_reassembly_init(&sw->reasm);
+    ovs_list_push_back(&c->switches, &sw->node);
+    return sw;
+}
+
+void
+rtvctl_sw_destroy(struct rtvctl_sw *sw)
+{
+    struct sw_source *s;
+
+    if (!sw) {
+        return;
+    }
+    ovs_list_remove(&sw->node);
+    if (sw->have_dpid) {
+        hmap_remove(&sw->core->switches_by_dpid, &sw->dpid_node);
+    }
+    HMAP_FOR_EACH_POP (s, node, &sw->sources) {
+        free(s);
+    }
+    hmap_destroy(&sw->sources);
+    rtvnic_reassembly_clear(&sw->reasm);
+    free(sw->name);
+    free(sw);
+}
+
+void
+rtvctl_sw_connected(struct rtvctl_sw *sw, enum ofp_version version)
+{
+    const struct rtvctl_policy *p = sw->core->policy;
+    struct rtvnic_msg msg = {
+        .type = RTVNIC_MSG_CONFIG,
+        .config = { .report_interval_us = p->report_interval_ms * 1000 },
+    };
+
+    sw->connected = true;
+    sw->version = version;
+    if (sw->have_dpid) {
+        hmap_remove(&sw->core->switches_by_dpid, &sw->dpid_node);
+    }
+    sw->have_dpid = false;
+    sw->synced = false;
+    rtvnic_reassembly_clear(&sw->reasm);
+    memset(sw->dscp_installed, 0, sizeof sw->dscp_installed);
+    send_msg(sw, ofpraw_alloc(OFPRAW_OFPT_FEATURES_REQUEST, version, 0));
+    send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
+}
+
+void
+rtvctl_sw_disconnected(struct rtvctl_sw *sw)
+{
+    sw->connected = false;
+}
+
+bool
+rtvctl_sw_is_connected(const struct rtvctl_sw *sw)
+{
+    return sw->connected;
+}
+
+struct rtvctl_core *
+rtvctl_core_create(const struct rtvctl_policy *policy)
+{
+    struct rtvctl_core *c = xzalloc(sizeof *c);
+
+    c->policy = policy;
+    ovs_list_init(&c->switches);
+    hmap_init(&c->switches_by_dpid);
+    hmap_init(&c->flows);
+    return c;
+}
+
+void
+rtvctl_core_destroy(struct rtvctl_core *c)
+{
+    struct rtvctl_sw *sw;
+    struct rt_flow *flow;
+
+    if (!c) {
+        return;
+    }
+    LIST_FOR_EACH_SAFE (sw, node, &c->switches) {
+        rtvctl_sw_destroy(sw);
+    }
+    HMAP_FOR_EACH_POP (flow, node, &c->flows) {
+        free(flow);
+    }
+    hmap_destroy(&c->flows);
+    hmap_destroy(&c->switches_by_dpid);
+    free(c);
+}
+
+static void
+relax_all(struct rtvctl_core *c)
+{
+    long long int now = time_msec();
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        struct rtvctl_flow_state old = flow->st;
+        struct rtvctl_action a;
+
+        rtvctl_decide_relax(c->policy, &flow->st, now, &a);
+        if (!execute(c, flow, &a)) {
+            flow->st = old;
+        }
+    }
+}
+
+void
+rtvctl_core_run(struct rtvctl_core *c)
+{
+    long long int now = time_msec();
+
+    if (now >= c->next_relax) {
+        relax_all(c);
+        c->next_relax = now + RTVCTL_RELAX_TICK_MS;
+    }
+}
+
+void
+rtvctl_core_wait(struct rtvctl_core *c)
+{
+    poll_timer_wait_until(c->next_relax);
+}
+
+/* Metrics and status. */
+
+static size_t
+n_connected(const struct rtvctl_core *c)
+{
+    struct rtvctl_sw *sw;
+    size_t n = 0;
+
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        n += sw->connected;
+    }
+    return n;
+}
+
+static void
+format_labels(const struct rt_flow *flow, struct ds *s)
+{
+    ds_put_cstr(s, "{sender=\"");
+    ipv6_format_mapped(&flow->sender, s);
+    ds_put_format(s, "\",vnic=\"%"PRIu16"\"}", flow->vnic_id);
+}
+
+void
+rtvctl_core_format_metrics(const struct rtvctl_core *c, struct ds *s)
+{
+    const struct rtvctl_policy *p = c->policy;
+    struct rt_flow *flow;
+
+    ds_put_format(s, "# TYPE rtvctl_reports_received_total counter\n"
+                  "rtvctl_reports_received_total %"PRIu64"\n"
+                  "# TYPE rtvctl_bad_messages_total counter\n"
+                  "rtvctl_bad_messages_total %"PRIu64"\n"
+                  "# TYPE rtvctl_flow_mods_sent_total counter\n"
+                  "rtvctl_flow_mods_sent_total %"PRIu64"\n"
+                  "# TYPE rtvctl_deadline_changes_total counter\n"
+                  "rtvctl_deadline_changes_total %"PRIu64"\n"
+                  "# TYPE rtvctl_switches_connected gauge\n"
+                  "rtvctl_switches_connected %"PRIuSIZE"\n",
+                  c->n_reports, c->n_bad_messages, c->n_flow_mods,
+                  c->n_deadlines, n_connected(c));
+    static const char *names[] = {
+        "rtvctl_flow_misses_total", "rtvctl_flow_reports_total",
+        "rtvctl_flow_stage", "rtvctl_flow_dscp",
+        "rtvctl_flow_effective_deadline_us",
+    };
+    for (size_t m = 0; m < ARRAY_SIZE(names); m++) {
+        ds_put_format(s, "# TYPE %s %s\n", names[m],
+                      m < 2 ? "counter" : "gauge");
+        HMAP_FOR_EACH (flow, node, &c->flows) {
+            uint64_t v[] = {
+                flow->st.misses, flow->st.reports,
+                (flow->st.level ? 2
+                 : !strcmp(rtvctl_stage_name(&flow->st), "tightened")),
+                p->dscp_ladder[flow->st.level], flow->st.effective_us,
+            };
+            ds_put_cstr(s, names[m]);
+            format_labels(flow, s);
+            ds_put_format(s, " %"PRIu64"\n", v[m]);
+        }
+    }
+}
+
+void
+rtvctl_core_format_status(const struct rtvctl_core *c, struct ds *s)
+{
+    const struct rtvctl_policy *p = c->policy;
+    struct rt_flow *flow;
+    struct rtvctl_sw *sw;
+    bool first = true;
+
+    ds_put_format(s, "{\"reports\": %"PRIu64", \"bad_messages\": %"PRIu64
+                  ", \"switches\": [", c->n_reports, c->n_bad_messages);
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        ds_put_format(s, "%s{\"name\": \"%s\", \"connected\": %s, "
+                      "\"datapath_id\": \"%#"PRIx64"\"}", first ? "" : ", ",
+                      sw->name, sw->connected ? "true" : "false",
+                      sw->have_dpid ? sw->dpid : 0);
+        first = false;
+    }
+    ds_put_cstr(s, "], \"flows\": [");
+    first = true;
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        ds_put_format(s, "%s{\"sender\": \"", first ? "" : ", ");
+        ipv6_format_mapped(&flow->sender, s);
+        ds_put_format(s, "\", \"vnic\": %"PRIu16", \"stage\": \"%s\", "
+                      "\"dscp\": %u, \"effective_deadline_us\": %"PRIu64", "
+                      "\"contract_deadline_us\": %"PRIu64", \"misses\": %"
+                      PRIu64", \"reports\": %"PRIu64"}", flow->vnic_id,
+                      rtvctl_stage_name(&flow->st),
+                      p->dscp_ladder[flow->st.level],
+                      flow->st.effective_us, flow->st.contract_us,
+                      flow->st.misses, flow->st.reports);
+        first = false;
+    }
+    ds_put_cstr(s, "]}\n");
+}
+
+void
+rtvctl_core_format_show(const struct rtvctl_core *c, struct ds *s)
+{
+    const struct rtvctl_policy *p = c->policy;
+    struct rt_flow *flow;
+    struct rtvctl_sw *sw;
+
+    ds_put_format(s, "reports %"PRIu64", bad messages %"PRIu64", flow_mods "
+                  "%"PRIu64", deadline changes %"PRIu64"\n", c->n_reports,
+                  c->n_bad_messages, c->n_flow_mods, c->n_deadlines);
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        ds_put_format(s, "switch %s: %s", sw->name,
+                      sw->connected ? "connected" : "disconnected");
+        if (sw->have_dpid) {
+            ds_put_format(s, ", datapath ID %#"PRIx64, sw->dpid);
+        }
+        ds_put_char(s, '\n');
+    }
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        ds_put_cstr(s, "flow ");
+        format_flow_name(flow, s);
+        ds_put_format(s, ": %s, dscp %u, effective deadline %"PRIu64" us "
+                      "(contract %"PRIu64" us), reports %"PRIu64", misses %"
+                      PRIu64"\n", rtvctl_stage_name(&flow->st),
+                      p->dscp_ladder[flow->st.level],
+                      flow->st.effective_us, flow->st.contract_us,
+                      flow->st.reports, flow->st.misses);
+    }
+}
