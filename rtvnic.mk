@@ -125,6 +125,7 @@ tests_fuzz_rtvctl_policy_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
 tests_fuzz_rtvctl_switch_target_SOURCES = \
 	tests/fuzz/rtvctl_switch_target.c \
 	tests/fuzz/rtvnic-fuzz.h \
+	controller/rtvctl-core.c \
 	controller/rtvctl-logic.c \
 	controller/rtvctl-policy.c
 tests_fuzz_rtvctl_switch_target_LDADD = lib/libopenvswitch.la

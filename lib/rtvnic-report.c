@@ -497,7 +497,8 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
 }
 
 /* Returns an NXT_RTVNIC message with the 'len' bytes at 'body', which must
- * be at most RTVNIC_MSG_MAX_LEN. */
+ * be at most RTVNIC_MSG_MAX_LEN and a multiple of 8 (as every body that
+ * rtvnic_msg_encode() writes): OpenFlow refuses other lengths. */
 struct ofpbuf *
 rtvnic_body_to_ofp(const void *body, size_t len, enum ofp_version version)
 {

@@ -42,8 +42,8 @@
 
 #include "openvswitch/vlog.h"
 #include "packets.h"
-#include "rtvctl-logic.h"
-#include "rtvctl-policy.h"
+#include "controller/rtvctl-logic.h"
+#include "controller/rtvctl-policy.h"
 #include "rtvnic-report.h"
 #include "rtvnic-fuzz.h"
 #include "util.h"
@@ -117,6 +117,7 @@ check_action(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st,
     FUZZ_CHECK(st->quiet_factor >= 1 && st->quiet_factor <= 16);
     if (a->type == RTVCTL_ACT_SET_DEADLINE) {
         FUZZ_CHECK(a->deadline_us == st->effective_us);
+        FUZZ_CHECK(a->deadline_us != old->effective_us);
         if (a->deadline_us < old->effective_us) {
             /* Tightened: by the excess, not below the floor. */
             FUZZ_CHECK(a->deadline_us >= p->tighten_floor_us);
@@ -124,7 +125,6 @@ check_action(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st,
             /* Relaxed: back to the contract, and only that. */
             FUZZ_CHECK(a->deadline_us == st->contract_us);
         }
-        FUZZ_CHECK(a->deadline_us != old->effective_us);
     } else if (a->type == RTVCTL_ACT_SET_LEVEL) {
         FUZZ_CHECK(a->level == st->level && a->level != old->level);
     } else {

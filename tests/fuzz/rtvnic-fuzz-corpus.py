@@ -270,12 +270,93 @@ def policy_seeds():
     }
 
 
+# OpenFlow messages from switches, for rtvctl_switch_target.
+
+def ofp(typ, body, version=4, xid=0):
+    return struct.pack('!BBHI', version, typ, 8 + len(body), xid) + body
+
+
+def nxt_rtvnic(body, version=4):
+    return ofp(4, struct.pack('!II', 0x2320, 96) + body, version)
+
+
+def features_reply(dpid):
+    return ofp(6, struct.pack('!QIBB2xII', dpid, 256, 254, 0, 0x4f, 0))
+
+
+def flow_stats_reply(cookies, flags=0):
+    entries = b''
+    for cookie in cookies:
+        match = struct.pack('!HH4x', 1, 4)
+        entries += struct.pack('!HBxIIHHHH4xQQQ', 56, 0, 1, 0, 40000, 0, 0,
+                               0, cookie, 10, 1000) + match
+    return ofp(19, struct.pack('!HH4x', 1, flags) + entries)
+
+
+def sources(entries, flags=0, part=0):
+    return nxt_rtvnic(beat_list(5, [struct.pack('!H2xIII', *e)
+                                    for e in entries], flags, part))
+
+
+def report_host(sender='::ffff:192.0.2.1', vnic=1, host_ns=900000,
+                net_ns=10000, excess_ns=300000, packets=100, misses=20):
+    body = struct.pack('!16sH2xIIIIIQIIII', ip6(sender), vnic, 10000, packets,
+                       misses, 0, 2000, excess_ns, host_ns, host_ns, net_ns,
+                       net_ns)
+    return nxt_rtvnic(hdr(1, 8 + len(body)) + body)
+
+
+def switch_seeds():
+    # Control byte 1: OpenFlow 1.3, handshake.  Selector: switch 0 (host
+    # 192.0.2.1, datapath 1), 1 (host 2001:db8::1, datapath 2), 2 (network
+    # switch 0xa); | 4: reconnect first; | 8: run the timers after.
+    def rec(sel, msg):
+        return bytes([sel]) + msg
+    src1 = sources([(1, 5, 2000, 2000), (2, 6, 10000, 10000)])
+    cookie = 0x5254560000000000
+    s = {}
+    s['tighten'] = bytes([1]) + rec(0, src1) + rec(8, report_host()) + \
+        rec(8, report_host(excess_ns=5000000))
+    s['escalate'] = bytes([1]) + rec(0, src1) + b''.join(
+        rec(8, report_host(host_ns=1000, net_ns=800000)) for _ in range(4))
+    s['escalate-top-rung'] = bytes([9]) + rec(0, src1) + rec(
+        8, report_host(host_ns=1000, net_ns=800000))
+    s['v6-host'] = bytes([1]) + rec(1, sources([(3, 7, 500, 400)])) + rec(
+        9, report_host(sender='2001:db8::1', vnic=3, host_ns=1, net_ns=2))
+    s['unknown-sender'] = bytes([1]) + rec(0, report_host(
+        sender='::ffff:203.0.113.5'))
+    s['heartbeat'] = bytes([1]) + rec(2, nxt_rtvnic(beat_list(
+        2, [beat_entry(i) for i in range(4)])))
+    s['sources-in-parts'] = bytes([1]) + rec(0, sources(
+        [(1, 5, 2000, 2000)], flags=1, part=0)) + rec(0, sources(
+            [(2, 6, 3000, 3000)], flags=0, part=1)) + rec(8, report_host())
+    s['flow-stats-resync'] = bytes([1]) + rec(0, flow_stats_reply(
+        [cookie | (1 << 8) | 2, cookie | (2 << 8) | 9])) + rec(
+            2, flow_stats_reply([cookie | 18, cookie | 46]))
+    s['flow-stats-more'] = bytes([5]) + rec(0, features_reply(1)) + rec(
+        0, flow_stats_reply([cookie | (1 << 8) | 1], flags=1)) + rec(
+            0, flow_stats_reply([cookie | (1 << 8) | 3]))
+    s['echo-error'] = bytes([1]) + rec(0, ofp(2, b'ping')) + rec(
+        2, ofp(1, struct.pack('!HH', 1, 2) + features_reply(1)[:16]))
+    s['same-dpid-twice'] = bytes([1]) + rec(1, features_reply(1)) + rec(
+        0, src1) + rec(8, report_host())
+    s['reconnect'] = bytes([1]) + rec(0, src1) + rec(4, features_reply(1)) + \
+        rec(8, report_host())
+    s['no-handshake-of10'] = bytes([4]) + rec(0, ofp(
+        6, struct.pack('!QIB3xII', 1, 256, 254, 0x87, 0xfff), version=1)) + \
+        rec(0, nxt_rtvnic(hdr(4, 16) + struct.pack('!I4x', 1000), version=1))
+    s['bad-messages'] = bytes([1]) + rec(0, nxt_rtvnic(b'\0' * 8)) + rec(
+        0, ofp(99, b'')) + rec(0, b'\x04')
+    return s
+
+
 def main():
     out = sys.argv[1]
     for target, seeds in (('rtvnic_rx', rx_seeds()),
                           ('rtvnic_report', report_seeds()),
                           ('rtvnic_config', config_seeds()),
-                          ('rtvctl_policy', policy_seeds())):
+                          ('rtvctl_policy', policy_seeds()),
+                          ('rtvctl_switch', switch_seeds())):
         d = os.path.join(out, target)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():

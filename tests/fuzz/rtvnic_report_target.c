@@ -24,11 +24,13 @@
  *   - rtvnic_msg_decode(); then the round trip: a decoded message must
  *     encode (rtvnic_msg_encode()) and decode again to the same message, and
  *     encoding that gives the same bytes;
- *   - the same body wrapped in an NXT_RTVNIC OpenFlow message (OpenFlow 1.0
- *     and 1.5 in turn) must decode through rtvnic_msg_from_ofp() exactly as
- *     the bare body did; ofp_to_string() prints it (rtvnic_ofp_print()), and
- *     the switch's handler of controller messages, rtvnic_ofp_handle(),
- *     takes it as from a primary and from a secondary controller;
+ *   - a body whose length is no multiple of 8 must be refused (OpenFlow
+ *     cannot carry it); any other, wrapped in an NXT_RTVNIC OpenFlow message
+ *     (OpenFlow 1.0 and 1.5 in turn), must pass ofptype_decode() and decode
+ *     through rtvnic_msg_from_ofp() exactly as the bare body did;
+ *     ofp_to_string() prints it (rtvnic_ofp_print()), and the switch's
+ *     handler of controller messages, rtvnic_ofp_handle(), takes it as from
+ *     a primary and from a secondary controller;
  *   - rtvnic_msg_format();
  *   - rtvnic_reassemble() on one reassembly state for the whole input, as
  *     rtvctl keeps one per switch: a message it returns complete has no
@@ -48,6 +50,7 @@
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
@@ -132,12 +135,22 @@ check_ofp(const void *body, size_t len, const struct rtvnic_msg *msg,
 {
     struct ofpbuf *b;
     struct rtvnic_msg m;
+    enum ofptype type;
     char *e, *s;
 
     if (len > RTVNIC_MSG_MAX_LEN) {
         return;                 /* Does not fit in an OpenFlow message. */
     }
+    if (len % 8) {
+        /* OpenFlow cannot carry it (NXT_RTVNIC's body is a multiple of 8
+         * bytes), and no valid body has such a length. */
+        FUZZ_CHECK(error);
+        return;
+    }
     b = rtvnic_body_to_ofp(body, len, version);
+    /* As ofproto and rtvctl do, before rtvnic_msg_from_ofp(). */
+    FUZZ_CHECK(!ofptype_decode(&type, b->data)
+               && type == OFPTYPE_NXT_RTVNIC);
     e = rtvnic_msg_from_ofp(b->data, &m);
     FUZZ_CHECK(!e == !error);
     if (e) {

@@ -167,7 +167,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         init();
         initialized = true;
     }
-    if (size < 1) {
+    if (size < 1 + ETH_HEADER_LEN) {
+        /* No NIC delivers a frame shorter than its Ethernet header. */
         return 0;
     }
     ctl = data[0];
@@ -186,7 +187,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 RTVNIC_OPT_TYPE_DEFAULT);
     }
     rtvnic_stamp_get_option(&opt_class, &type);
-    time_refresh();
     rtvnic_clock_set_offset(true, (int64_t) (T0_NS - time_usec() * 1000));
 
     struct dp_packet *packet = dp_packet_clone_data(data, size);
