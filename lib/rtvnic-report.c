@@ -268,6 +268,12 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         return xasprintf("RTvNIC message of %"PRIuSIZE" bytes is shorter "
                          "than its %"PRIuSIZE"-byte header", len, sizeof *h);
     }
+    if (len > RTVNIC_MSG_MAX_LEN) {
+        /* No encoder writes one (nor fits one in an OpenFlow message), so
+         * a decoded message always encodes again. */
+        return xasprintf("RTvNIC message of %"PRIuSIZE" bytes is longer "
+                         "than the maximum of %d", len, RTVNIC_MSG_MAX_LEN);
+    }
     if ((uintptr_t) body % 8) {
         /* The wire structs need the alignment of an OpenFlow body. */
         body = copy = xmemdup(body, len);

@@ -1,10 +1,11 @@
 #!/bin/bash
 # rtvnic-fuzz.sh OVSDIR SECONDS [TARGET...]: runs each libFuzzer target of
 # tests/fuzz/ (built in OVSDIR, the fuzz tree, as OVSDIR/tests/fuzz/
-# TARGET_target) for SECONDS seconds from a copy of its seed corpus
-# tests/fuzz/corpus/TARGET/, so that the tree stays clean: the copy and
-# what libFuzzer adds to it, its log and any reproducer go to
-# build/fuzz-run/TARGET/.  tests/fuzz/TARGET.dict is used if it exists, and
+# TARGET_target): first once on every file of its corpus
+# tests/fuzz/corpus/TARGET/, whole (seeds and the regression inputs of fixed
+# defects), then for SECONDS seconds of fuzzing from a copy of that corpus,
+# so that the tree stays clean: the copy and what libFuzzer adds to it, the
+# logs and any reproducer go to build/fuzz-run/TARGET/.  tests/fuzz/TARGET.dict is used if it exists, and
 # tests/fuzz/TARGET.options holds extra libFuzzer flags, one a line.
 #
 # Prints one line per target (runs, exec/s, libFuzzer's final cov: and ft:)
@@ -12,7 +13,8 @@
 # printing the sanitizer's report and the reproducer's path (rerun it with
 # "OVSDIR/tests/fuzz/TARGET_target REPRODUCER").
 #
-# Without TARGET, runs every target.  FUZZ_NICE=N runs them under nice -n N.
+# Without TARGET, runs every target.  FUZZ_NICE=N runs them under nice -n N;
+# FUZZ_WORK=DIR works in DIR instead of build/fuzz-run.
 set -u
 ovs=$1
 secs=$2
@@ -20,7 +22,7 @@ shift 2
 targets=${*:-rtvnic_rx rtvnic_report rtvnic_config rtvctl_policy \
 rtvctl_switch}
 top=$(pwd)
-work=$top/build/fuzz-run
+work=${FUZZ_WORK:-$top/build/fuzz-run}
 nice=()
 if [ -n "${FUZZ_NICE:-}" ]; then
     nice=(nice -n "$FUZZ_NICE")
@@ -55,6 +57,20 @@ for t in $targets; do
         done < tests/fuzz/"$t".options
     fi
 
+    # First every corpus file once, whole (fuzzing truncates inputs to
+    # -max_len): the regression inputs of fixed defects stay fixed.
+    if ! "$bin" -artifact_prefix="$dir/artifacts/" tests/fuzz/corpus/"$t"/* \
+            > "$dir/regress.log" 2>&1; then
+        failed=yes
+        echo "fuzz $t: FAILED on its corpus; the report:" >&2
+        grep -E -A40 'fuzz check failed|^==[0-9]+==|runtime error' \
+            "$dir/regress.log" | head -60 >&2
+        grep '^Running: ' "$dir/regress.log" | tail -1 \
+            | sed "s/^Running: /fuzz $t: reproducer: /" >&2
+        echo "fuzz $t: full log: $dir/regress.log" >&2
+        continue
+    fi
+
     "${nice[@]}" "$bin" "${args[@]}" "$dir/corpus" > "$dir/log" 2>&1
     rc=$?
 
@@ -69,7 +85,7 @@ for t in $targets; do
     if [ $rc != 0 ] || [ "$crashes" != 0 ]; then
         failed=yes
         echo "fuzz $t: FAILED (exit status $rc); the report:" >&2
-        sed -n '/^==[0-9]*==\|runtime error\|^ERROR: libFuzzer\|deadly signal/,$p' \
+        grep -E -A40 'fuzz check failed|^==[0-9]+==|runtime error' \
             "$dir/log" | head -60 >&2
         for f in "$dir"/artifacts/*; do
             [ -f "$f" ] && echo "fuzz $t: reproducer: $f" >&2

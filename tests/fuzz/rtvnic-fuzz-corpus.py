@@ -21,8 +21,9 @@ writes DIR/<target>/seed-<name> for every target of tests/fuzz/: meaningful
 inputs in the formats that tests/fuzz/*_target.c document (the wire layouts
 of lib/rtvnic-stamp.h and lib/rtvnic-report.h).  The seeds are committed in
 tests/fuzz/corpus/; run this again after a format change.  Regression inputs
-(crash-*, named after what they found) are kept there by hand and not
-written here.
+(regress-*, named after the defect they found) are kept there by hand and not
+written here; utilities/rtvnic-fuzz.sh runs every file once, whole, before it
+fuzzes (which truncates inputs to the target's -max_len).
 """
 
 import json
@@ -212,7 +213,6 @@ def report_seeds():
         hdr(3, 24) + struct.pack('!H6xQ', 1, 1000000),
         hdr(4, 16) + struct.pack('!I4x', 1000),
         beat_list(5, [source_entry(9)])])
-    s['heartbeat-max'] = beat_list(2, [beat_entry(i) for i in range(2046)])
     return s
 
 

@@ -28,7 +28,7 @@
  * idle flows as time passes.
  *
  * Control byte:
- *   bits 0-2  the table's max_flows: 1, 2, 3, 8, 16, 64, 256 or 1024;
+ *   bits 0-2  the table's max_flows: 1, 2, 3, 4, 8, 16, 32 or 64;
  *   bit  3    idle timeout 1 s (the least rtvnic-rx-idle-timeout allows)
  *             instead of the default 60 s;
  *   bit  4    stamps use Geneve option class 0x0102, type 0x80 instead of
@@ -77,7 +77,7 @@
 /* The wall clock the receiver sees: 2027-01-15, in ns. */
 #define T0_NS (UINT64_C(1800000000) * 1000 * 1000 * 1000)
 
-static const size_t max_flows_menu[8] = { 1, 2, 3, 8, 16, 64, 256, 1024 };
+static const size_t max_flows_menu[8] = { 1, 2, 3, 4, 8, 16, 32, 64 };
 
 /* Owners of the trusted tunnels (tunnel.c passes the ofport). */
 static int tunnel_a, tunnel_b, tunnel_c;
