@@ -23,6 +23,12 @@
 #                   overlay, configured --with-dpdk=shared (Debian's DPDK).
 #   make check-dpdk  builds build/ovs-dpdk and runs the DPDK system tests
 #                   (hugepages, af_packet vdevs on veth, a vhost-user guest).
+#   make fuzz       builds build/ovs-fuzz (the same OVS, patches and overlay,
+#                   clang with -fsanitize=fuzzer-no-link,address,undefined;
+#                   only lib/libopenvswitch.la and the targets) and runs each
+#                   libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (30)
+#                   seconds from its seed corpus; a crash fails, naming the
+#                   reproducer.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
 #                   congestion in the core, rtvctl's feedback (about 50 s).
@@ -41,6 +47,16 @@ JOBS            ?= $(shell nproc)
 TOP             := $(CURDIR)
 OVS_DPDK        := $(BUILD)/ovs-dpdk
 WITH_DPDK       ?=
+OVS_FUZZ        := $(BUILD)/ovs-fuzz
+FUZZ_SECONDS    ?= 30
+FUZZ_DEPS       := clang libfuzzer-14-dev
+# Every object of the fuzz tree is instrumented for coverage (fuzzer-no-link),
+# ASan and UBSan; undefined behaviour aborts like a crash.  -Wno-error: the
+# fuzz tree is built by clang, whose warnings differ from gcc's, and must not
+# stop a fuzz run (the default gcc build keeps -Werror on our files).
+FUZZ_CFLAGS     := -g -O1 -fno-omit-frame-pointer \
+                   -fsanitize=fuzzer-no-link,address,undefined \
+                   -fno-sanitize-recover=undefined -Wno-error
 DPDK_DEPS       := dpdk-dev libdpdk-dev libnuma-dev
 
 # Our files, overlaid into the OVS tree at the same relative path.
@@ -51,7 +67,8 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
 	bench-failover \
 	bench-rx \
 	bench-e2e bench-feedback bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
-	patches demo demo-compare clean distclean overlay
+	patches demo demo-compare clean distclean overlay \
+	deps-fuzz overlay-fuzz build-fuzz fuzz
 
 all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
 
@@ -115,6 +132,41 @@ check-dpdk: build-dpdk
 
 bench-dpdk: build-dpdk
 	@bash utilities/rtvnic-bench-dpdk.sh "$(OVS_DPDK)"
+
+# The fuzz tree: same pristine OVS, same series, same overlay, configured
+# with clang and the sanitizers.  Only what the targets link is built:
+# OVS's generated sources, lib/libopenvswitch.la and the targets
+# (rtvnic.mk's rtvnic-fuzz-targets).  build/ovs is never touched.
+deps-fuzz: deps
+	@bash utilities/install-deps.sh $(FUZZ_DEPS)
+
+$(OVS_FUZZ)/.unpacked: | deps-fuzz
+	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_FUZZ)" \
+	    "$(OVS_VERSION)"
+	@touch $@
+
+$(OVS_FUZZ)/.patched: $(OVS_FUZZ)/.unpacked ovs-patches/series \
+		$(wildcard ovs-patches/*.patch)
+	@bash utilities/rtvnic-apply-patches.sh "$(OVS_FUZZ)" ovs-patches
+	@touch $@
+
+overlay-fuzz: $(OVS_FUZZ)/.patched
+	@bash utilities/rtvnic-overlay.sh "$(OVS_FUZZ)" $(OVERLAY)
+
+$(OVS_FUZZ)/Makefile: $(OVS_FUZZ)/.patched
+	@$(MAKE) --no-print-directory overlay-fuzz
+	cd $(OVS_FUZZ) && ./boot.sh >/dev/null && \
+	    ./configure --enable-silent-rules CC="ccache clang" \
+	        CFLAGS="$(FUZZ_CFLAGS)" >/dev/null
+	@echo "configured $(OVS_FUZZ) for libFuzzer"
+
+build-fuzz: deps-fuzz $(OVS_FUZZ)/Makefile
+	@$(MAKE) --no-print-directory overlay-fuzz
+	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_FUZZ) -j$(JOBS) \
+	    rtvnic-fuzz-targets
+
+fuzz: build-fuzz
+	@bash utilities/rtvnic-fuzz.sh "$(OVS_FUZZ)" "$(FUZZ_SECONDS)"
 
 check: build
 	@bash utilities/rtvnic-check.sh "$(OVS)"

@@ -98,3 +98,57 @@ controller/rtvctl-idl.ovsidl: controller/rtvctl.ovsschema \
 		controller/rtvctl-idl.ann
 	$(AM_V_GEN)$(OVSDB_IDLC) annotate $(srcdir)/controller/rtvctl.ovsschema \
 		$(srcdir)/controller/rtvctl-idl.ann > $@.tmp && mv $@.tmp $@
+
+# libFuzzer targets (tests/fuzz/), built only in the fuzz tree
+# (build/ovs-fuzz, configured by the top Makefile's "make fuzz" with clang and
+# -fsanitize=fuzzer-no-link,address,undefined).  They are EXTRA_PROGRAMS, so
+# a normal build never compiles them.  rtvnic-fuzz-targets generates OVS's
+# built sources first (a bare "make lib/libopenvswitch.la" on a fresh tree
+# would compile before the generated headers exist), then builds only
+# lib/libopenvswitch.la and what the targets link.
+RTVNIC_FUZZ_ENGINE = -fsanitize=fuzzer
+RTVNIC_FUZZ_TARGETS = \
+	tests/fuzz/rtvnic_rx_target \
+	tests/fuzz/rtvnic_report_target \
+	tests/fuzz/rtvnic_config_target \
+	tests/fuzz/rtvctl_policy_target \
+	tests/fuzz/rtvctl_switch_target
+EXTRA_PROGRAMS += $(RTVNIC_FUZZ_TARGETS)
+rtvnic-fuzz-targets: $(BUILT_SOURCES)
+	$(MAKE) $(AM_MAKEFLAGS) $(RTVNIC_FUZZ_TARGETS)
+.PHONY: rtvnic-fuzz-targets
+
+tests_fuzz_rtvnic_rx_target_SOURCES = \
+	tests/fuzz/rtvnic_rx_target.c \
+	tests/fuzz/rtvnic-fuzz.h
+tests_fuzz_rtvnic_rx_target_LDADD = lib/libopenvswitch.la
+tests_fuzz_rtvnic_rx_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
+
+tests_fuzz_rtvnic_report_target_SOURCES = \
+	tests/fuzz/rtvnic_report_target.c \
+	tests/fuzz/rtvnic-fuzz.h
+tests_fuzz_rtvnic_report_target_LDADD = lib/libopenvswitch.la
+tests_fuzz_rtvnic_report_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
+
+tests_fuzz_rtvnic_config_target_SOURCES = \
+	tests/fuzz/rtvnic_config_target.c \
+	tests/fuzz/rtvnic-fuzz.h
+tests_fuzz_rtvnic_config_target_LDADD = lib/libopenvswitch.la
+tests_fuzz_rtvnic_config_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
+
+tests_fuzz_rtvctl_policy_target_SOURCES = \
+	tests/fuzz/rtvctl_policy_target.c \
+	tests/fuzz/rtvnic-fuzz.h \
+	controller/rtvctl-logic.c \
+	controller/rtvctl-policy.c
+tests_fuzz_rtvctl_policy_target_LDADD = lib/libopenvswitch.la
+tests_fuzz_rtvctl_policy_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
+
+tests_fuzz_rtvctl_switch_target_SOURCES = \
+	tests/fuzz/rtvctl_switch_target.c \
+	tests/fuzz/rtvnic-fuzz.h \
+	controller/rtvctl-core.c \
+	controller/rtvctl-logic.c \
+	controller/rtvctl-policy.c
+tests_fuzz_rtvctl_switch_target_LDADD = lib/libopenvswitch.la
+tests_fuzz_rtvctl_switch_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)

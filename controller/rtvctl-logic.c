@@ -89,7 +89,11 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
     }
 
     bool host_dominates = r->host_mean_ns >= r->network_mean_ns;
-    uint64_t excess_us = DIV_ROUND_UP(r->max_excess_ns, 1000);
+    /* Rounded up, so at least 1 us for a miss: a tightening always
+     * tightens.  (DIV_ROUND_UP() would wrap to 0 for a 'max_excess_ns'
+     * within 999 of UINT64_MAX, and a report may say anything.) */
+    uint64_t excess_us = MAX(r->max_excess_ns / 1000
+                             + (r->max_excess_ns % 1000 != 0), 1);
 
     if (host_dominates && st->contract_us
         && st->effective_us > p->tighten_floor_us) {

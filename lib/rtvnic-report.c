@@ -268,6 +268,12 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         return xasprintf("RTvNIC message of %"PRIuSIZE" bytes is shorter "
                          "than its %"PRIuSIZE"-byte header", len, sizeof *h);
     }
+    if (len > RTVNIC_MSG_MAX_LEN) {
+        /* No encoder writes one (nor fits one in an OpenFlow message), so
+         * a decoded message always encodes again. */
+        return xasprintf("RTvNIC message of %"PRIuSIZE" bytes is longer "
+                         "than the maximum of %d", len, RTVNIC_MSG_MAX_LEN);
+    }
     if ((uintptr_t) body % 8) {
         /* The wire structs need the alignment of an OpenFlow body. */
         body = copy = xmemdup(body, len);
@@ -497,7 +503,8 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
 }
 
 /* Returns an NXT_RTVNIC message with the 'len' bytes at 'body', which must
- * be at most RTVNIC_MSG_MAX_LEN. */
+ * be at most RTVNIC_MSG_MAX_LEN and a multiple of 8 (as every body that
+ * rtvnic_msg_encode() writes): OpenFlow refuses other lengths. */
 struct ofpbuf *
 rtvnic_body_to_ofp(const void *body, size_t len, enum ofp_version version)
 {

@@ -59,7 +59,7 @@ if [ -z "${RTVNIC_CHECK_SUITES:-}" ]; then
     start=$(date +%s)
     (cd "$top" && python3 "$ovs/utilities/checkpatch.py" -f \
         lib/rtvnic*.[ch] vswitchd/rtvnic-bridge.[ch] controller/*.[ch] \
-        tests/test-rtv*.c) > "$log" 2>&1
+        tests/test-rtv*.c tests/fuzz/*.[ch]) > "$log" 2>&1
     # One block per file: '== Checking "FILE" ==' ... 'Lines checked: N,'
     # then 'no obvious problems found' or the warning and error counts.
     failed_files=$(awk '/^== Checking "/ { f = $3; gsub(/"/, "", f) }
