@@ -162,6 +162,8 @@ $(OVS_ASAN)/Makefile: $(OVS_ASAN)/.patched
 build-asan: deps-asan $(OVS_ASAN)/Makefile
 	@$(MAKE) --no-print-directory overlay-asan
 	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
+	    rtvnic-built-sources
+	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
 	    $(ASAN_TARGETS)
 
 check-asan: build-asan

@@ -57,11 +57,22 @@ def main():
 
     errors = errors_ours = 0
     dl_blocks = dl_bytes = dl_ours = pl_blocks = 0
+    vg_total = 0                # Sum of valgrind's own ERROR SUMMARY lines.
+    unfinished = []             # Logs of processes that never exited.
     for path in logs:
         test = os.path.relpath(path, top).split(os.sep)[0]
         cmd = ''
+        summary = False
         for b in blocks(path):
             head = b[0]
+            found = False
+            for l in b:
+                m = re.match(r'^ERROR SUMMARY: ([\d,]+) errors', l)
+                if m:
+                    vg_total += num(m.group(1))
+                    summary = found = True
+            if found:
+                continue
             if head.startswith('Command:'):
                 cmd = head[len('Command:'):].strip().split(' ')[0]
                 continue
@@ -94,6 +105,14 @@ def main():
             for l in b[1:]:
                 if re.match(r'^\s+(at|by) 0x', l):
                     print('        ' + l.strip())
+        if not summary:
+            unfinished.append(os.path.relpath(path, top))
+
+    # valgrind counts errors and definite/possible leak records alike.
+    print('valgrind ERROR SUMMARY lines add up to %d; %d logs without one '
+          '(processes killed with SIGKILL or still running)%s'
+          % (vg_total, len(unfinished),
+             ': ' + ' '.join(unfinished) if unfinished else ''))
 
     print('valgrind: %d logs, %d errors (%d in RTvNIC code), %d definitely '
           'lost blocks (%d bytes; %d blocks in RTvNIC code), %d possibly lost '
