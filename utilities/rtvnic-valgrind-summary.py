@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""rtvnic-valgrind-summary.py DIR: reads every valgrind.PID log under DIR
-(a testsuite.dir run by "make check-valgrind", so DIR/NN/valgrind.PID) and
+"""rtvnic-valgrind-summary.py DIR...: reads every valgrind.PID log under each
+DIR (a testsuite.dir run by "make check-valgrind", so DIR/NN/valgrind.PID) and
 prints each error and each definitely-lost leak with its test, then one line:
 
   valgrind: N logs, E errors (O in RTvNIC code), D definitely lost blocks
@@ -47,19 +47,19 @@ def blocks(path):
 
 
 def main():
-    top = sys.argv[1]
     logs = []
-    for root, _, files in os.walk(top):
-        for name in files:
-            if re.match(r'^valgrind\.\d+$', name):
-                logs.append(os.path.join(root, name))
+    for top in sys.argv[1:]:
+        for root, _, files in os.walk(top):
+            for name in files:
+                if re.match(r'^valgrind\.\d+$', name):
+                    logs.append((top, os.path.join(root, name)))
     logs.sort()
 
     errors = errors_ours = 0
     dl_blocks = dl_bytes = dl_ours = pl_blocks = 0
     vg_total = 0                # Sum of valgrind's own ERROR SUMMARY lines.
     unfinished = []             # Logs of processes that never exited.
-    for path in logs:
+    for top, path in logs:
         test = os.path.relpath(path, top).split(os.sep)[0]
         cmd = ''
         summary = False
