@@ -29,6 +29,11 @@
 #                   libFuzzer target of tests/fuzz/ for FUZZ_SECONDS (30)
 #                   seconds from its seed corpus; a crash fails, naming the
 #                   reproducer.
+#   make check-asan  builds build/ovs-asan (the same OVS, patches and overlay,
+#                   with ASan and UBSan) and runs the rtvnic autotests there;
+#                   any sanitizer report (leaks included) fails it.
+#   make check-valgrind-rtvnic  the rtvnic autotests under valgrind in
+#                   build/ovs; counts errors and definitely-lost blocks.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
 #                   congestion in the core, rtvctl's feedback (about 50 s).
@@ -68,7 +73,8 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
 	bench-rx \
 	bench-e2e bench-feedback bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay \
-	deps-fuzz overlay-fuzz build-fuzz fuzz
+	deps-fuzz overlay-fuzz build-fuzz fuzz \
+	deps-asan overlay-asan build-asan check-asan check-valgrind-rtvnic
 
 all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
 
@@ -170,6 +176,58 @@ fuzz: build-fuzz
 
 check: build
 	@bash utilities/rtvnic-check.sh "$(OVS)"
+
+# --- Sanitizers and valgrind (issue 14) ---
+# The ASan/UBSan tree: same pristine OVS, same series, same overlay, its own
+# configure.  -fno-sanitize-recover makes every UBSan report fatal, as every
+# ASan report is.  Only what the rtvnic autotests run is built (not the man
+# pages, vtep, ipsec, ovs-testcontroller...), to keep CI short.
+OVS_ASAN        := $(BUILD)/ovs-asan
+ASAN_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fno-common \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_TARGETS    := vswitchd/ovs-vswitchd ovsdb/ovsdb-server ovsdb/ovsdb-tool \
+	ovsdb/ovsdb-client utilities/ovs-vsctl utilities/ovs-ofctl \
+	utilities/ovs-appctl utilities/ovs-dpctl utilities/ovs-pcap \
+	controller/rtvctl tests/ovstest tests/testsuite tests/atconfig \
+	tests/atlocal python/ovs/dirs.py python/ovs/version.py
+
+deps-asan: deps
+	@bash utilities/install-deps.sh libasan8 libubsan1
+
+$(OVS_ASAN)/.unpacked: | deps-asan
+	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_ASAN)" \
+	    "$(OVS_VERSION)"
+	@touch $@
+
+$(OVS_ASAN)/.patched: $(OVS_ASAN)/.unpacked ovs-patches/series \
+		$(wildcard ovs-patches/*.patch)
+	@bash utilities/rtvnic-apply-patches.sh "$(OVS_ASAN)" ovs-patches
+	@touch $@
+
+overlay-asan: $(OVS_ASAN)/.patched
+	@bash utilities/rtvnic-overlay.sh "$(OVS_ASAN)" $(OVERLAY)
+
+$(OVS_ASAN)/Makefile: $(OVS_ASAN)/.patched
+	@$(MAKE) --no-print-directory overlay-asan
+	cd $(OVS_ASAN) && ./boot.sh >/dev/null && \
+	    ./configure --enable-silent-rules CC="ccache gcc" \
+	        CFLAGS="$(ASAN_CFLAGS)" >/dev/null
+	@echo "configured $(OVS_ASAN) with ASan and UBSan"
+
+build-asan: deps-asan $(OVS_ASAN)/Makefile
+	@$(MAKE) --no-print-directory overlay-asan
+	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
+	    rtvnic-built-sources
+	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
+	    $(ASAN_TARGETS)
+
+check-asan: build-asan
+	@bash utilities/rtvnic-check-asan.sh "$(OVS_ASAN)"
+
+check-valgrind-rtvnic: build
+	@bash utilities/install-deps.sh valgrind
+	@bash utilities/rtvnic-check-valgrind.sh "$(OVS)"
+# --- end of sanitizers and valgrind ---
 
 bench-edf: build
 	@bash utilities/rtvnic-bench-edf.sh "$(OVS)"

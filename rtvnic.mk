@@ -152,3 +152,9 @@ tests_fuzz_rtvctl_switch_target_SOURCES = \
 	controller/rtvctl-policy.c
 tests_fuzz_rtvctl_switch_target_LDADD = lib/libopenvswitch.la
 tests_fuzz_rtvctl_switch_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
+
+# "make rtvnic-built-sources": the generated sources that "make all" builds
+# first (automake's BUILT_SOURCES), so that single programs can be built
+# without "all" (make build-asan builds only what the autotests run).
+rtvnic-built-sources: $(BUILT_SOURCES)
+.PHONY: rtvnic-built-sources
