@@ -135,6 +135,11 @@ bool rtvctl_core_has_changes(const struct rtvctl_core *);
 void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                    void *aux);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
+void rtvctl_core_mark_flow_changed(struct rtvctl_core *,
+                                   const struct in6_addr *sender,
+                                   uint16_t vnic_id);
+void rtvctl_core_mark_switch_changed(struct rtvctl_core *,
+                                     uint64_t datapath_id);
 /* Calls 'func' for every connected network switch whose DSCP-to-queue flows
  * changed since the last call, with the DSCPs that have one (bit N: DSCP
  * N).  Only a switch whose flows the core has read counts. */

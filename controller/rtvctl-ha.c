@@ -69,6 +69,8 @@ struct rtvctl_ha {
     struct ovsdb_idl_txn *txn;  /* The one transaction in flight, if any. */
     struct sset inserted;       /* Flow keys inserted, row not seen yet. */
     bool hold_writes;           /* Testing: act, but write nothing. */
+    bool write_blocked;         /* Until the IDL's seqno changes. */
+    unsigned int blocked_seqno;
     struct svec remotes;        /* --db, split at commas. */
     size_t next_remote;         /* Rotation for reconnect_fast(). */
     long long int next_reconnect;
@@ -204,8 +206,8 @@ load_flows(struct rtvctl_ha *ha)
 struct write_ctx {
     struct rtvctl_ha *ha;
     long long int mono_now, wall_now;
-    size_t n;
-    bool deferred;              /* Some flow could not be written yet. */
+    size_t n;                   /* Rows written. */
+    size_t n_deferred;          /* Rows not visible yet. */
 };
 
 static void
@@ -229,8 +231,10 @@ write_flow(const struct in6_addr *sender, uint16_t vnic_id,
     if (row) {
         sset_find_and_delete(&ha->inserted, k);
     } else if (sset_contains(&ha->inserted, k)) {
-        /* Inserted by a transaction whose update has not reached us. */
-        ctx->deferred = true;
+        /* Inserted by a transaction whose update has not reached us: write
+         * it with the next transaction. */
+        rtvctl_core_mark_flow_changed(ha->core, sender, vnic_id);
+        ctx->n_deferred++;
         free(k);
         ds_destroy(&s);
         return;
@@ -286,7 +290,8 @@ write_switch(uint64_t dpid, uint64_t dscps, void *ctx_)
     rtvrec_switch_index_destroy_row(key);
     if (!row) {
         if (sset_contains(&ha->inserted, name)) {
-            ctx->deferred = true;
+            rtvctl_core_mark_switch_changed(ha->core, dpid);
+            ctx->n_deferred++;
             free(name);
             return;
         }
@@ -305,6 +310,7 @@ write_switch(uint64_t dpid, uint64_t dscps, void *ctx_)
     }
     rtvrec_switch_set_queue_dscps(row, values, n);
     free(name);
+    ctx->n++;
 }
 
 /* Writes the flows that changed, in one transaction. */
@@ -322,9 +328,11 @@ write_changes(struct rtvctl_ha *ha)
     ovsdb_idl_txn_add_comment(ha->txn, "rtvctl: flow state");
     rtvctl_core_pop_changed_flows(ha->core, write_flow, &ctx);
     rtvctl_core_pop_changed_switches(ha->core, write_switch, &ctx);
-    if (ctx.deferred) {
-        /* Try those again once their rows are here. */
-        rtvctl_core_mark_all_changed(ha->core);
+    if (!ctx.n && ctx.n_deferred) {
+        /* Nothing but rows that are not here yet: wait for the database
+         * rather than spin. */
+        ha->write_blocked = true;
+        ha->blocked_seqno = ovsdb_idl_get_seqno(ha->idl);
     }
     ha->n_writes += ctx.n;
     ovsdb_idl_txn_commit(ha->txn);
@@ -448,7 +456,13 @@ check_lock:;
             start_takeover(ha);
         }
     } else if (ha->state == HA_LEADER && !ha->txn && !ha->hold_writes) {
-        write_changes(ha);
+        if (ha->write_blocked
+            && ovsdb_idl_get_seqno(ha->idl) != ha->blocked_seqno) {
+            ha->write_blocked = false;
+        }
+        if (!ha->write_blocked) {
+            write_changes(ha);
+        }
     }
 }
 
@@ -465,7 +479,7 @@ rtvctl_ha_wait(struct rtvctl_ha *ha)
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
     }
-    if (ha->state == HA_LEADER && !ha->hold_writes
+    if (ha->state == HA_LEADER && !ha->hold_writes && !ha->write_blocked
         && rtvctl_core_has_changes(ha->core)) {
         /* Transactions in flight complete through ovsdb_idl_wait(). */
         if (!ha->txn) {
