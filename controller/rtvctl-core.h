@@ -36,7 +36,9 @@
  *     interval); on FEATURES_REPLY: a flow stats request for rtvctl's own
  *     flows (by cookie), from which it rebuilds DSCP levels (hosts) or the
  *     DSCP-to-queue flows in place (network switches), so a restarted
- *     rtvctl resynchronises without flow_mods.
+ *     rtvctl resynchronises without flow_mods; a flow it believed escalated
+ *     that has no flow there (the host restarted) is back at level 0.  Only
+ *     the reply whose xid is that of the latest request counts.
  *   - NXT_RTVNIC miss reports, heartbeats and source lists (a list split in
  *     parts is acted on only whole): decides per flow (rtvctl-logic.h) and
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
