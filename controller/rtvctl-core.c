@@ -1010,6 +1010,34 @@ rtvctl_core_pop_changed_switches(struct rtvctl_core *c,
 }
 
 void
+rtvctl_core_mark_flow_changed(struct rtvctl_core *c,
+                              const struct in6_addr *sender, uint16_t vnic_id)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH_WITH_HASH (flow, node, hash, &c->flows) {
+        if (flow->vnic_id == vnic_id
+            && ipv6_addr_equals(&flow->sender, sender)) {
+            flow_changed(c, flow);
+        }
+    }
+}
+
+void
+rtvctl_core_mark_switch_changed(struct rtvctl_core *c, uint64_t dpid)
+{
+    struct rtvctl_sw *sw;
+
+    HMAP_FOR_EACH_WITH_HASH (sw, dpid_node, hash_uint64(dpid),
+                             &c->switches_by_dpid) {
+        if (sw->dpid == dpid) {
+            sw_installed_changed(sw);
+        }
+    }
+}
+
+void
 rtvctl_core_restore_flow(struct rtvctl_core *c, const struct in6_addr *sender,
                          uint16_t vnic_id,
                          const struct rtvctl_flow_state *st)

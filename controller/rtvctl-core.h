@@ -36,7 +36,9 @@
  *     interval); on FEATURES_REPLY: a flow stats request for rtvctl's own
  *     flows (by cookie), from which it rebuilds DSCP levels (hosts) or the
  *     DSCP-to-queue flows in place (network switches), so a restarted
- *     rtvctl resynchronises without flow_mods.
+ *     rtvctl resynchronises without flow_mods; a flow it believed escalated
+ *     that has no flow there (the host restarted) is back at level 0.  Only
+ *     the reply whose xid is that of the latest request counts.
  *   - NXT_RTVNIC miss reports, heartbeats and source lists (a list split in
  *     parts is acted on only whole): decides per flow (rtvctl-logic.h) and
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
@@ -135,6 +137,11 @@ bool rtvctl_core_has_changes(const struct rtvctl_core *);
 void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                    void *aux);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
+void rtvctl_core_mark_flow_changed(struct rtvctl_core *,
+                                   const struct in6_addr *sender,
+                                   uint16_t vnic_id);
+void rtvctl_core_mark_switch_changed(struct rtvctl_core *,
+                                     uint64_t datapath_id);
 /* Calls 'func' for every connected network switch whose DSCP-to-queue flows
  * changed since the last call, with the DSCPs that have one (bit N: DSCP
  * N).  Only a switch whose flows the core has read counts. */

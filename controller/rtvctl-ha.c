@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "controller/rtvctl-idl.h"
@@ -36,12 +37,20 @@
 #include "rtvctl-logic.h"
 #include "socket-util.h"
 #include "sset.h"
+#include "svec.h"
 #include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvctl_ha);
 
 #define LOCK_NAME "rtvctl"
+
+/* While the database is not connected, a new session to the next remote is
+ * opened this often (see reconnect_fast()). */
+#define RECONNECT_MS 250
+
+/* After a failed takeover transaction, wait this long before the next. */
+#define TAKEOVER_RETRY_MS 20
 
 enum ha_state {
     HA_STANDBY,
@@ -60,6 +69,12 @@ struct rtvctl_ha {
     struct ovsdb_idl_txn *txn;  /* The one transaction in flight, if any. */
     struct sset inserted;       /* Flow keys inserted, row not seen yet. */
     bool hold_writes;           /* Testing: act, but write nothing. */
+    bool write_blocked;         /* Until the IDL's seqno changes. */
+    unsigned int blocked_seqno;
+    struct svec remotes;        /* --db, split at commas. */
+    size_t next_remote;         /* Rotation for reconnect_fast(). */
+    long long int next_reconnect;
+    long long int next_takeover; /* Earliest retry of a failed takeover. */
     uint64_t n_takeovers;
     uint64_t n_writes;          /* Flow rows written. */
     uint64_t n_txn_failures;
@@ -74,6 +89,13 @@ rtvctl_ha_create(const char *remotes, struct rtvctl_core *core)
     char hostname[256];
 
     ha->idl = ovsdb_idl_create(remotes, &rtvrec_idl_class, true, true);
+    svec_init(&ha->remotes);
+    char *copy = xstrdup(remotes), *save_ptr = NULL;
+    for (char *r = strtok_r(copy, ",", &save_ptr); r;
+         r = strtok_r(NULL, ",", &save_ptr)) {
+        svec_add(&ha->remotes, r);
+    }
+    free(copy);
     ovsdb_idl_set_lock(ha->idl, LOCK_NAME);
     ha->flow_by_key = ovsdb_idl_index_create2(ha->idl, &rtvrec_flow_col_sender,
                                               &rtvrec_flow_col_vnic);
@@ -86,6 +108,7 @@ rtvctl_ha_create(const char *remotes, struct rtvctl_core *core)
     hostname[sizeof hostname - 1] = '\0';
     ha->name = xasprintf("%s:%ld", hostname, (long int) getpid());
     sset_init(&ha->inserted);
+    ha->next_reconnect = time_msec() + RECONNECT_MS;
     rtvctl_core_set_role(core, RTVCTL_ROLE_STANDBY, false, 0);
     return ha;
 }
@@ -97,6 +120,7 @@ rtvctl_ha_destroy(struct rtvctl_ha *ha)
         ovsdb_idl_txn_destroy(ha->txn);
         ovsdb_idl_destroy(ha->idl);
         sset_destroy(&ha->inserted);
+        svec_destroy(&ha->remotes);
         free(ha->name);
         free(ha);
     }
@@ -182,8 +206,8 @@ load_flows(struct rtvctl_ha *ha)
 struct write_ctx {
     struct rtvctl_ha *ha;
     long long int mono_now, wall_now;
-    size_t n;
-    bool deferred;              /* Some flow could not be written yet. */
+    size_t n;                   /* Rows written. */
+    size_t n_deferred;          /* Rows not visible yet. */
 };
 
 static void
@@ -207,8 +231,10 @@ write_flow(const struct in6_addr *sender, uint16_t vnic_id,
     if (row) {
         sset_find_and_delete(&ha->inserted, k);
     } else if (sset_contains(&ha->inserted, k)) {
-        /* Inserted by a transaction whose update has not reached us. */
-        ctx->deferred = true;
+        /* Inserted by a transaction whose update has not reached us: write
+         * it with the next transaction. */
+        rtvctl_core_mark_flow_changed(ha->core, sender, vnic_id);
+        ctx->n_deferred++;
         free(k);
         ds_destroy(&s);
         return;
@@ -264,7 +290,8 @@ write_switch(uint64_t dpid, uint64_t dscps, void *ctx_)
     rtvrec_switch_index_destroy_row(key);
     if (!row) {
         if (sset_contains(&ha->inserted, name)) {
-            ctx->deferred = true;
+            rtvctl_core_mark_switch_changed(ha->core, dpid);
+            ctx->n_deferred++;
             free(name);
             return;
         }
@@ -283,6 +310,7 @@ write_switch(uint64_t dpid, uint64_t dscps, void *ctx_)
     }
     rtvrec_switch_set_queue_dscps(row, values, n);
     free(name);
+    ctx->n++;
 }
 
 /* Writes the flows that changed, in one transaction. */
@@ -300,9 +328,11 @@ write_changes(struct rtvctl_ha *ha)
     ovsdb_idl_txn_add_comment(ha->txn, "rtvctl: flow state");
     rtvctl_core_pop_changed_flows(ha->core, write_flow, &ctx);
     rtvctl_core_pop_changed_switches(ha->core, write_switch, &ctx);
-    if (ctx.deferred) {
-        /* Try those again once their rows are here. */
-        rtvctl_core_mark_all_changed(ha->core);
+    if (!ctx.n && ctx.n_deferred) {
+        /* Nothing but rows that are not here yet: wait for the database
+         * rather than spin. */
+        ha->write_blocked = true;
+        ha->blocked_seqno = ovsdb_idl_get_seqno(ha->idl);
     }
     ha->n_writes += ctx.n;
     ovsdb_idl_txn_commit(ha->txn);
@@ -343,9 +373,12 @@ txn_done(struct rtvctl_ha *ha, enum ovsdb_idl_txn_status status)
             VLOG_INFO("leader: took over with generation %"PRIu64,
                       ha->generation);
         } else {
-            VLOG_INFO("taking over failed (%s), still standby",
-                      ovsdb_idl_txn_status_to_string(status));
+            /* Typically "try again": the lock came before the contents on a
+             * new connection.  Retry soon, not in a busy loop. */
+            VLOG_INFO_RL(&rl, "taking over failed (%s), still standby",
+                         ovsdb_idl_txn_status_to_string(status));
             ha->state = HA_STANDBY;
+            ha->next_takeover = time_msec() + TAKEOVER_RETRY_MS;
         }
     } else if (!ok) {
         ha->n_txn_failures++;
@@ -358,9 +391,42 @@ txn_done(struct rtvctl_ha *ha, enum ovsdb_idl_txn_status status)
     }
 }
 
+/* The clients of a clustered database follow its Raft leader.  When that
+ * server dies, the IDL tries the others, which answer "not the leader"
+ * until they have elected one, and backs off 1, 2, 4, 8 s between rounds:
+ * failover would wait that long.  Instead, while not connected, open a new
+ * session (which starts without backoff) to the remotes, rotated, every
+ * RECONNECT_MS. */
+static void
+reconnect_fast(struct rtvctl_ha *ha)
+{
+    long long int now = time_msec();
+    size_t n = ha->remotes.n;
+
+    if (n < 2 || ovsdb_idl_is_connected(ha->idl)) {
+        ha->next_reconnect = now + RECONNECT_MS;
+        return;
+    }
+    if (now < ha->next_reconnect) {
+        return;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ha->next_remote = (ha->next_remote + 1) % n;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s%s", i ? "," : "",
+                      ha->remotes.names[(ha->next_remote + i) % n]);
+    }
+    ovsdb_idl_set_remote(ha->idl, ds_cstr(&s), true);
+    ds_destroy(&s);
+    ha->next_reconnect = now + RECONNECT_MS;
+}
+
 void
 rtvctl_ha_run(struct rtvctl_ha *ha)
 {
+    reconnect_fast(ha);
     ovsdb_idl_run(ha->idl);
 
     if (ha->txn) {
@@ -385,11 +451,18 @@ check_lock:;
     if (ha->state == HA_STANDBY) {
         rtvctl_core_set_role(ha->core, RTVCTL_ROLE_STANDBY,
                              leader != NULL, leader ? leader->generation : 0);
-        if (has_lock && !ha->txn && ovsdb_idl_has_ever_connected(ha->idl)) {
+        if (has_lock && !ha->txn && ovsdb_idl_has_ever_connected(ha->idl)
+            && time_msec() >= ha->next_takeover) {
             start_takeover(ha);
         }
     } else if (ha->state == HA_LEADER && !ha->txn && !ha->hold_writes) {
-        write_changes(ha);
+        if (ha->write_blocked
+            && ovsdb_idl_get_seqno(ha->idl) != ha->blocked_seqno) {
+            ha->write_blocked = false;
+        }
+        if (!ha->write_blocked) {
+            write_changes(ha);
+        }
     }
 }
 
@@ -397,10 +470,16 @@ void
 rtvctl_ha_wait(struct rtvctl_ha *ha)
 {
     ovsdb_idl_wait(ha->idl);
+    if (ha->remotes.n > 1 && !ovsdb_idl_is_connected(ha->idl)) {
+        poll_timer_wait_until(ha->next_reconnect);
+    }
+    if (ha->state == HA_STANDBY && ovsdb_idl_has_lock(ha->idl)) {
+        poll_timer_wait_until(ha->next_takeover);
+    }
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
     }
-    if (ha->state == HA_LEADER && !ha->hold_writes
+    if (ha->state == HA_LEADER && !ha->hold_writes && !ha->write_blocked
         && rtvctl_core_has_changes(ha->core)) {
         /* Transactions in flight complete through ovsdb_idl_wait(). */
         if (!ha->txn) {
