@@ -74,8 +74,10 @@ for t in $targets; do
     "${nice[@]}" "$bin" "${args[@]}" "$dir/corpus" > "$dir/log" 2>&1
     rc=$?
 
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log")
-    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log")
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" \
+           | tail -1)
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" \
+            | tail -1)
     last=$(grep -E '^#[0-9]+.*cov: ' "$dir/log" | tail -1)
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
