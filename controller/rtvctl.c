@@ -765,7 +765,9 @@ rtvctl_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       rconn_is_connected(sw->rconn) ? "connected"
                       : "disconnected");
         if (sw->have_dpid) {
-            ds_put_format(&s, ", datapath ID %#"PRIx64, sw->dpid);
+            ds_put_format(&s, ", datapath ID %#"PRIx64"%s", sw->dpid,
+                          rtvctl_policy_netswitch(&policy, sw->dpid)
+                          ? " (network switch)" : "");
         }
         ds_put_char(&s, '\n');
     }
