@@ -64,7 +64,7 @@
 #
 # CORE=ovs runs the same scenario through the testbed's OVS core switch
 # (utilities/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
-# queue, deadline 1 ms, and an AF41-like one, 5 ms; rtvctl names it as a
+# queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
 # network switch and pushes its DSCP->queue flows there) instead of the
 # Linux htb router; its result files are then named demo-ovs-core.md/.png,
 # feedback-ovs-core.md/.json.
@@ -98,7 +98,7 @@ case $CORE in
     linux) sfx= core_text="htb $CORE_RATE (EF prio 0, AF41 prio 1, BE prio 7)" ;;
     ovs) sfx=-ovs-core
          core_text="an OVS switch, RTvNIC egress at $CORE_RATE (queue 1 EF-like
-deadline ${CORE_EF_DEADLINE:-1ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-5ms}, chosen by rtvctl's DSCP flows; best
+deadline ${CORE_EF_DEADLINE:-2ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-10ms}, chosen by rtvctl's DSCP flows; best
 effort without a queue)" ;;
     *) echo "rtvnic-demo-feedback: CORE must be linux or ovs, not '$CORE'" >&2; exit 1 ;;
 esac
