@@ -23,20 +23,29 @@
 #        and queue 2 (AF41-like, 10 ms), which rtvctl's DSCP->queue flows
 #        select (it names the core as a network switch).
 #
-# Each run is the scenario of make demo (utilities/rtvnic-demo-feedback.sh,
-# built from utilities/rtvnic-feedback-setup.sh), shortened and at a third
-# of its packet rates: vm1a voice (1000 pps x 200 B, 2 ms), vm1b video
-# (bursts of 10 x 1172 B, 1500 pps, 10 ms), vm1c best effort (BE_PPS, 1500,
-# x 1400 B) through host1's RTvNIC egress at 100 Mbit/s, a core of
-# CORE_RATE (40 Mbit/s, 80 % loaded before the congestion), best-effort
-# cross traffic (CROSS_PPS, 3000, x 1500 B) sent by the core itself towards
-# host2 from T_CROSS_ON to T_CROSS_OFF, rtvctl escalating the flows that
-# miss (quiet period longer than the congestion).  Why a third: every
-# userspace switch here wakes its main thread about once per packet (each
-# RTvNIC egress releases packet by packet), and three switches forwarding
-# the demo's ~10,000 packets/s need more than this machine's 2 CPUs (bench
-# results: with the demo's rates the link is never the bottleneck, the
-# CPUs are); CORE_RATE=120mbit BE_PPS=9000 CROSS_PPS=6000 runs the demo's.
+# Each run is the feedback scenario of make demo (utilities/rtvnic-feedback-
+# setup.sh, as utilities/rtvnic-demo-feedback.sh uses it), shortened and
+# scaled to what three userspace switches can forward on this 2-CPU
+# machine: vm1a voice (1000 pps x 200 B, deadline VOICE_MS, 5), vm1b video
+# (bursts of 10 x 1172 B, VIDEO_PPS, 1000, deadline VIDEO_MS, 20), vm1c
+# best effort (BE_PPS, 1500, x 1400 B) through host1's RTvNIC egress at 100
+# Mbit/s, a core of CORE_RATE (40 Mbit/s, about 70 % loaded before the
+# congestion), best-effort cross traffic (CROSS_PPS, 3000, x 1500 B) sent by
+# the core itself towards host2 from T_CROSS_ON to T_CROSS_OFF, rtvctl
+# (ladder [0, 34, 46], top_rung_deadline_us = voice's deadline, so voice
+# goes to EF and video to AF41) escalating the flows that miss, with a
+# quiet period longer than the congestion.  The OVS core's queue deadlines
+# are the flows' (queue 1 VOICE_MS, queue 2 VIDEO_MS).  Why not the demo's
+# rates: every userspace switch here wakes its main thread about once per
+# packet (an RTvNIC egress releases packet by packet), and with the demo's
+# ~10,000 packets/s through three switches the CPUs, not the core's link,
+# were the bottleneck (best effort reached 19-37 Mbit/s of 120, in both
+# cores).  Why 5 and 20 ms: at 40 Mbit/s a video burst takes 2.4 ms on the
+# wire, more than the demo's 2 ms voice deadline, so voice would miss
+# behind video before any congestion, in either core.  Every tool runs at
+# nice -10 or SCHED_FIFO 10 (RT), the switches' main threads at SCHED_FIFO
+# 20: on this shared machine a best-effort sender at nice 0 fell behind its
+# rate, and then the congestion was not the same in both runs.
 # The runs alternate htb, ovs, htb, ovs, ... (PAIRS pairs, default 3), each
 # on a fresh testbed, so that slow drifts of this shared machine's load hit
 # both cores alike; the stall probe (utilities/rtvnic-stall-probe.c) records
@@ -56,7 +65,8 @@
 # exit status is 0 even on FAIL (1 on errors), as the other benchmarks.
 #
 # Environment: PAIRS (3), TESTBED_PREFIX (rtvbc), DURATION (24 s of
-# traffic), T_CROSS_ON (8), T_CROSS_OFF (18), CORE_RATE (40mbit),
+# traffic), T_CROSS_ON (8), T_CROSS_OFF (18), CORE_RATE (40mbit), VOICE_MS
+# (5), VIDEO_MS (20), VIDEO_PPS (1000),
 # CROSS_PPS (3000), BE_PPS (1500), QUIET_MS (12000), BUSY_WAIT (600: wait
 # that long for /tmp/rtvnic-dpdk-busy to go and the CPUs to be at least
 # 80 % idle), FB_SCHED (fifo, as make demo).  Run files stay in
@@ -70,6 +80,11 @@ export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvbc}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
 export CORE_RATE=${CORE_RATE:-40mbit}
+VOICE_MS=${VOICE_MS:-5}
+VIDEO_MS=${VIDEO_MS:-20}
+VIDEO_PPS=${VIDEO_PPS:-1000}
+export CORE_EF_DEADLINE=${VOICE_MS}ms CORE_AF41_DEADLINE=${VIDEO_MS}ms
+export FB_TOOL_NICE=-10 FB_CROSS_NICE=-10
 PAIRS=${PAIRS:-3}
 DURATION=${DURATION:-24}
 T_CROSS_ON=${T_CROSS_ON:-8}
@@ -134,19 +149,20 @@ one_run() {
     idle_pct 1 > "$fb_run/idle"
     fb_up
     fb_egress 100000000 300
-    fb_source voice vm1a 2ms 5000000
-    fb_source video vm1b 10ms 20000000 200000
-    fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000
+    fb_source voice vm1a "${VOICE_MS}ms" 5000000
+    fb_source video vm1b "${VIDEO_MS}ms" 20000000 200000
+    fb_rtvctl quiet_period_ms="$QUIET_MS" \
+        top_rung_deadline_us=$((VOICE_MS * 1000))
     rt() { FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 "$@"; }
-    rt fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
-    rt fb_recv video vm2a 5002 $((DURATION + 1)) 10000
+    rt fb_recv voice vm2a 5001 $((DURATION + 1)) $((VOICE_MS * 1000))
+    rt fb_recv video vm2a 5002 $((DURATION + 1)) $((VIDEO_MS * 1000))
     fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
     fb_t0
     fb_probe $((DURATION + 2))
     fb_cpu start
     fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
     rt fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
-        --rate 1500 --size 1172 --burst 10
+        --rate "$VIDEO_PPS" --size 1172 --burst 10
     rt fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
         --rate 1000 --size 172
     fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
@@ -187,21 +203,22 @@ hdr="# The OVS RTvNIC core vs the Linux htb core (make bench-core)
 Run $(date -u -d @"${start%.*}" '+%Y-%m-%d %H:%M:%S UTC') by utilities/rtvnic-bench-core.sh, $PAIRS pairs of runs
 interleaved (htb, ovs, htb, ovs, ...), each on a fresh testbed; CPUs ${idle} %
 idle before the first${busy:+ (WARNING: another CPU-heavy job was running: not a final measurement)}.
-Scenario (make demo's, shortened): host1's RTvNIC egress at 100 Mbit/s with
-vm1a voice (1000 pps x 200 B, 2 ms), vm1b video (bursts of 10 x 1172 B,
-1500 pps, 10 ms), vm1c best effort ($BE_PPS pps x 1400 B); the core towards host2
-at $CORE_RATE, congested from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s by best-effort cross
-traffic (up to $CROSS_PPS pps x 1500 B) that the core itself sends; rtvctl
-(quiet period $QUIET_MS ms, ladder [0, 34, 46], top_rung_deadline_us 2000)
-escalates the flows that miss.  htb core: Linux router, htb EF prio 0 /
-AF41 prio 1 / BE prio 7 (30 % / 30 % / rest guaranteed, all borrow up to
-the rate), u32 DSCP filters, leaf queues pfifo 1000 packets.  ovs core:
-OVS userspace switch, RTvNIC egress max-rate $CORE_RATE, queue-limit 1000
-packets, queue 1 deadline ${CORE_EF_DEADLINE:-2ms} min-rate 30 %, queue 2 deadline ${CORE_AF41_DEADLINE:-10ms}
-min-rate 30 %, late-policy drop, best effort (no queue) with a
-default-deadline twice a full queue's drain time (never overdue: a FIFO);
-rtvctl's flows DSCP 46 -> queue 1, 34 -> queue 2.  Switches' main threads
-at SCHED_FIFO 20 (the OVS core's too), RT applications at 10.
+Scenario (make demo's, shortened and scaled, see the script's header):
+host1's RTvNIC egress at 100 Mbit/s with vm1a voice (1000 pps x 200 B,
+deadline ${VOICE_MS} ms), vm1b video (bursts of 10 x 1172 B, $VIDEO_PPS pps, ${VIDEO_MS} ms), vm1c best
+effort ($BE_PPS pps x 1400 B); the core towards host2 at $CORE_RATE, congested
+from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s by best-effort cross traffic (up to $CROSS_PPS pps x
+1500 B) that the core itself sends; rtvctl (quiet period $QUIET_MS ms, ladder
+[0, 34, 46], top_rung_deadline_us $((VOICE_MS * 1000))) escalates the flows that miss.  htb
+core: Linux router, htb EF prio 0 / AF41 prio 1 / BE prio 7 (30 % / 30 % /
+rest guaranteed, all borrow up to the rate), u32 DSCP filters, leaf queues
+pfifo 1000 packets.  ovs core: OVS userspace switch, RTvNIC egress
+max-rate $CORE_RATE, queue-limit 1000 packets, late-policy drop, queue 1
+deadline ${VOICE_MS} ms min-rate 30 %, queue 2 deadline ${VIDEO_MS} ms min-rate 30 %, best
+effort (no queue) with a default-deadline twice a full queue's drain time
+(never overdue: a FIFO); rtvctl's flows DSCP 46 -> queue 1, 34 -> queue 2.
+Switches' main threads at SCHED_FIFO 20 (the OVS core's too), RT
+applications at SCHED_FIFO 10, the other tools at nice -10.
 
 The stall probe alone on the machine for 10 s before the runs:
 $(sed 's/^/    /' "$base/probe-idle.out")"

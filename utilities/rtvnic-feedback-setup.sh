@@ -74,7 +74,8 @@
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
-#                           it ends; its datagram log is cross.send
+#                           it ends; its datagram log is cross.send; its
+#                           sender at nice FB_CROSS_NICE (default 0)
 #   fb_wait                 waits for every background tool
 #   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows,
 #                           rtvctl/show and host2 rtvnic/flows --json into
@@ -340,7 +341,8 @@ fb_cross() {
     # The sender blocks when its socket buffer is full (the core's queue
     # holds its datagrams), so it may fall behind PPS; timeout(1) ends it at
     # OFF either way (status 124), and it still completes its log.
-    "$fb_tb" core timeout $((off - on)) "$fb_traffic" send \
+    "$fb_tb" core nice -n "${FB_CROSS_NICE:-0}" timeout $((off - on)) \
+        "$fb_traffic" send \
         "$FB_CROSS_DST" 9 --id 9 --rate "$pps" --size 1472 \
         --duration $((off - on + 1)) --log "$fb_run/cross.send" \
         > "$fb_run/cross.sent" 2>&1 || rc=$?
