@@ -26,22 +26,24 @@
 # Each run is the feedback scenario of make demo (utilities/rtvnic-feedback-
 # setup.sh, as utilities/rtvnic-demo-feedback.sh uses it), shortened and
 # scaled to what three userspace switches can forward on this 2-CPU
-# machine: vm1a voice (1000 pps x 200 B, deadline VOICE_MS, 5), vm1b video
-# (bursts of 10 x 1172 B, VIDEO_PPS, 1000, deadline VIDEO_MS, 20), vm1c
-# best effort (BE_PPS, 1500, x 1400 B) through host1's RTvNIC egress at 100
-# Mbit/s, a core of CORE_RATE (40 Mbit/s, about 70 % loaded before the
-# congestion), best-effort cross traffic (CROSS_PPS, 3000, x 1500 B) sent by
-# the core itself towards host2 from T_CROSS_ON to T_CROSS_OFF, rtvctl
-# (ladder [0, 34, 46], top_rung_deadline_us = voice's deadline, so voice
-# goes to EF and video to AF41) escalating the flows that miss, with a
-# quiet period longer than the congestion.  The OVS core's queue deadlines
-# are the flows' (queue 1 VOICE_MS, queue 2 VIDEO_MS).  Why not the demo's
-# rates: every userspace switch here wakes its main thread about once per
-# packet (an RTvNIC egress releases packet by packet), and with the demo's
-# ~10,000 packets/s through three switches the CPUs, not the core's link,
-# were the bottleneck (best effort reached 19-37 Mbit/s of 120, in both
-# cores).  Why 5 and 20 ms: at 40 Mbit/s a video burst takes 2.4 ms on the
-# wire, more than the demo's 2 ms voice deadline, so voice would miss
+# machine: vm1a voice (VOICE_PPS, 500, x 200 B, deadline VOICE_MS, 5), vm1b
+# video (bursts of VIDEO_BURST, 5, x 1172 B, VIDEO_PPS, 500, deadline
+# VIDEO_MS, 20), vm1c best effort (BE_PPS, 700, x 1400 B) through host1's
+# RTvNIC egress at 100 Mbit/s, a core of CORE_RATE (20 Mbit/s, about 70 %
+# loaded before the congestion), best-effort cross traffic (CROSS_PPS,
+# 1500, x 1500 B) sent by the core itself towards host2 from T_CROSS_ON to
+# T_CROSS_OFF, rtvctl (ladder [0, 34, 46], top_rung_deadline_us = voice's
+# deadline, so voice goes to EF and video to AF41) escalating the flows
+# that miss, with a quiet period longer than the congestion.  The OVS
+# core's queue deadlines are the flows' (queue 1 VOICE_MS, queue 2
+# VIDEO_MS).  Why not the demo's rates: every userspace switch here wakes
+# its main thread about once per packet it receives and once per packet an
+# RTvNIC egress releases (each wake-up costs ~70 us of main loop here), and
+# with the demo's ~10,000 packets/s through three switches the CPUs, not
+# the core's link, were the bottleneck (best effort reached 19-37 Mbit/s of
+# 120, in both cores; the OVS core alone took 0.6 CPU for 4,000 packets/s
+# in).  Why 5 and 20 ms: at 20 Mbit/s a video burst of 5 takes 2.4 ms on
+# the wire, more than the demo's 2 ms voice deadline, so voice would miss
 # behind video before any congestion, in either core.  Every tool runs at
 # nice -10 or SCHED_FIFO 10 (RT), the switches' main threads at SCHED_FIFO
 # 20: on this shared machine a best-effort sender at nice 0 fell behind its
@@ -65,9 +67,9 @@
 # exit status is 0 even on FAIL (1 on errors), as the other benchmarks.
 #
 # Environment: PAIRS (3), TESTBED_PREFIX (rtvbc), DURATION (24 s of
-# traffic), T_CROSS_ON (8), T_CROSS_OFF (18), CORE_RATE (40mbit), VOICE_MS
-# (5), VIDEO_MS (20), VIDEO_PPS (1000),
-# CROSS_PPS (3000), BE_PPS (1500), QUIET_MS (12000), BUSY_WAIT (600: wait
+# traffic), T_CROSS_ON (8), T_CROSS_OFF (18), CORE_RATE (20mbit), VOICE_MS
+# (5), VOICE_PPS (500), VIDEO_MS (20), VIDEO_PPS (500), VIDEO_BURST (5),
+# CROSS_PPS (1500), BE_PPS (700), QUIET_MS (12000), BUSY_WAIT (600: wait
 # that long for /tmp/rtvnic-dpdk-busy to go and the CPUs to be at least
 # 80 % idle), FB_SCHED (fifo, as make demo).  Run files stay in
 # build/bench-core/ (one directory per run).  Runs as root, about 45 s per
@@ -79,18 +81,20 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvbc}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
-export CORE_RATE=${CORE_RATE:-40mbit}
+export CORE_RATE=${CORE_RATE:-20mbit}
 VOICE_MS=${VOICE_MS:-5}
+VOICE_PPS=${VOICE_PPS:-500}
 VIDEO_MS=${VIDEO_MS:-20}
-VIDEO_PPS=${VIDEO_PPS:-1000}
+VIDEO_PPS=${VIDEO_PPS:-500}
+VIDEO_BURST=${VIDEO_BURST:-5}
 export CORE_EF_DEADLINE=${VOICE_MS}ms CORE_AF41_DEADLINE=${VIDEO_MS}ms
 export FB_TOOL_NICE=-10 FB_CROSS_NICE=-10
 PAIRS=${PAIRS:-3}
 DURATION=${DURATION:-24}
 T_CROSS_ON=${T_CROSS_ON:-8}
 T_CROSS_OFF=${T_CROSS_OFF:-18}
-CROSS_PPS=${CROSS_PPS:-3000}
-BE_PPS=${BE_PPS:-1500}
+CROSS_PPS=${CROSS_PPS:-1500}
+BE_PPS=${BE_PPS:-700}
 QUIET_MS=${QUIET_MS:-12000}
 RT_NICE=${RT_NICE:--10}
 results=$top/bench/results
@@ -154,18 +158,34 @@ one_run() {
     fb_rtvctl quiet_period_ms="$QUIET_MS" \
         top_rung_deadline_us=$((VOICE_MS * 1000))
     rt() { FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 "$@"; }
-    rt fb_recv voice vm2a 5001 $((DURATION + 1)) $((VOICE_MS * 1000))
-    rt fb_recv video vm2a 5002 $((DURATION + 1)) $((VIDEO_MS * 1000))
-    fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
+    fb_cpu start
+    # The receivers outlive the senders (a sender that fell behind its
+    # schedule sends on after DURATION); they are stopped once the senders
+    # ended.
+    local recv=() send=() p
+    rt fb_recv voice vm2a 5001 $((DURATION + 60)) $((VOICE_MS * 1000))
+    recv+=($fb_last_pid)
+    rt fb_recv video vm2a 5002 $((DURATION + 60)) $((VIDEO_MS * 1000))
+    recv+=($fb_last_pid)
+    fb_recv be vm2a 5003 $((DURATION + 60)) "" nolog
+    recv+=($fb_last_pid)
+    sleep 0.2
     fb_t0
     fb_probe $((DURATION + 2))
-    fb_cpu start
     fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
+    send+=($fb_last_pid)
     rt fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
-        --rate "$VIDEO_PPS" --size 1172 --burst 10
+        --rate "$VIDEO_PPS" --size 1172 --burst "$VIDEO_BURST"
+    send+=($fb_last_pid)
     rt fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
-        --rate 1000 --size 172
+        --rate "$VOICE_PPS" --size 172
+    send+=($fb_last_pid)
     fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
+    for p in "${send[@]}"; do wait "$p" || true; done
+    sleep 1
+    kill -TERM "${recv[@]}" 2>/dev/null
+    for p in "${recv[@]}"; do wait "$p" || true; done
+    fb_pids=()
     fb_wait
     fb_cpu end
     fb_snapshot end
@@ -204,9 +224,9 @@ Run $(date -u -d @"${start%.*}" '+%Y-%m-%d %H:%M:%S UTC') by utilities/rtvnic-be
 interleaved (htb, ovs, htb, ovs, ...), each on a fresh testbed; CPUs ${idle} %
 idle before the first${busy:+ (WARNING: another CPU-heavy job was running: not a final measurement)}.
 Scenario (make demo's, shortened and scaled, see the script's header):
-host1's RTvNIC egress at 100 Mbit/s with vm1a voice (1000 pps x 200 B,
-deadline ${VOICE_MS} ms), vm1b video (bursts of 10 x 1172 B, $VIDEO_PPS pps, ${VIDEO_MS} ms), vm1c best
-effort ($BE_PPS pps x 1400 B); the core towards host2 at $CORE_RATE, congested
+host1's RTvNIC egress at 100 Mbit/s with vm1a voice ($VOICE_PPS pps x 200 B,
+deadline ${VOICE_MS} ms), vm1b video (bursts of $VIDEO_BURST x 1172 B, $VIDEO_PPS pps, ${VIDEO_MS} ms), vm1c
+best effort ($BE_PPS pps x 1400 B); the core towards host2 at $CORE_RATE, congested
 from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s by best-effort cross traffic (up to $CROSS_PPS pps x
 1500 B) that the core itself sends; rtvctl (quiet period $QUIET_MS ms, ladder
 [0, 34, 46], top_rung_deadline_us $((VOICE_MS * 1000))) escalates the flows that miss.  htb
