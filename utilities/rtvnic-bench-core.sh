@@ -183,7 +183,7 @@ one_run() {
     fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
     for p in "${send[@]}"; do wait "$p" || true; done
     sleep 1
-    kill -TERM "${recv[@]}" 2>/dev/null
+    kill -TERM "${recv[@]}" 2>/dev/null || true
     for p in "${recv[@]}"; do wait "$p" || true; done
     fb_pids=()
     fb_wait
