@@ -179,12 +179,14 @@ def read(name):
 
 
 def queue_packets(text, queue):
-    """Queue QUEUE's packet counter in a qos/show of the core's egress."""
+    """The packets queue QUEUE of the core's egress took (sent, tx_packets,
+    plus dropped, tx_errors) in a qos/show, None if it has no such queue."""
     m = re.search(r"^Queue %d:\n((?:  .*\n)*)" % queue, text, re.M)
     if not m:
         return None
-    p = re.search(r"^  tx_packets: (\d+)$", m[1], re.M)
-    return int(p[1]) if p else None
+    sent = re.search(r"^  tx_packets: (\d+)$", m[1], re.M)
+    dropped = re.search(r"^  tx_errors: (\d+)$", m[1], re.M)
+    return int(sent[1]) + int(dropped[1]) if sent and dropped else None
 
 
 def flow_packets(text, pattern):
