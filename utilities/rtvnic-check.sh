@@ -87,7 +87,9 @@ if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; th
         name=${sys%%:*}
         log=$results/$name.log
         start=$(date +%s)
-        OVSDIR=$ovs bash "$top/tests/${sys#*:}" > "$log" 2>&1
+        # CORE from the caller's environment would change the testbed of
+        # the tests that expect the Linux router; the core test sets its own.
+        env -u CORE OVSDIR=$ovs bash "$top/tests/${sys#*:}" > "$log" 2>&1
         rc=$?
         pass=$(grep -c '^PASS: ' "$log")
         fail=$(grep -c '^FAIL: ' "$log")
