@@ -58,7 +58,8 @@ TESTSUITE_AT += \
 	tests/rtvnic.at \
 	tests/rtvnic-msg.at \
 	tests/rtvnic-rx.at \
-	tests/rtvnic-sched.at
+	tests/rtvnic-sched.at \
+	tests/rtvnic-queue.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
