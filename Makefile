@@ -15,6 +15,10 @@
 #   make bench-feedback  the demo's scenario, measured: per RT flow the
 #                   feedback convergence (congestion onset -> misses stop),
 #                   escalation delay and relax time (bench/results/feedback.md).
+#   make bench-core  the same congestion through the testbed's Linux htb core
+#                   and its OVS RTvNIC core (CORE=ovs), interleaved pairs:
+#                   RT p99/misses, time to restore the contract, best-effort
+#                   goodput (bench/results/core.md).
 #   make bench-dpdk  OVS-DPDK (PMD) vs main thread: pacing, RT host queueing,
 #                   throughput with rtvnic vs egress-policer vs no QoS (needs
 #                   hugepages; skipped with a message without them).
@@ -36,7 +40,8 @@
 #                   build/ovs; counts errors and definitely-lost blocks.
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
-#                   congestion in the core, rtvctl's feedback (about 50 s).
+#                   congestion in the core, rtvctl's feedback (about 50 s);
+#                   CORE=ovs make demo: through an OVS RTvNIC core switch.
 #   make demo-compare  one host: stock OVS + linux-htb vs RTvNIC.
 #
 # build/ovs is the work tree of a scratch git repository, build/ovs.git: its
@@ -71,7 +76,7 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
 .PHONY: all deps build check bench bench-edf bench-controller bench-stamp \
 	bench-failover \
 	bench-rx \
-	bench-e2e bench-feedback bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
+	bench-e2e bench-feedback bench-core bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay \
 	deps-fuzz overlay-fuzz build-fuzz fuzz \
 	deps-asan overlay-asan build-asan check-asan check-valgrind-rtvnic
@@ -250,10 +255,13 @@ bench-e2e: build
 # bench-dpdk builds the DPDK tree (installing Debian's DPDK) and prints a
 # clear "skipped" when hugepages cannot be had.
 bench: bench-edf bench-controller bench-failover bench-stamp bench-rx bench-e2e \
-	bench-feedback bench-dpdk
+	bench-feedback bench-core bench-dpdk
 
 bench-feedback: build
 	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)" --bench
+
+bench-core: build
+	@bash utilities/rtvnic-bench-core.sh "$(OVS)"
 
 demo: build
 	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"

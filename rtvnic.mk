@@ -59,7 +59,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-msg.at \
 	tests/rtvnic-rx.at \
 	tests/rtvnic-sched.at \
-	tests/rtvnic-ha.at
+	tests/rtvnic-ha.at \
+	tests/rtvnic-queue.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 

@@ -1162,7 +1162,9 @@ rtvctl_core_format_show(const struct rtvctl_core *c, struct ds *s)
         ds_put_format(s, "switch %s: %s", sw->name,
                       sw->connected ? "connected" : "disconnected");
         if (sw->have_dpid) {
-            ds_put_format(s, ", datapath ID %#"PRIx64, sw->dpid);
+            ds_put_format(s, ", datapath ID %#"PRIx64"%s", sw->dpid,
+                          rtvctl_policy_netswitch(p, sw->dpid)
+                          ? " (network switch)" : "");
         }
         if (c->role == RTVCTL_ROLE_LEADER && sw->connected) {
             /* Whether the core acts on this switch's flows yet. */

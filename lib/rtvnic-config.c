@@ -290,6 +290,69 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
     return error;
 }
 
+/* Parses the other_config of the Queue row for queue 'queue_id' into
+ * '*cfg'.  Returns NULL on success.  On failure returns a malloc()ed message
+ * naming the first offending key and value (keys in sorted order) and leaves
+ * '*cfg' zeroed, so that the whole row is ignored.
+ *
+ * Queue 0 is the egress's default class (packets without "set_queue", best
+ * effort and vNIC sources by their own contracts): ovs-vswitchd gives it an
+ * empty row when the QoS row names none, and a non-empty one is refused,
+ * since default-deadline and default-min-rate on the QoS row say the same
+ * thing. */
+char *
+rtvnic_queue_config_parse(unsigned int queue_id,
+                          const struct smap *other_config,
+                          struct rtvnic_queue_config *cfg)
+{
+    const struct smap_node **nodes = smap_sort(other_config);
+    size_t n = smap_count(other_config);
+    char *error = NULL;
+
+    memset(cfg, 0, sizeof *cfg);
+    if (!queue_id && n) {
+        error = xasprintf("%s=\"%s\": queue 0 is the default class, "
+                          "configured by default-deadline and "
+                          "default-min-rate on the QoS row",
+                          nodes[0]->key, nodes[0]->value);
+    }
+    for (size_t i = 0; i < n && !error; i++) {
+        const char *key = nodes[i]->key;
+        const char *value = nodes[i]->value;
+
+        if (!strcmp(key, "deadline")) {
+            error = rtvnic_parse_duration(key, value, &cfg->deadline_ns);
+        } else if (!strcmp(key, "min-rate")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
+                                      &cfg->min_rate_bps);
+        } else if (!strcmp(key, "burst")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_BURST_BITS,
+                                      &cfg->burst_bits);
+        } else {
+            error = xasprintf("%s=\"%s\": unknown key (valid queue keys: "
+                              "deadline, min-rate, burst)", key, value);
+        }
+    }
+    free(nodes);
+
+    if (!error && queue_id) {
+        const char *value;
+
+        if (!cfg->deadline_ns) {
+            error = xstrdup("deadline: missing (a queue of type rtvnic needs "
+                            "a deadline)");
+        } else if (!cfg->min_rate_bps
+                   && (value = smap_get(other_config, "burst"))) {
+            error = xasprintf("burst=\"%s\": only valid with min-rate",
+                              value);
+        }
+    }
+    if (error) {
+        memset(cfg, 0, sizeof *cfg);
+    }
+    return error;
+}
+
 /* Appends 'ns' to 'ds' in the largest of s, ms, us that represents it
  * exactly, else in ns. */
 void

@@ -33,6 +33,11 @@
  *     "queue-limit" ("N" packets or "NB" bytes) and "late-policy" ("send" or
  *     "drop").
  *
+ * A Queue row of a QoS row of type "rtvnic" (queue N, selected by
+ * "set_queue:N") is a class of the egress: "deadline" (required, with a
+ * us/ms/s suffix) and optionally "min-rate" (bit/s) and "burst" (bits, only
+ * with min-rate); rtvnic_queue_config_parse() parses it.
+ *
  * rtvnic_config_parse() either fills in a complete, valid configuration or
  * returns an error that names the offending key and value; it never yields a
  * partly applied configuration.  The functions here have no side effects and
@@ -77,6 +82,18 @@ struct rtvnic_config {
 
 char *rtvnic_config_parse(const struct smap *other_config,
                           struct rtvnic_config *)
+    OVS_WARN_UNUSED_RESULT;
+
+/* A Queue row of a QoS row of type "rtvnic". */
+struct rtvnic_queue_config {
+    uint64_t deadline_ns;       /* Deadline packets in the queue get. */
+    uint64_t min_rate_bps;      /* Guaranteed rate, bit/s; 0: none. */
+    uint64_t burst_bits;        /* Token bucket depth; 0: the default. */
+};
+
+char *rtvnic_queue_config_parse(unsigned int queue_id,
+                                const struct smap *other_config,
+                                struct rtvnic_queue_config *)
     OVS_WARN_UNUSED_RESULT;
 
 char *rtvnic_parse_duration(const char *key, const char *value,

@@ -49,6 +49,10 @@ struct rtvnic_packet_meta {
     uint16_t stamp_tail;
     uint16_t csum_tail;
 
+    /* Set by the egress scheduler on enqueue: the slot of the queue class
+     * ("set_queue") the packet waits in there; 0: none. */
+    uint16_t queue_slot;
+
     struct rtvnic_edf_node node; /* Position in an egress queue. */
 };
 
@@ -63,6 +67,7 @@ rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
     meta->sched_flags = 0;
     meta->stamp_tail = 0;
     meta->csum_tail = 0;
+    meta->queue_slot = 0;
 }
 
 #endif /* rtvnic-packet.h */

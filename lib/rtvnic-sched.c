@@ -22,6 +22,7 @@
 
 #include "coverage.h"
 #include "dp-packet.h"
+#include "hash.h"
 #include "netdev.h"
 #include "openvswitch/list.h"
 #include "openvswitch/util.h"
@@ -39,6 +40,7 @@ VLOG_DEFINE_THIS_MODULE(rtvnic_sched);
 COVERAGE_DEFINE(rtvnic_sched_queue_full);
 COVERAGE_DEFINE(rtvnic_sched_late_drop);
 COVERAGE_DEFINE(rtvnic_sched_freed);
+COVERAGE_DEFINE(rtvnic_sched_no_queue);
 
 #define NS_PER_S UINT64_C(1000000000)
 
@@ -54,6 +56,11 @@ typedef unsigned __int128 u128;
  * (id 0) have one relative deadline, so EDF order among them is their arrival
  * order, and they go straight into the EDF queues.
  *
+ * A queue class ("set_queue:N", an OVS Queue row) is a source of its own:
+ * the same FIFO, token bucket and statistics, found by queue id in
+ * 'queue_map' and by slot (the packet's 'queue_slot') in 'queues'.  Its
+ * packets have source id 0.
+ *
  * 'conforming' holds heads that were within their token bucket on arrival,
  * 'excess' all other on-time packets, 'late' packets found overdue.  The
  * FIFO behind a head links packets through the list node of the EDF node
@@ -63,10 +70,12 @@ typedef unsigned __int128 u128;
 #define SCHED_CONFORMING 0x1    /* Within its token bucket on arrival. */
 #define SCHED_HEAD       0x2    /* Its source's head, in an EDF queue. */
 
-/* Per-source state inside one egress. */
+/* Per-source (or per-queue class) state inside one egress. */
 struct sched_source {
     bool guaranteed;            /* Admitted: owns a token bucket. */
     bool own_deadline;          /* Scheduled by its own deadline. */
+    uint64_t deadline_ns;       /* Queue class: its deadline.  Source: 0,
+                                 * the packet carries the deadline. */
     uint64_t rate_bps;
     uint64_t depth_nbytes;      /* Bucket depth, in bytes * 1e9. */
     uint64_t tokens_nbytes;     /* Tokens, in bytes * 1e9. */
@@ -77,7 +86,15 @@ struct sched_source {
     struct ovs_list active_node; /* In 'active' while 'fifo' is non-empty. */
 
     struct rtvnic_source_stats stats;
+
+    /* Queue classes only. */
+    struct hmap_node queue_node; /* In 'queue_map', by queue id. */
+    uint32_t queue_id;
+    uint16_t slot;              /* Index in 'queues'. */
 };
+
+/* Most queue classes an egress may have (slot 0 means "none"). */
+#define SCHED_MAX_QUEUES UINT16_MAX
 
 struct rtvnic_sched {
     struct ovs_mutex mutex;
@@ -104,6 +121,12 @@ struct rtvnic_sched {
     /* 'sources[0]' collects best effort; other entries may be NULL. */
     struct sched_source **sources OVS_GUARDED;
     size_t n_sources OVS_GUARDED;
+
+    /* Queue classes: 'queues[slot]' (slot 0 unused; entries may be NULL),
+     * and the same by queue id. */
+    struct sched_source **queues OVS_GUARDED;
+    size_t n_queue_slots OVS_GUARDED;
+    struct hmap queue_map OVS_GUARDED;
 
     struct rtvnic_sched_stats stats OVS_GUARDED;
     struct rtvnic_trace *trace OVS_GUARDED;     /* Usually NULL. */
@@ -135,6 +158,36 @@ sched_source(struct rtvnic_sched *sched, uint16_t id)
 {
     return (id < sched->n_sources && sched->sources[id]
             ? sched->sources[id] : sched->sources[0]);
+}
+
+/* Returns the class 'packet' waits in at 'sched': its queue class, its
+ * source, or best effort. */
+static struct sched_source *
+packet_class(struct rtvnic_sched *sched, const struct dp_packet *packet)
+    OVS_REQUIRES(sched->mutex)
+{
+    uint16_t slot = packet->rtvnic.queue_slot;
+
+    if (slot) {
+        ovs_assert(slot < sched->n_queue_slots && sched->queues[slot]);
+        return sched->queues[slot];
+    }
+    return sched_source(sched, packet->rtvnic.source_id);
+}
+
+static struct sched_source *
+sched_queue_lookup(const struct rtvnic_sched *sched, uint32_t queue_id)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct sched_source *q;
+
+    HMAP_FOR_EACH_WITH_HASH (q, queue_node, hash_int(queue_id, 0),
+                             &sched->queue_map) {
+        if (q->queue_id == queue_id) {
+            return q;
+        }
+    }
+    return NULL;
 }
 
 static struct sched_source *
@@ -173,6 +226,7 @@ rtvnic_sched_create(const struct rtvnic_config *cfg)
     sched->n_sources = 1;
     sched->sources = xmalloc(sizeof *sched->sources);
     sched->sources[0] = sched_source_create();
+    hmap_init(&sched->queue_map);
     ovs_mutex_unlock(&sched->mutex);
     atomic_init(&sched->next_release_ns, UINT64_MAX);
     atomic_flag_clear(&sched->releasing);
@@ -216,6 +270,21 @@ rtvnic_sched_destroy(struct rtvnic_sched *sched)
                 free(src);
             }
         }
+        for (size_t i = 0; i < sched->n_queue_slots; i++) {
+            struct sched_source *q = sched->queues[i];
+
+            if (q) {
+                struct dp_packet *packet;
+
+                LIST_FOR_EACH_POP (packet, rtvnic.node.list_node, &q->fifo) {
+                    dp_packet_delete(packet);
+                    n++;
+                }
+                free(q);
+            }
+        }
+        hmap_destroy(&sched->queue_map);
+        free(sched->queues);
         n += free_queue(&sched->conforming);
         n += free_queue(&sched->excess);
         n += free_queue(&sched->late);
@@ -240,6 +309,27 @@ rtvnic_sched_reconfigure(struct rtvnic_sched *sched,
     ovs_mutex_unlock(&sched->mutex);
 }
 
+/* Gives 'src' (new or known) a token bucket as rtvnic_sched_set_source()
+ * describes; a bucket whose parameters change starts full again. */
+static void
+source_set_bucket(struct sched_source *src, bool guaranteed,
+                  bool own_deadline, uint64_t min_rate_bps,
+                  uint64_t burst_bits)
+{
+    uint64_t depth = guaranteed ? burst_bits / 8 * NS_PER_S : 0;
+
+    min_rate_bps = guaranteed ? min_rate_bps : 0;
+    if (src->guaranteed != guaranteed || src->rate_bps != min_rate_bps
+        || src->depth_nbytes != depth) {
+        src->tokens_nbytes = depth;
+        src->refill_ns = 0;
+    }
+    src->guaranteed = guaranteed;
+    src->own_deadline = guaranteed || own_deadline;
+    src->rate_bps = min_rate_bps;
+    src->depth_nbytes = depth;
+}
+
 /* Makes 'source_id' known to 'sched'.  A 'guaranteed' source gets a token
  * bucket of 'min_rate_bps' and 'burst_bits' (starting full).  Otherwise its
  * packets are not guaranteed: scheduled by their own deadline if
@@ -252,7 +342,6 @@ rtvnic_sched_set_source(struct rtvnic_sched *sched, uint16_t source_id,
                         uint64_t min_rate_bps, uint64_t burst_bits)
 {
     struct sched_source *src;
-    uint64_t depth;
 
     ovs_assert(source_id);
     ovs_mutex_lock(&sched->mutex);
@@ -265,21 +354,36 @@ rtvnic_sched_set_source(struct rtvnic_sched *sched, uint16_t source_id,
         sched->n_sources = n;
     }
     src = sched->sources[source_id];
-    depth = guaranteed ? burst_bits / 8 * NS_PER_S : 0;
-    min_rate_bps = guaranteed ? min_rate_bps : 0;
     if (!src) {
         src = sched->sources[source_id] = sched_source_create();
-        src->tokens_nbytes = depth;
-    } else if (src->guaranteed != guaranteed || src->rate_bps != min_rate_bps
-               || src->depth_nbytes != depth) {
-        src->tokens_nbytes = depth;
-        src->refill_ns = 0;
     }
-    src->guaranteed = guaranteed;
-    src->own_deadline = guaranteed || own_deadline;
-    src->rate_bps = min_rate_bps;
-    src->depth_nbytes = depth;
+    source_set_bucket(src, guaranteed, own_deadline, min_rate_bps,
+                      burst_bits);
     ovs_mutex_unlock(&sched->mutex);
+}
+
+/* Frees 'src' (a source or queue class that the caller has unlinked),
+ * leaving its queued packets queued, in their order, as best effort. */
+static void
+source_to_best_effort(struct rtvnic_sched *sched, struct sched_source *src)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct dp_packet *packet;
+
+    if (src->head) {
+        src->head->rtvnic.source_id = 0;
+        src->head->rtvnic.queue_slot = 0;
+        src->head->rtvnic.sched_flags &= ~SCHED_HEAD;
+    }
+    LIST_FOR_EACH_POP (packet, rtvnic.node.list_node, &src->fifo) {
+        packet->rtvnic.source_id = 0;
+        packet->rtvnic.queue_slot = 0;
+        packet->rtvnic.sched_flags = 0;
+        rtvnic_edf_insert(&sched->excess, &packet->rtvnic.node,
+                          packet->rtvnic.node.deadline);
+    }
+    ovs_list_remove(&src->active_node);
+    free(src);
 }
 
 /* Forgets 'source_id' at 'sched'.  Its queued packets stay queued, in their
@@ -293,21 +397,73 @@ rtvnic_sched_remove_source(struct rtvnic_sched *sched, uint16_t source_id)
     src = (source_id && source_id < sched->n_sources
            ? sched->sources[source_id] : NULL);
     if (src) {
-        struct dp_packet *packet;
-
-        if (src->head) {
-            src->head->rtvnic.source_id = 0;
-            src->head->rtvnic.sched_flags &= ~SCHED_HEAD;
-        }
-        LIST_FOR_EACH_POP (packet, rtvnic.node.list_node, &src->fifo) {
-            packet->rtvnic.source_id = 0;
-            packet->rtvnic.sched_flags = 0;
-            rtvnic_edf_insert(&sched->excess, &packet->rtvnic.node,
-                              packet->rtvnic.node.deadline);
-        }
-        ovs_list_remove(&src->active_node);
-        free(src);
+        source_to_best_effort(sched, src);
         sched->sources[source_id] = NULL;
+    }
+    ovs_mutex_unlock(&sched->mutex);
+}
+
+/* Makes 'queue_id' a queue class of 'sched' whose packets get 'deadline_ns'
+ * (relative) if 'guaranteed' or 'own_deadline', else the default deadline;
+ * the token bucket as in rtvnic_sched_set_source().  Statistics and queued
+ * packets of a known queue are kept.  Returns false if 'sched' has
+ * SCHED_MAX_QUEUES queues already. */
+bool
+rtvnic_sched_set_queue(struct rtvnic_sched *sched, uint32_t queue_id,
+                       uint64_t deadline_ns, bool guaranteed,
+                       bool own_deadline, uint64_t min_rate_bps,
+                       uint64_t burst_bits)
+{
+    struct sched_source *q;
+    bool ok = true;
+
+    ovs_assert(queue_id && deadline_ns);
+    ovs_mutex_lock(&sched->mutex);
+    q = sched_queue_lookup(sched, queue_id);
+    if (!q) {
+        size_t slot;
+
+        for (slot = 1; slot < sched->n_queue_slots; slot++) {
+            if (!sched->queues[slot]) {
+                break;
+            }
+        }
+        if (slot > SCHED_MAX_QUEUES) {
+            ok = false;
+            goto out;
+        }
+        if (slot >= sched->n_queue_slots) {
+            sched->n_queue_slots = slot + 1;
+            sched->queues = xrealloc(sched->queues, sched->n_queue_slots
+                                     * sizeof *sched->queues);
+            sched->queues[0] = NULL;
+        }
+        q = sched->queues[slot] = sched_source_create();
+        q->queue_id = queue_id;
+        q->slot = slot;
+        hmap_insert(&sched->queue_map, &q->queue_node, hash_int(queue_id, 0));
+    }
+    q->deadline_ns = deadline_ns;
+    source_set_bucket(q, guaranteed, own_deadline, min_rate_bps, burst_bits);
+out:
+    ovs_mutex_unlock(&sched->mutex);
+    return ok;
+}
+
+/* Forgets queue 'queue_id' at 'sched'.  Its queued packets stay queued, in
+ * their order, as best effort; packets that name it later are counted as
+ * naming no queue. */
+void
+rtvnic_sched_remove_queue(struct rtvnic_sched *sched, uint32_t queue_id)
+{
+    struct sched_source *q;
+
+    ovs_mutex_lock(&sched->mutex);
+    q = sched_queue_lookup(sched, queue_id);
+    if (q) {
+        hmap_remove(&sched->queue_map, &q->queue_node);
+        sched->queues[q->slot] = NULL;
+        source_to_best_effort(sched, q);
     }
     ovs_mutex_unlock(&sched->mutex);
 }
@@ -397,7 +553,7 @@ packet_left_queue(struct rtvnic_sched *sched, struct dp_packet *packet)
     sched->n_packets--;
     sched->n_bytes -= dp_packet_size(packet);
     if (packet->rtvnic.sched_flags & SCHED_HEAD) {
-        advance_source(sched, sched_source(sched, packet->rtvnic.source_id));
+        advance_source(sched, packet_class(sched, packet));
     }
 }
 
@@ -469,7 +625,7 @@ count_drop(struct rtvnic_sched *sched, struct dp_packet *packet,
     trace_packet(sched, packet, now_ns, RTVNIC_TRACE_DROP);
     COVERAGE_INC(rtvnic_sched_queue_full);
     sched->stats.dropped++;
-    sched_source(sched, packet->rtvnic.source_id)->stats.dropped++;
+    packet_class(sched, packet)->stats.dropped++;
     dp_packet_delete(packet);
 }
 
@@ -554,12 +710,32 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
         uint64_t rel_deadline = sched->default_deadline_ns;
         bool conforming = false;
 
+        meta->queue_slot = 0;
         if (src == be) {
-            /* Unknown source ids are accounted as best effort. */
+            /* Unknown source ids are accounted as best effort.  A vNIC
+             * source's own contract takes precedence over "set_queue" (see
+             * rtvnic.rst): only packets of no source here enter a queue. */
             meta->source_id = 0;
-        } else {
-            if (src->own_deadline && meta->rel_deadline_ns) {
-                rel_deadline = meta->rel_deadline_ns;
+            if (OVS_UNLIKELY(packet->md.skb_priority)) {
+                struct sched_source *q;
+
+                q = sched_queue_lookup(sched, packet->md.skb_priority);
+                if (q) {
+                    src = q;
+                    meta->queue_slot = q->slot;
+                } else {
+                    COVERAGE_INC(rtvnic_sched_no_queue);
+                    sched->stats.no_queue++;
+                }
+            }
+        }
+        if (src != be) {
+            if (src->own_deadline) {
+                if (src->deadline_ns) {
+                    rel_deadline = src->deadline_ns;
+                } else if (meta->rel_deadline_ns) {
+                    rel_deadline = meta->rel_deadline_ns;
+                }
             }
             if (src->guaranteed) {
                 conforming = take_tokens(src, size, now_ns);
@@ -635,8 +811,7 @@ handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
 
     rtvnic_edf_remove(queue, node);
     if (sched->late_policy == RTVNIC_LATE_DROP) {
-        struct sched_source *src = sched_source(sched,
-                                                packet->rtvnic.source_id);
+        struct sched_source *src = packet_class(sched, packet);
 
         trace_packet(sched, packet, now_ns, RTVNIC_TRACE_LATE_DROP);
         COVERAGE_INC(rtvnic_sched_late_drop);
@@ -686,8 +861,7 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
         rtvnic_edf_remove(queue, node);
 
         struct dp_packet *packet = packet_from_node(node);
-        struct sched_source *src = sched_source(sched,
-                                                packet->rtvnic.source_id);
+        struct sched_source *src = packet_class(sched, packet);
         uint32_t size = dp_packet_size(packet);
         bool late = now_ns > node->deadline;
 
@@ -778,6 +952,25 @@ rtvnic_sched_get_stats(struct rtvnic_sched *sched,
     stats->clamped = (sched->conforming.n_clamped + sched->excess.n_clamped
                       + sched->late.n_clamped);
     ovs_mutex_unlock(&sched->mutex);
+}
+
+/* Copies the statistics of queue 'queue_id' at 'sched' into 'stats'.
+ * Returns false, zeroing 'stats', if 'sched' does not know it. */
+bool
+rtvnic_sched_get_queue_stats(struct rtvnic_sched *sched, uint32_t queue_id,
+                             struct rtvnic_source_stats *stats)
+{
+    struct sched_source *q;
+
+    ovs_mutex_lock(&sched->mutex);
+    q = sched_queue_lookup(sched, queue_id);
+    if (q) {
+        *stats = q->stats;
+    } else {
+        memset(stats, 0, sizeof *stats);
+    }
+    ovs_mutex_unlock(&sched->mutex);
+    return q != NULL;
 }
 
 /* Copies the statistics of 'source_id' (0: best effort) at 'sched' into

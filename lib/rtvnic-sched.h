@@ -56,6 +56,14 @@
  *     where its order may change: a best-effort packet found overdue goes
  *     after best effort that arrived later and is still on time.
  *
+ *   - Queue classes: a packet of no source known here whose skb_priority
+ *     ("set_queue:N" in the userspace datapath) names a queue class of the
+ *     egress is that class's packet: the class's deadline, token bucket and
+ *     per-class FIFO, exactly as for a source.  A packet of a source known
+ *     here keeps its source's treatment whatever its skb_priority.  One
+ *     whose skb_priority names no queue class is best effort and counted
+ *     ("no_queue", coverage "rtvnic_sched_no_queue").
+ *
  *   - Equal quantised deadlines (rtvnic-edf.h) are served first come, first
  *     served; best effort, having one relative deadline, leaves in arrival
  *     order.
@@ -111,6 +119,7 @@ struct rtvnic_sched_stats {
     uint64_t late;              /* Released after their deadline. */
     uint64_t late_dropped;      /* Late and dropped (late-policy=drop). */
     uint64_t clamped;           /* Deadlines outside the EDF window. */
+    uint64_t no_queue;          /* Named a queue the egress does not have. */
 };
 
 struct rtvnic_source_stats {
@@ -130,6 +139,11 @@ void rtvnic_sched_set_source(struct rtvnic_sched *, uint16_t source_id,
                              bool guaranteed, bool own_deadline,
                              uint64_t min_rate_bps, uint64_t burst_bits);
 void rtvnic_sched_remove_source(struct rtvnic_sched *, uint16_t source_id);
+bool rtvnic_sched_set_queue(struct rtvnic_sched *, uint32_t queue_id,
+                            uint64_t deadline_ns, bool guaranteed,
+                            bool own_deadline, uint64_t min_rate_bps,
+                            uint64_t burst_bits);
+void rtvnic_sched_remove_queue(struct rtvnic_sched *, uint32_t queue_id);
 
 void rtvnic_sched_enqueue(struct rtvnic_sched *, struct dp_packet_batch *,
                           uint64_t now_ns);
@@ -146,5 +160,7 @@ void rtvnic_sched_get_stats(struct rtvnic_sched *,
                             struct rtvnic_sched_stats *);
 bool rtvnic_sched_get_source_stats(struct rtvnic_sched *, uint16_t source_id,
                                    struct rtvnic_source_stats *);
+bool rtvnic_sched_get_queue_stats(struct rtvnic_sched *, uint32_t queue_id,
+                                  struct rtvnic_source_stats *);
 
 #endif /* rtvnic-sched.h */

@@ -43,6 +43,7 @@
 #include "rtvnic-sched.h"
 #include "rtvnic-stamp.h"
 #include "rtvnic-trace.h"
+#include "hash.h"
 #include "smap.h"
 #include "sset.h"
 #include "timeval.h"
@@ -53,6 +54,7 @@ VLOG_DEFINE_THIS_MODULE(rtvnic);
 COVERAGE_DEFINE(rtvnic_admission_refused);
 COVERAGE_DEFINE(rtvnic_deadline_refused);
 COVERAGE_DEFINE(rtvnic_config_invalid);
+COVERAGE_DEFINE(rtvnic_queue_invalid);
 
 /* Largest Geneve-over-IPv4 encapsulation RTvNIC adds in front of a frame:
  * outer Ethernet (14), IPv4 (20), UDP (8), Geneve (8), RTvNIC option (28). */
@@ -66,6 +68,22 @@ enum rtvnic_admission {
     RTVNIC_REFUSED,             /* Failed the test: best effort. */
     RTVNIC_NO_EGRESS,           /* No RTvNIC egress exists yet. */
     RTVNIC_NO_GUARANTEE,        /* No min-rate, no default-min-rate. */
+};
+
+/* A Queue row of an rtvnic QoS row: a class of the port's egress scheduler
+ * (rtvnic-sched.h) that packets enter with "set_queue:N".  Only the
+ * configuration side lives here, under 'rtvnic_mutex'; the datapath sees the
+ * class in the scheduler. */
+struct rtvnic_queue {
+    struct hmap_node node;      /* In 'port->queues', by queue id. */
+    unsigned int queue_id;
+    struct smap details;        /* Configuration as given. */
+    char *error;                /* Why 'details' is invalid, else NULL. */
+    struct rtvnic_queue_config cfg;  /* Valid only if !error. */
+    uint64_t burst_bits;        /* Configured, or the default. */
+    uint64_t admission_seq;     /* When it became valid: admission order. */
+    enum rtvnic_admission admission;
+    char *refusal;              /* Reason, if refused. */
 };
 
 /* What the receive path needs, replaced as a whole under RCU. */
@@ -94,6 +112,7 @@ struct rtvnic_port {
     /* Egress role. */
     uint64_t lmax_bits;
     OVSRCU_TYPE(struct rtvnic_sched *) sched;
+    struct hmap queues;         /* "struct rtvnic_queue"s, by queue id. */
 };
 
 static struct ovs_mutex rtvnic_mutex = OVS_MUTEX_INITIALIZER;
@@ -105,6 +124,7 @@ static uint64_t next_admission_seq OVS_GUARDED_BY(rtvnic_mutex);
 atomic_bool rtvnic_enabled = false;
 
 static void rtvnic_admit_all(void) OVS_REQUIRES(rtvnic_mutex);
+static const char *admission_name(enum rtvnic_admission);
 static char *rtvnic_admit__(bool apply, bool effective)
     OVS_REQUIRES(rtvnic_mutex);
 
@@ -166,6 +186,43 @@ static void
 postpone_sched_destroy(struct rtvnic_sched *sched)
 {
     ovsrcu_postpone__((void (*)(void *)) rtvnic_sched_destroy, sched);
+}
+
+static struct rtvnic_queue *
+rtvnic_queue_lookup(const struct rtvnic_port *port, unsigned int queue_id)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_queue *q;
+
+    HMAP_FOR_EACH_WITH_HASH (q, node, hash_int(queue_id, 0), &port->queues) {
+        if (q->queue_id == queue_id) {
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* A queue the scheduler knows: valid, and not the default queue 0. */
+static bool
+queue_is_valid(const struct rtvnic_queue *q)
+{
+    return !q->error && q->queue_id;
+}
+
+static void
+rtvnic_queue_destroy(struct rtvnic_port *port, struct rtvnic_queue *q)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+    if (sched) {
+        rtvnic_sched_remove_queue(sched, q->queue_id);
+    }
+    hmap_remove(&port->queues, &q->node);
+    smap_destroy(&q->details);
+    free(q->error);
+    free(q->refusal);
+    free(q);
 }
 
 static void
@@ -230,7 +287,13 @@ rtvnic_port_clear_roles(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
 static void
 rtvnic_port_destroy(struct rtvnic_port *port) OVS_REQUIRES(rtvnic_mutex)
 {
+    struct rtvnic_queue *q;
+
     rtvnic_port_clear_roles(port);
+    HMAP_FOR_EACH_SAFE (q, node, &port->queues) {
+        rtvnic_queue_destroy(port, q);
+    }
+    hmap_destroy(&port->queues);
     hmap_remove(&rtvnic_ports, &port->node);
     ovsrcu_set(&port->netdev->rtvnic, NULL);
     ovsrcu_postpone(rtvnic_port_free__, port);
@@ -350,6 +413,7 @@ rtvnic_netdev_set_qos(struct netdev *netdev, const char *type,
         smap_init(&port->details);
         ovsrcu_init(&port->rx_info, NULL);
         ovsrcu_init(&port->sched, NULL);
+        hmap_init(&port->queues);
         port->admission = RTVNIC_NO_EGRESS;
         hmap_insert(&rtvnic_ports, &port->node, hash_pointer(netdev, 0));
         ovsrcu_set(&netdev->rtvnic, port);
@@ -431,16 +495,413 @@ rtvnic_netdev_destroy(struct netdev *netdev)
     ovs_mutex_unlock(&rtvnic_mutex);
 }
 
+/* Queues. */
+
+/* Configures queue 'queue_id' of 'netdev' with 'details' (the other_config of
+ * its Queue row), if 'netdev' has QoS of type "rtvnic".  Returns 0, or
+ * EINVAL if the row is invalid (then the whole row is ignored: the queue
+ * does not exist for the datapath, a warning names the key and value, and
+ * "rtvnic/show" the reason).  Returns -1 if 'netdev' has no rtvnic QoS, so
+ * that the caller hands the call to the netdev class. */
+int
+rtvnic_netdev_set_queue(struct netdev *netdev, unsigned int queue_id,
+                        const struct smap *details)
+{
+    struct rtvnic_queue_config cfg;
+    struct rtvnic_port *port;
+    struct rtvnic_queue *q;
+    bool was_valid;
+    char *error;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    if (!port) {
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return -1;
+    }
+    q = rtvnic_queue_lookup(port, queue_id);
+    if (!queue_id && smap_is_empty(details)) {
+        /* ovs-vswitchd's implicit default queue: nothing to configure. */
+        if (q) {
+            rtvnic_queue_destroy(port, q);
+        }
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return 0;
+    }
+    if (q && smap_equal(&q->details, details)) {
+        /* bridge reconfigures queues on every database change. */
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return q->error ? EINVAL : 0;
+    }
+    was_valid = q && queue_is_valid(q);
+    if (!q) {
+        q = xzalloc(sizeof *q);
+        q->queue_id = queue_id;
+        smap_init(&q->details);
+        q->admission = RTVNIC_NO_EGRESS;
+        hmap_insert(&port->queues, &q->node, hash_int(queue_id, 0));
+    }
+    smap_destroy(&q->details);
+    smap_clone(&q->details, details);
+    free(q->error);
+    q->error = NULL;
+
+    error = rtvnic_queue_config_parse(queue_id, details, &cfg);
+    if (error) {
+        struct rtvnic_sched *sched;
+
+        COVERAGE_INC(rtvnic_queue_invalid);
+        VLOG_WARN("%s: QoS rtvnic: queue %u: %s; Queue row ignored",
+                  port_name(port), queue_id, error);
+        q->error = error;
+        memset(&q->cfg, 0, sizeof q->cfg);
+        free(q->refusal);
+        q->refusal = NULL;
+        q->admission = RTVNIC_NO_EGRESS;
+        sched = ovsrcu_get_protected(struct rtvnic_sched *, &port->sched);
+        if (sched) {
+            rtvnic_sched_remove_queue(sched, queue_id);
+        }
+    } else {
+        q->cfg = cfg;
+        q->burst_bits = cfg.burst_bits;
+        if (!was_valid) {
+            q->admission_seq = ++next_admission_seq;
+        }
+        VLOG_INFO("%s: QoS rtvnic: queue %u configured", port_name(port),
+                  queue_id);
+    }
+    rtvnic_admit_all();
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error ? EINVAL : 0;
+}
+
+/* Deletes queue 'queue_id' of 'netdev', if 'netdev' has QoS of type
+ * "rtvnic": its packets already queued stay queued as best effort.  Returns
+ * 0, ENOENT if there is no such queue, or -1 if 'netdev' has no rtvnic
+ * QoS. */
+int
+rtvnic_netdev_delete_queue(struct netdev *netdev, unsigned int queue_id)
+{
+    struct rtvnic_port *port;
+    struct rtvnic_queue *q;
+    int error = 0;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    q = port ? rtvnic_queue_lookup(port, queue_id) : NULL;
+    if (!port) {
+        error = -1;
+    } else if (q) {
+        VLOG_INFO("%s: QoS rtvnic: queue %u removed", port_name(port),
+                  queue_id);
+        rtvnic_queue_destroy(port, q);
+        rtvnic_admit_all();
+    } else if (queue_id) {
+        error = ENOENT;
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+static const char *
+queue_admission_name(enum rtvnic_admission admission)
+{
+    return (admission == RTVNIC_NO_EGRESS
+            ? "pending (port is not an rtvnic egress)"
+            : admission_name(admission));
+}
+
+/* Fills 'details' with what "qos/show" prints for queue 'q' of 'port' (NULL
+ * for the default queue 0): its configuration as given, and its state. */
+static void
+queue_details(const struct rtvnic_port *port, const struct rtvnic_queue *q,
+              struct smap *details)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+    struct rtvnic_source_stats ss;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    smap_clear(details);
+    if (!q) {
+        if (sched) {
+            rtvnic_format_duration(&s, port->cfg.default_deadline_ns);
+            smap_add(details, "deadline", ds_cstr(&s));
+            rtvnic_sched_get_source_stats(sched, 0, &ss);
+            smap_add_format(details, "late", "%"PRIu64, ss.late);
+        }
+        ds_destroy(&s);
+        return;
+    }
+
+    smap_clone(details, &q->details);
+    if (q->error) {
+        smap_add_format(details, "error", "%s (Queue row ignored)", q->error);
+    } else if (q->refusal) {
+        smap_add_format(details, "admission", "refused %s", q->refusal);
+    } else {
+        smap_add(details, "admission", queue_admission_name(q->admission));
+    }
+    if (!q->error && q->cfg.min_rate_bps && !q->cfg.burst_bits && sched) {
+        smap_add_format(details, "burst", "%"PRIu64, q->burst_bits);
+    }
+    if (sched && rtvnic_sched_get_queue_stats(sched, q->queue_id, &ss)) {
+        smap_add_format(details, "late", "%"PRIu64, ss.late);
+    }
+    ds_destroy(&s);
+}
+
+/* Stores in 'stats' the counters of queue 'queue_id' of 'port' (0: the
+ * default queue, best effort).  Returns 0, or EINVAL if there is no such
+ * queue. */
+static int
+queue_stats(const struct rtvnic_port *port, unsigned int queue_id,
+            struct netdev_queue_stats *stats)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_sched *sched = ovsrcu_get_protected(struct rtvnic_sched *,
+                                                      &port->sched);
+    struct rtvnic_source_stats ss;
+    bool found;
+
+    *stats = (struct netdev_queue_stats) {
+        .tx_bytes = UINT64_MAX,
+        .tx_packets = UINT64_MAX,
+        .tx_errors = UINT64_MAX,
+        .created = LLONG_MIN,
+    };
+    if (queue_id && !rtvnic_queue_lookup(port, queue_id)) {
+        return EINVAL;
+    }
+    found = (sched && (queue_id
+                       ? rtvnic_sched_get_queue_stats(sched, queue_id, &ss)
+                       : rtvnic_sched_get_source_stats(sched, 0, &ss)));
+    if (found) {
+        stats->tx_packets = ss.sent_packets;
+        stats->tx_bytes = ss.sent_bytes;
+        stats->tx_errors = ss.dropped;
+    }
+    return 0;
+}
+
+/* Stores the configuration and state of queue 'queue_id' of 'netdev' in
+ * 'details' (see queue_details()).  Returns 0, EINVAL if there is no such
+ * queue, or -1 if 'netdev' has no rtvnic QoS. */
+int
+rtvnic_netdev_get_queue(const struct netdev *netdev, unsigned int queue_id,
+                        struct smap *details)
+{
+    struct rtvnic_port *port;
+    struct rtvnic_queue *q;
+    int error = 0;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    q = port ? rtvnic_queue_lookup(port, queue_id) : NULL;
+    if (!port) {
+        error = -1;
+    } else if (q || !queue_id) {
+        queue_details(port, q, details);
+    } else {
+        error = EINVAL;
+    }
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+/* Stores the counters of queue 'queue_id' of 'netdev' in 'stats': packets
+ * and bytes sent, packets dropped (queue full, or late under
+ * late-policy=drop) as tx_errors.  Returns 0, EINVAL if there is no such
+ * queue, or -1 if 'netdev' has no rtvnic QoS. */
+int
+rtvnic_netdev_get_queue_stats(const struct netdev *netdev,
+                              unsigned int queue_id,
+                              struct netdev_queue_stats *stats)
+{
+    struct rtvnic_port *port;
+    int error;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    error = port ? queue_stats(port, queue_id, stats) : -1;
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return error;
+}
+
+static int
+compare_queue_id(const void *a_, const void *b_)
+{
+    const struct rtvnic_queue *const *a = a_;
+    const struct rtvnic_queue *const *b = b_;
+
+    return ((*a)->queue_id > (*b)->queue_id) - ((*a)->queue_id
+                                                < (*b)->queue_id);
+}
+
+/* Returns the queues of 'port' sorted by id, with their number in '*n'. */
+static struct rtvnic_queue **
+sorted_queues(const struct rtvnic_port *port, size_t *n)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    struct rtvnic_queue **queues;
+    struct rtvnic_queue *q;
+
+    *n = 0;
+    queues = xmalloc((hmap_count(&port->queues) + 1) * sizeof *queues);
+    HMAP_FOR_EACH (q, node, &port->queues) {
+        queues[(*n)++] = q;
+    }
+    qsort(queues, *n, sizeof *queues, compare_queue_id);
+    return queues;
+}
+
+/* A queue dump: a snapshot taken at its start. */
+struct rtvnic_queue_dump {
+    size_t n, next;
+    unsigned int *ids;
+    struct smap *details;
+    struct netdev_queue_stats *stats;
+};
+
+static struct rtvnic_queue_dump *
+queue_dump_create(const struct netdev *netdev)
+{
+    struct rtvnic_queue_dump *dump;
+    struct rtvnic_queue **queues;
+    struct rtvnic_port *port;
+    size_t n;
+
+    ovs_mutex_lock(&rtvnic_mutex);
+    port = rtvnic_port_lookup(netdev);
+    if (!port) {
+        ovs_mutex_unlock(&rtvnic_mutex);
+        return NULL;
+    }
+    queues = sorted_queues(port, &n);
+    dump = xzalloc(sizeof *dump);
+    dump->ids = xmalloc((n + 1) * sizeof *dump->ids);
+    dump->details = xmalloc((n + 1) * sizeof *dump->details);
+    dump->stats = xmalloc((n + 1) * sizeof *dump->stats);
+    if (!n || queues[0]->queue_id) {
+        /* The default queue is always there. */
+        dump->ids[0] = 0;
+        smap_init(&dump->details[0]);
+        queue_details(port, NULL, &dump->details[0]);
+        queue_stats(port, 0, &dump->stats[0]);
+        dump->n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t k = dump->n++;
+
+        dump->ids[k] = queues[i]->queue_id;
+        smap_init(&dump->details[k]);
+        queue_details(port, queues[i], &dump->details[k]);
+        queue_stats(port, queues[i]->queue_id, &dump->stats[k]);
+    }
+    free(queues);
+    ovs_mutex_unlock(&rtvnic_mutex);
+    return dump;
+}
+
+/* Starts a dump of the queues of 'netdev' (queue 0 first, then in id order)
+ * in '*statep'.  Returns 0, or -1 if 'netdev' has no rtvnic QoS. */
+int
+rtvnic_netdev_queue_dump_start(const struct netdev *netdev, void **statep)
+{
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    *statep = queue_dump_create(netdev);
+    return *statep ? 0 : -1;
+}
+
+/* Returns the next queue of the dump 'state' in '*queue_id' and 'details'
+ * and returns 0, or EOF when there is none left. */
+int
+rtvnic_netdev_queue_dump_next(void *state, unsigned int *queue_id,
+                              struct smap *details)
+{
+    struct rtvnic_queue_dump *dump = state;
+
+    if (dump->next >= dump->n) {
+        return EOF;
+    }
+    *queue_id = dump->ids[dump->next];
+    smap_clear(details);
+    smap_clone(details, &dump->details[dump->next]);
+    dump->next++;
+    return 0;
+}
+
+void
+rtvnic_netdev_queue_dump_done(void *state)
+{
+    struct rtvnic_queue_dump *dump = state;
+
+    if (dump) {
+        for (size_t i = 0; i < dump->n; i++) {
+            smap_destroy(&dump->details[i]);
+        }
+        free(dump->ids);
+        free(dump->details);
+        free(dump->stats);
+        free(dump);
+    }
+}
+
+/* Calls 'cb' with the counters of every queue of 'netdev' (see
+ * rtvnic_netdev_get_queue_stats()).  Returns 0, or -1 if 'netdev' has no
+ * rtvnic QoS. */
+int
+rtvnic_netdev_dump_queue_stats(const struct netdev *netdev,
+                               netdev_dump_queue_stats_cb *cb, void *aux)
+{
+    struct rtvnic_queue_dump *dump;
+
+    if (!ovsrcu_get(struct rtvnic_port *, &netdev->rtvnic)) {
+        return -1;
+    }
+    dump = queue_dump_create(netdev);
+    if (!dump) {
+        return -1;
+    }
+    for (size_t i = 0; i < dump->n; i++) {
+        cb(dump->ids[i], &dump->stats[i], aux);
+    }
+    rtvnic_netdev_queue_dump_done(dump);
+    return 0;
+}
+
 /* Admission control. */
+
+/* A candidate for admission: a vNIC source, or a queue with its egress. */
+struct admit_entry {
+    struct rtvnic_port *port;   /* The source, or the queue's egress. */
+    struct rtvnic_queue *queue; /* NULL for a source. */
+    uint64_t seq;               /* Admission order. */
+};
 
 static int
 compare_admission_seq(const void *a_, const void *b_)
 {
-    const struct rtvnic_port *const *a = a_;
-    const struct rtvnic_port *const *b = b_;
+    const struct admit_entry *a = a_;
+    const struct admit_entry *b = b_;
 
-    return (((*a)->admission_seq > (*b)->admission_seq)
-            - ((*a)->admission_seq < (*b)->admission_seq));
+    return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 /* Returns the rate that source 'src' asks to have guaranteed at 'egress':
@@ -452,73 +913,189 @@ source_rate_at(const struct rtvnic_port *src, const struct rtvnic_port *egress)
             : egress->cfg.default_min_rate_bps);
 }
 
-/* Runs admission control over every source, in admission order (the order
- * in which the ports became sources, so that sources admitted earlier keep
- * their guarantee when a newcomer does not fit, whatever ids they got), at
- * every egress, with their contract deadlines or, if 'effective', with
- * their effective deadlines.
+/* Returns the index of 'port' in the 'n' egresses of 'egresses', or SIZE_MAX
+ * if it is not an egress. */
+static size_t
+egress_index(struct rtvnic_port *const *egresses, size_t n,
+             const struct rtvnic_port *port)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (egresses[j] == port) {
+            return j;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Appends the flow with the given parameters to the 'n_admitted' flows of
+ * 'row', admitted so far at 'egress', and tests them.  Returns NULL if they
+ * pass, else a malloc()ed reason naming the egress. */
+static char *
+admission_try(struct rtvnic_admission_flow *row, size_t n_admitted,
+              const struct rtvnic_port *egress, uint64_t deadline_ns,
+              uint64_t rate_bps, uint64_t burst_bits)
+{
+    char *why, *refusal = NULL;
+
+    row[n_admitted] = (struct rtvnic_admission_flow) {
+        .deadline_ns = deadline_ns,
+        .rate_bps = rate_bps,
+        .burst_bits = burst_bits,
+    };
+    why = rtvnic_admission_test(row, n_admitted + 1, egress->cfg.max_rate_bps,
+                                egress->lmax_bits);
+    if (why) {
+        refusal = xasprintf("at egress %s: %s", port_name(egress), why);
+        free(why);
+    }
+    return refusal;
+}
+
+/* Records the admission outcome 'new' (and 'refusal', which it takes) of
+ * queue 'q' of egress 'port'. */
+static void
+queue_set_admission(struct rtvnic_port *port, struct rtvnic_queue *q,
+                    enum rtvnic_admission new, char *refusal)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    enum rtvnic_admission old = q->admission;
+
+    q->admission = new;
+    if (new == RTVNIC_REFUSED
+        && (old != RTVNIC_REFUSED || !q->refusal
+            || strcmp(q->refusal, refusal))) {
+        COVERAGE_INC(rtvnic_admission_refused);
+        VLOG_WARN("%s queue %u: RTvNIC admission refused %s; queue is best "
+                  "effort", port_name(port), q->queue_id, refusal);
+    } else if (new == RTVNIC_ADMITTED && old != RTVNIC_ADMITTED) {
+        VLOG_INFO("%s queue %u: admitted (deadline %"PRIu64" ns, min-rate "
+                  "%"PRIu64" bit/s, burst %"PRIu64" bits)", port_name(port),
+                  q->queue_id, q->cfg.deadline_ns, q->cfg.min_rate_bps,
+                  q->burst_bits);
+    }
+    free(q->refusal);
+    q->refusal = refusal;
+}
+
+/* Runs admission control over every source and every queue with a min-rate,
+ * in admission order (the order in which the ports became sources and the
+ * queues became valid, so that those admitted earlier keep their guarantee
+ * when a newcomer does not fit, whatever ids they got): a source at every
+ * egress, a queue at its own, with the sources' contract deadlines or, if
+ * 'effective', their effective deadlines.
  *
  * If 'apply', records the outcome and pushes it into every egress scheduler,
  * and returns NULL.  Otherwise changes nothing and returns NULL if every
- * source admitted now would stay admitted, else a malloc()ed reason. */
+ * source and queue admitted now would stay admitted, else a malloc()ed
+ * reason. */
 static char *
 rtvnic_admit__(bool apply, bool effective) OVS_REQUIRES(rtvnic_mutex)
 {
     size_t n_ports = hmap_count(&rtvnic_ports);
-    struct rtvnic_port **sources = xmalloc(n_ports * sizeof *sources);
     struct rtvnic_port **egresses = xmalloc(n_ports * sizeof *egresses);
-    size_t n_sources = 0, n_egresses = 0;
+    struct admit_entry *entries = NULL;
+    size_t n_entries = 0, allocated_entries = 0, n_egresses = 0;
     struct rtvnic_admission_flow *admitted;
     size_t *n_admitted;
     struct rtvnic_port *port;
     char *result = NULL;
 
     HMAP_FOR_EACH (port, node, &rtvnic_ports) {
+        struct rtvnic_queue *q;
+
         if (port->source_id) {
-            sources[n_sources++] = port;
+            if (n_entries >= allocated_entries) {
+                entries = x2nrealloc(entries, &allocated_entries,
+                                     sizeof *entries);
+            }
+            entries[n_entries++] = (struct admit_entry) {
+                .port = port, .seq = port->admission_seq,
+            };
+        }
+        HMAP_FOR_EACH (q, node, &port->queues) {
+            if (queue_is_valid(q)) {
+                if (n_entries >= allocated_entries) {
+                    entries = x2nrealloc(entries, &allocated_entries,
+                                         sizeof *entries);
+                }
+                entries[n_entries++] = (struct admit_entry) {
+                    .port = port, .queue = q, .seq = q->admission_seq,
+                };
+            }
         }
         if (ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)) {
             egresses[n_egresses++] = port;
         }
     }
-    qsort(sources, n_sources, sizeof *sources, compare_admission_seq);
+    if (n_entries) {
+        qsort(entries, n_entries, sizeof *entries, compare_admission_seq);
+    }
 
     /* Row 'j' holds the flows admitted so far at egress 'j'. */
-    admitted = xmalloc(MAX(1, n_egresses * (n_sources + 1))
+    admitted = xmalloc(MAX(1, n_egresses * (n_entries + 1))
                        * sizeof *admitted);
     n_admitted = xcalloc(MAX(1, n_egresses), sizeof *n_admitted);
 
-    for (size_t i = 0; i < n_sources; i++) {
-        struct rtvnic_port *src = sources[i];
-        enum rtvnic_admission old = src->admission;
+    for (size_t i = 0; i < n_entries; i++) {
+        struct rtvnic_port *src = entries[i].port;
+        struct rtvnic_queue *q = entries[i].queue;
+        enum rtvnic_admission old = q ? q->admission : src->admission;
         enum rtvnic_admission new;
         bool wants_guarantee = false;
         char *refusal = NULL;
 
+        if (q) {
+            size_t j = egress_index(egresses, n_egresses, src);
+
+            if (j != SIZE_MAX) {
+                /* One frame of the largest size the egress sends. */
+                q->burst_bits = (q->cfg.burst_bits ? q->cfg.burst_bits
+                                 : src->lmax_bits);
+            }
+            if (j == SIZE_MAX) {
+                new = RTVNIC_NO_EGRESS;
+            } else if (!q->cfg.min_rate_bps) {
+                new = RTVNIC_NO_GUARANTEE;
+            } else {
+                refusal = admission_try(&admitted[j * (n_entries + 1)],
+                                        n_admitted[j], src,
+                                        q->cfg.deadline_ns,
+                                        q->cfg.min_rate_bps, q->burst_bits);
+                if (refusal) {
+                    new = RTVNIC_REFUSED;
+                } else {
+                    new = RTVNIC_ADMITTED;
+                    n_admitted[j]++;
+                }
+            }
+            if (!apply) {
+                if (old == RTVNIC_ADMITTED && new != RTVNIC_ADMITTED
+                    && !result) {
+                    result = xasprintf("%s queue %u would lose its "
+                                       "guarantee %s", port_name(src),
+                                       q->queue_id,
+                                       refusal ? refusal : "(no egress)");
+                }
+                free(refusal);
+            } else {
+                queue_set_admission(src, q, new, refusal);
+            }
+            continue;
+        }
+
         for (size_t j = 0; j < n_egresses && !refusal; j++) {
             struct rtvnic_port *egress = egresses[j];
-            struct rtvnic_admission_flow *row = &admitted[j * (n_sources + 1)];
             uint64_t rate = source_rate_at(src, egress);
 
             if (!rate) {
                 continue;
             }
             wants_guarantee = true;
-            row[n_admitted[j]] = (struct rtvnic_admission_flow) {
-                .deadline_ns = (effective ? src->effective_deadline_ns
-                                : src->cfg.deadline_ns),
-                .rate_bps = rate,
-                .burst_bits = src->burst_bits,
-            };
-
-            char *why = rtvnic_admission_test(row, n_admitted[j] + 1,
-                                              egress->cfg.max_rate_bps,
-                                              egress->lmax_bits);
-            if (why) {
-                refusal = xasprintf("at egress %s: %s", port_name(egress),
-                                    why);
-                free(why);
-            }
+            refusal = admission_try(&admitted[j * (n_entries + 1)],
+                                    n_admitted[j], egress,
+                                    (effective ? src->effective_deadline_ns
+                                     : src->cfg.deadline_ns),
+                                    rate, src->burst_bits);
         }
 
         if (!n_egresses) {
@@ -573,24 +1150,44 @@ rtvnic_admit__(bool apply, bool effective) OVS_REQUIRES(rtvnic_mutex)
 
     for (size_t j = 0; apply && j < n_egresses; j++) {
         struct rtvnic_sched *sched;
+        struct rtvnic_queue *q;
 
         sched = ovsrcu_get_protected(struct rtvnic_sched *,
                                      &egresses[j]->sched);
-        for (size_t i = 0; i < n_sources; i++) {
-            struct rtvnic_port *src = sources[i];
-            uint64_t rate = source_rate_at(src, egresses[j]);
+        for (size_t i = 0; i < n_entries; i++) {
+            struct rtvnic_port *src = entries[i].port;
+            uint64_t rate;
 
+            if (entries[i].queue) {
+                continue;
+            }
+            rate = source_rate_at(src, egresses[j]);
             rtvnic_sched_set_source(sched, src->source_id,
                                     src->admission == RTVNIC_ADMITTED && rate,
                                     !src->cfg.min_rate_bps, rate,
                                     src->burst_bits);
+        }
+        HMAP_FOR_EACH (q, node, &egresses[j]->queues) {
+            if (queue_is_valid(q)
+                && !rtvnic_sched_set_queue(sched, q->queue_id,
+                                           q->cfg.deadline_ns,
+                                           q->admission == RTVNIC_ADMITTED,
+                                           !q->cfg.min_rate_bps,
+                                           q->cfg.min_rate_bps,
+                                           q->burst_bits)) {
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+                VLOG_WARN_RL(&rl, "%s queue %u: too many queues at this "
+                             "egress; its packets are best effort",
+                             port_name(egresses[j]), q->queue_id);
+            }
         }
     }
 
     free(n_admitted);
     free(admitted);
     free(egresses);
-    free(sources);
+    free(entries);
     return result;
 }
 
@@ -943,6 +1540,61 @@ show_egress(struct ds *ds, struct rtvnic_port *port,
                       "\n", ss.excess, ss.sent_packets, ss.sent_bytes,
                       ss.late, ss.dropped);
     }
+
+    size_t n_queues;
+    struct rtvnic_queue **queues = sorted_queues(port, &n_queues);
+    for (size_t i = 0; i < n_queues; i++) {
+        if (rtvnic_sched_get_queue_stats(sched, queues[i]->queue_id, &ss)) {
+            ds_put_format(ds, "    queue %u: conforming %"PRIu64", excess "
+                          "%"PRIu64", sent %"PRIu64" (%"PRIu64" bytes), late "
+                          "%"PRIu64", dropped %"PRIu64"\n",
+                          queues[i]->queue_id, ss.conforming, ss.excess,
+                          ss.sent_packets, ss.sent_bytes, ss.late,
+                          ss.dropped);
+        }
+    }
+    free(queues);
+    if (n_queues || st.no_queue) {
+        ds_put_format(ds, "    no such queue: %"PRIu64" packets, sent as "
+                      "best effort\n", st.no_queue);
+    }
+}
+
+/* Appends to 'ds' the configuration and admission state of the queues of
+ * 'port'. */
+static void
+show_queues(struct ds *ds, struct rtvnic_port *port)
+    OVS_REQUIRES(rtvnic_mutex)
+{
+    size_t n;
+    struct rtvnic_queue **queues = sorted_queues(port, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        struct rtvnic_queue *q = queues[i];
+
+        ds_put_format(ds, "  queue %u: ", q->queue_id);
+        if (q->error) {
+            ds_put_format(ds, "invalid configuration: %s\n"
+                          "    (Queue row ignored)\n", q->error);
+            continue;
+        }
+        ds_put_cstr(ds, "deadline ");
+        rtvnic_format_duration(ds, q->cfg.deadline_ns);
+        if (q->cfg.min_rate_bps) {
+            ds_put_format(ds, ", min-rate %"PRIu64" bit/s",
+                          q->cfg.min_rate_bps);
+            if (q->cfg.burst_bits || q->admission != RTVNIC_NO_EGRESS) {
+                ds_put_format(ds, ", burst %"PRIu64" bits", q->burst_bits);
+            }
+        } else {
+            ds_put_cstr(ds, ", no min-rate");
+        }
+        ds_put_format(ds, ": %s\n", queue_admission_name(q->admission));
+        if (q->refusal) {
+            ds_put_format(ds, "    refused %s\n", q->refusal);
+        }
+    }
+    free(queues);
 }
 
 static void
@@ -954,6 +1606,7 @@ show_port(struct ds *ds, struct rtvnic_port *port,
     if (port->error) {
         ds_put_format(ds, "  invalid configuration: %s\n"
                       "  (port is best effort)\n", port->error);
+        show_queues(ds, port);
         return;
     }
     if (port->source_id) {
@@ -985,6 +1638,7 @@ show_port(struct ds *ds, struct rtvnic_port *port,
     if (ovsrcu_get_protected(struct rtvnic_sched *, &port->sched)) {
         show_egress(ds, port, ports, n_ports);
     }
+    show_queues(ds, port);
 }
 
 /* Appends to 'ds' the state of 'name' or, if 'name' is NULL, of every RTvNIC

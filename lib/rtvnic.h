@@ -27,7 +27,12 @@
  *     (rtvnic-admission.h) re-runs over all sources and egresses, and the
  *     result is published to the datapath through RCU.  An invalid
  *     configuration leaves the port best effort, logs a warning naming port,
- *     key and value, and keeps the reason for "rtvnic/show".
+ *     key and value, and keeps the reason for "rtvnic/show".  The Queue
+ *     rows of such a QoS row (rtvnic_netdev_*_queue*()) are classes of the
+ *     port's egress scheduler, each with a deadline and optionally a
+ *     min-rate that admission control treats like a source's; a packet of
+ *     no source enters one with "set_queue" (its skb_priority).  An invalid
+ *     Queue row is ignored whole, with a warning and the reason kept.
  *
  *   - lib/dpif-netdev.c stamps received packets (rtvnic_rx_stamp(), or
  *     rtvnic_rx_reset() while RTvNIC is disabled, so that no packet carries
@@ -41,6 +46,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "netdev.h"
 #include "ovs-atomic.h"
 
 struct ds;
@@ -59,6 +65,20 @@ int rtvnic_netdev_set_qos(struct netdev *, const char *type,
 bool rtvnic_netdev_get_qos(const struct netdev *, const char **typep,
                            struct smap *details);
 void rtvnic_netdev_destroy(struct netdev *);
+int rtvnic_netdev_set_queue(struct netdev *, unsigned int queue_id,
+                            const struct smap *details);
+int rtvnic_netdev_delete_queue(struct netdev *, unsigned int queue_id);
+int rtvnic_netdev_get_queue(const struct netdev *, unsigned int queue_id,
+                            struct smap *details);
+int rtvnic_netdev_get_queue_stats(const struct netdev *,
+                                  unsigned int queue_id,
+                                  struct netdev_queue_stats *);
+int rtvnic_netdev_queue_dump_start(const struct netdev *, void **statep);
+int rtvnic_netdev_queue_dump_next(void *state, unsigned int *queue_id,
+                                  struct smap *details);
+void rtvnic_netdev_queue_dump_done(void *state);
+int rtvnic_netdev_dump_queue_stats(const struct netdev *,
+                                   netdev_dump_queue_stats_cb *, void *aux);
 
 /* Hooks for the userspace datapath. */
 extern atomic_bool rtvnic_enabled;

@@ -62,6 +62,13 @@
 # (rtvnic-testbed down) on success, error and Ctrl-C.  Run files stay in
 # build/demo-feedback-PREFIX/.
 #
+# CORE=ovs runs the same scenario through the testbed's OVS core switch
+# (utilities/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
+# queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
+# network switch and pushes its DSCP->queue flows there) instead of the
+# Linux htb router; its result files are then named demo-ovs-core.md/.png,
+# feedback-ovs-core.md/.json.
+#
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
 # BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go
 # and the CPUs to be at least 80 % idle),
@@ -86,6 +93,15 @@ export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvfb}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
 export CORE_RATE=${CORE_RATE:-120mbit}
+export CORE=${CORE:-linux}
+case $CORE in
+    linux) sfx= core_text="htb $CORE_RATE (EF prio 0, AF41 prio 1, BE prio 7)" ;;
+    ovs) sfx=-ovs-core
+         core_text="an OVS switch, RTvNIC egress at $CORE_RATE (queue 1 EF-like
+deadline ${CORE_EF_DEADLINE:-2ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-10ms}, chosen by rtvctl's DSCP flows; best
+effort without a queue)" ;;
+    *) echo "rtvnic-demo-feedback: CORE must be linux or ovs, not '$CORE'" >&2; exit 1 ;;
+esac
 DURATION=${DURATION:-40}
 T_CROSS_ON=${T_CROSS_ON:-10}
 T_CROSS_OFF=${T_CROSS_OFF:-21}
@@ -149,7 +165,7 @@ if [ -n "$bench" ]; then
     "$fb_stall_probe" --duration 10 --min-us 500 > "$fb_run/probe-idle.out" 2>&1 \
         || echo "rtvnic-demo-feedback: stall probe: $(cat "$fb_run/probe-idle.out")" >&2
 fi
-say "testbed up: host1 (vm1a vm1b vm1c), host2 (vm2a), core $CORE_RATE towards host2"
+say "testbed up: host1 (vm1a vm1b vm1c), host2 (vm2a), core ($CORE) $CORE_RATE towards host2"
 fb_up
 
 say "host1: RTvNIC egress h1-up at 100 Mbit/s; vm1a voice 2 ms, vm1b video 10 ms, vm1c best effort"
@@ -199,9 +215,8 @@ Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC'), CPUs ${idle} % idle b
 host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate 5 Mbit/s), vm1b
 video (bursts of 10 x 1172 B, 1500 pps, 10 ms, 20 Mbit/s), vm1c best effort
 ($BE_PPS pps x 1400 B, more than the uplink takes); host1's uplink an RTvNIC
-egress paced at 100 Mbit/s.  Core towards host2: htb $CORE_RATE (EF prio 0,
-AF41 prio 1, BE prio 7).  Best-effort cross traffic (up to $CROSS_PPS pps x 1500 B)
-from the core router between the events below.  rtvctl policy:
+egress paced at 100 Mbit/s.  Core towards host2: $core_text.  Best-effort cross traffic (up to $CROSS_PPS pps x 1500 B)
+sent by the core itself between the events below.  rtvctl policy:
 \`$(tr -d '\n' < "$fb_run/policy.json" | sed 's/ \{2,\}/ /g; s/, \"hosts\".*//')}\`.
 Per second: packets, misses and p99 one-way delay as vm2a's application
 measures them (by receive time); DSCP and effective deadline from rtvctl's
@@ -209,11 +224,11 @@ decisions (\`>>\` lines, its log).  $(sched_text)"
 say "timeline (t = seconds since the traffic started)"
 python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" --timeline \
     --floor-ms "$FLOOR_MS" --json "$fb_run/feedback.json" \
-    --demo-md "$results/demo.md" --header "$hdr" \
-    --plot-prefix "$fb_run/delay" --png "$results/demo.png" \
+    --demo-md "$results/demo$sfx.md" --header "$hdr" \
+    --plot-prefix "$fb_run/delay" --png "$results/demo$sfx.png" \
     | tee "$fb_run/measure.txt"
 gnuplot "$fb_run/delay.gp"
-say "wrote $results/demo.md and $results/demo.png"
+say "wrote $results/demo$sfx.md and $results/demo$sfx.png"
 
 if [ -n "$bench" ]; then
     fhdr="# Feedback convergence and relax time (make bench-feedback)
@@ -251,14 +266,14 @@ before the onset.  Relax time: from the end of the congestion to rtvctl's
 first decision after it that put the flow back at DSCP 0 with its contract
 deadline (rtvctl log, ms).  Host late / dropped: host1's rtvnic/show.  Lost:
 sent by the application and never received."
-    cp "$fb_run/feedback.json" "$results/feedback.json"
+    cp "$fb_run/feedback.json" "$results/feedback$sfx.json"
     python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" \
-        --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback.md" \
+        --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback$sfx.md" \
         --header "$fhdr" > /dev/null
-    say "wrote $results/feedback.md"
-    if grep -q '| FAIL |' "$results/feedback.md"; then
+    say "wrote $results/feedback$sfx.md"
+    if grep -q '| FAIL |' "$results/feedback$sfx.md"; then
         echo "FAIL: convergence above ${FLOOR_MS} ms for:" \
-             "$(grep '| FAIL |' "$results/feedback.md" | cut -d'|' -f2 | tr '\n' ' ')"
+             "$(grep '| FAIL |' "$results/feedback$sfx.md" | cut -d'|' -f2 | tr '\n' ' ')"
     else
         echo "PASS: convergence <= ${FLOOR_MS} ms for every RT flow"
     fi

@@ -24,6 +24,14 @@
 # itself towards an address nobody has (host2's br-phy drops it), so it
 # congests only the core's best-effort class towards host2.
 #
+# With CORE=ovs (exported before fb_up) the core is the testbed's OVS switch
+# br-core (datapath ID 0x31) with RTvNIC egresses and queues instead of the
+# Linux router: rtvctl's policy names it as a network switch (DSCP 46 ->
+# queue 1, EF-like; 34 -> queue 2, AF41-like), rtvctl connects to it too
+# and pushes its DSCP->queue flows there; its ovs-vswitchd gets the hosts'
+# priority (fb_up); the cross traffic leaves the core's own stack through
+# br-core's internal port (a static MAC entry sends it out c-h2 only).
+#
 # Every traffic tool logs one line per datagram (rtvnic-traffic --log) in the
 # run directory, so utilities/rtvnic-feedback-measure.py can measure the run
 # from its own data afterwards.  Nothing samples during the run: a process
@@ -66,11 +74,15 @@
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
-#                           it ends; its datagram log is cross.send
+#                           it ends; its datagram log is cross.send; its
+#                           sender at nice FB_CROSS_NICE (default 0)
 #   fb_wait                 waits for every background tool
 #   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows,
 #                           rtvctl/show and host2 rtvnic/flows --json into
-#                           RUNDIR/{show,h1flows,rtvctl,flows2}.SUFFIX
+#                           RUNDIR/{show,h1flows,rtvctl,flows2}.SUFFIX; with
+#                           CORE=ovs also the core's rtvnic/show, qos/show
+#                           c-h2 and br-core's flows into
+#                           RUNDIR/{core,qos,coreflows}.SUFFIX
 #   fb_cpu SUFFIX           CPU time of every process (RUNDIR/cpu.SUFFIX)
 #   fb_cleanup              stops what fb_* started (by PID), testbed down
 # Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
@@ -132,10 +144,15 @@ fb_up() {
         fifo | nice) ;;
         *) fb_die "FB_SCHED must be fifo or nice, not '$fb_sched'" ;;
     esac
-    for n in 1 2; do
-        pid=$(cat "$(eval echo "\$HOST${n}_RUNDIR")/ovs-vswitchd.pid")
+    # An OVS core is a switch of the same kind: the same priority.
+    for n in 1 2 $([ "$CORE" = ovs ] && echo CORE); do
+        if [ "$n" = CORE ]; then
+            pid=$(cat "$CORE_RUNDIR/ovs-vswitchd.pid")
+        else
+            pid=$(cat "$(eval echo "\$HOST${n}_RUNDIR")/ovs-vswitchd.pid")
+        fi
         renice -n "${FB_NICE:--10}" -p "$pid" >/dev/null \
-            || fb_die "renice host$n's ovs-vswitchd ($pid) failed"
+            || fb_die "renice ovs-vswitchd $n ($pid) failed"
         if [ "$fb_sched" = fifo ] && ! chrt -f -p 20 "$pid" 2>/dev/null; then
             echo "rtvnic-feedback: WARNING: the kernel refused SCHED_FIFO" \
                  "for ovs-vswitchd ($pid); using nice ${FB_NICE:--10} only" >&2
@@ -194,6 +211,10 @@ fb_rtvctl() {
         for k in "${!pol[@]}"; do
             echo "    \"$k\": ${pol[$k]},"
         done
+        if [ "$CORE" = ovs ]; then
+            echo "    \"network_switches\": [{\"datapath_id\": \"0x$CORE_DPID\","
+            echo "                          \"queues\": {\"46\": 1, \"34\": 2}}],"
+        fi
         echo "    \"hosts\": [{\"tunnel_ip\": \"$HOST1_IP\", \"datapath_id\": \"0x$FB_DPID1\"},"
         echo "              {\"tunnel_ip\": \"$HOST2_IP\", \"datapath_id\": \"0x$FB_DPID2\"}]"
         echo "}"
@@ -202,6 +223,7 @@ fb_rtvctl() {
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" \
         "punix:$HOST1_RUNDIR/rtvctl.sock" "punix:$HOST2_RUNDIR/rtvctl.sock" \
+        $([ "$CORE" = ovs ] && echo "punix:$CORE_RUNDIR/rtvctl.sock") \
         || fb_die "rtvctl did not start (policy $fb_run/policy.json)"
 
     # Both br-int connect to rtvctl, each through a socket in its host's run
@@ -214,13 +236,22 @@ fb_rtvctl() {
         -- set-fail-mode br-int secure
     fb_vs1 set-controller br-int "unix:$HOST1_RUNDIR/rtvctl.sock"
     "$fb_tb" vsctl host2 set-controller br-int "unix:$HOST2_RUNDIR/rtvctl.sock"
+    if [ "$CORE" = ovs ]; then
+        # The core's flows go with the flush; the testbed puts them back.
+        "$fb_tb" vsctl core set-controller "$CORE_BRIDGE" \
+            "unix:$CORE_RUNDIR/rtvctl.sock"
+        "$fb_tb" core-flows
+    fi
     for i in $(seq 100); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x11" <<<"$show" \
-                && grep -q "datapath ID 0x21" <<<"$show"; then
+                && grep -q "datapath ID 0x21" <<<"$show" \
+                && { [ "$CORE" != ovs ] \
+                     || grep -q "datapath ID $(printf '%#x' $((16#$CORE_DPID))) (network switch)" \
+                            <<<"$show"; }; then
             break
         fi
-        [ "$i" = 100 ] && fb_die "the hosts did not connect to rtvctl"
+        [ "$i" = 100 ] && fb_die "the switches did not connect to rtvctl: $show"
         sleep 0.1
     done
     printf 'table=0,priority=0,actions=resubmit(,1)\ntable=1,priority=0,actions=NORMAL\n' \
@@ -230,7 +261,11 @@ fb_rtvctl() {
     "$fb_tb" ofctl host2 add-flow br-phy \
         "priority=100,ip,nw_dst=$FB_CROSS_DST,actions=drop"
     "$fb_tb" core ip neigh replace "$FB_CROSS_DST" lladdr "$FB_CROSS_MAC" \
-        dev c-h2 nud permanent
+        dev "$CORE_KDEV_HOST2" nud permanent
+    if [ "$CORE" = ovs ]; then
+        "$fb_tb" appctl core fdb/add "$CORE_BRIDGE" c-h2 0 "$FB_CROSS_MAC" \
+            >/dev/null
+    fi
     "$fb_tb" vm vm1a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
         || fb_die "vm1a cannot reach vm2a through the new pipeline"
     # rtvctl learns the sources (and their contract deadlines) from host1.
@@ -306,7 +341,8 @@ fb_cross() {
     # The sender blocks when its socket buffer is full (the core's queue
     # holds its datagrams), so it may fall behind PPS; timeout(1) ends it at
     # OFF either way (status 124), and it still completes its log.
-    "$fb_tb" core timeout $((off - on)) "$fb_traffic" send \
+    "$fb_tb" core nice -n "${FB_CROSS_NICE:-0}" timeout $((off - on)) \
+        "$fb_traffic" send \
         "$FB_CROSS_DST" 9 --id 9 --rate "$pps" --size 1472 \
         --duration $((off - on + 1)) --log "$fb_run/cross.send" \
         > "$fb_run/cross.sent" 2>&1 || rc=$?
@@ -333,6 +369,11 @@ fb_snapshot() {
     fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
     fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
     "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1
+    if [ "$CORE" = ovs ]; then
+        "$fb_tb" appctl core rtvnic/show > "$fb_run/core.$1" 2>&1
+        "$fb_tb" appctl core qos/show c-h2 > "$fb_run/qos.$1" 2>&1
+        "$fb_tb" ofctl core dump-flows "$CORE_BRIDGE" > "$fb_run/coreflows.$1" 2>&1
+    fi
 }
 
 # fb_cpu SUFFIX: the CPU time and major page faults of every process on the

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 RTvNIC authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""rtvnic-bench-core.py [--md FILE] [--json FILE] [--header TEXT] RUNDIR...:
+the table of make bench-core (utilities/rtvnic-bench-core.sh) from its runs'
+own data.  RUNDIRs in run order; consecutive runs through the htb core and
+the OVS core (RUNDIR/core: "linux" or "ovs") form the pairs.
+
+Per run, from utilities/rtvnic-feedback-measure.py's measurement (its
+definitions: congestion = [first, last cross datagram sent], miss, machine
+stall, convergence) and the run's files:
+  p99        per RT flow, the one-way delay p99 of the datagrams sent during
+             the congestion and received (lost ones are counted apart);
+  misses     per RT flow, the misses during the congestion; "own": without
+             the misses of datagrams on their way during a machine stall
+             (feedback-measure.py's convergence without machine stalls
+             leaves out the same);
+  restore    per RT flow, the time to restore the contract: congestion onset
+             to the last miss during it (convergence without machine
+             stalls; "-" if the flow never missed);
+  BE goodput best-effort UDP payload that crossed the bottleneck during the
+             congestion, Mbit/s: vm1c's flow (its receiver's per-second
+             byte counts, the whole seconds inside [onset + 1 s, end],
+             seconds counted from t0) plus the cross traffic's (host2's
+             br-phy drop flow's packets x 1472 bytes over the congestion's
+             length): both share the core's best-effort class or path.
+             The sum is the floor's measure: the cross sender shares the
+             htb router's socket buffer with its queue and blocks when the
+             queue holds it, while its datagrams enter the OVS core through
+             a port and never block it, so the split between the two
+             differs by core while what the bottleneck carries need not.
+Floors, over the pairs: the RT misses (both flows, own) summed over the
+pairs through the OVS core <= through the htb core; the BE goodput's mean
+over the pairs through the OVS core within 5 % of the htb core's.
+Exit status 0 (the caller judges), 2 on unusable input.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import statistics
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CROSS_PAYLOAD = 1472
+BE_FLOOR = 0.05
+
+
+def die(msg):
+    sys.stderr.write("rtvnic-bench-core: %s\n" % msg)
+    sys.exit(2)
+
+
+def load_measure():
+    spec = importlib.util.spec_from_file_location(
+        "fbmeasure", os.path.join(HERE, "rtvnic-feedback-measure.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def be_goodput(run, t0, on, end):
+    """vm1c's goodput (Mbit/s) over the whole seconds in [on + 1, end]."""
+    got = []
+    try:
+        lines = open(run + "/be.out").read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        m = re.match(r"^t=(\d+)s id=3 .*bytes=(\d+)", line)
+        if m:
+            sec = int(m[1])
+            if t0 + sec - 1 >= on + 1 and t0 + sec <= end:
+                got.append(int(m[2]))
+    return sum(got) * 8 / 1e6 / len(got) if got else None
+
+
+def cross_delivered(run):
+    try:
+        text = open(run + "/cross.delivered").read()
+    except OSError:
+        return None
+    m = re.search(r"n_packets=(\d+)", text)
+    return int(m[1]) if m else None
+
+
+def one(fbm, run):
+    core = open(run + "/core").read().strip()
+    res = fbm.measure(run, 500)
+    on, end, t0 = res["onset"], res["end"], res["t0"]
+    stalls = res["stalls"]
+    r = {"run": os.path.basename(run), "core": "htb" if core == "linux"
+         else core, "onset_s": round(on - t0, 3),
+         "congestion_s": round(end - on, 3),
+         "machine_stalls": sum(stalls["cpu_stalls"]) if stalls else None,
+         "longest_stall_ms": max(stalls["cpu_longest_ms"]) if stalls else None,
+         "other_cpu_s": res["other_cpu_s"], "flows": {}}
+    try:
+        r["idle_pct"] = int(open(run + "/idle").read())
+    except (OSError, ValueError):
+        r["idle_pct"] = None
+    for f in res["flows"]:
+        sends, _ = fbm.read_sends("%s/%s.send" % (run, f["name"]))
+        recvs = fbm.read_recvs("%s/%s.recv" % (run, f["name"]))
+        seen = set()
+        delays = []
+        for q, s, rcv in recvs:
+            if q in seen:
+                continue
+            seen.add(q)
+            if on <= s / 1e9 <= end:
+                delays.append((rcv - s) / 1e6)
+        lost = sum(1 for q, s in sends.items()
+                   if on <= s / 1e9 <= end and q not in seen)
+        delays.sort()
+        own = f["misses_congestion"] - f["misses_machine_stall"]
+        r["flows"][f["name"]] = {
+            "deadline_us": f["deadline_us"],
+            "packets": len(delays) + lost,
+            "p99_ms": (round(fbm.percentile(delays, 0.99), 3)
+                       if delays else None),
+            "lost": lost,
+            "misses": f["misses_congestion"],
+            "misses_own": own,
+            "restore_ms": (f["convergence_own_ms"] if stalls
+                           else f["convergence_ms"]),
+            "restore_strict_ms": f["convergence_ms"],
+            "escalations": f["escalations_during"],
+        }
+    vm1c = be_goodput(run, t0, on, end)
+    xn = cross_delivered(run)
+    cross = (xn * CROSS_PAYLOAD * 8 / 1e6 / (end - on)
+             if xn is not None and end > on else None)
+    r["be_vm1c_mbit"] = round(vm1c, 2) if vm1c is not None else None
+    r["cross_sent"] = res["cross_packets"]
+    r["cross_delivered"] = xn
+    r["be_cross_mbit"] = round(cross, 2) if cross is not None else None
+    r["be_total_mbit"] = (round(vm1c + cross, 2)
+                          if vm1c is not None and cross is not None else None)
+    return r
+
+
+def fmt(v, unit=""):
+    return "-" if v is None else "%s%s" % (v, unit)
+
+
+def main(argv):
+    md = js = None
+    header = ""
+    runs = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--md", "--json", "--header"):
+            if i + 1 >= len(argv):
+                die("%s needs an argument" % a)
+            if a == "--md":
+                md = argv[i + 1]
+            elif a == "--json":
+                js = argv[i + 1]
+            else:
+                header = argv[i + 1]
+            i += 2
+        else:
+            runs.append(a)
+            i += 1
+    if not runs:
+        die("no run directories")
+    fbm = load_measure()
+    res = [one(fbm, r) for r in runs]
+    names = sorted({n for r in res for n in r["flows"]},
+                   key=lambda n: min(r["flows"][n]["deadline_us"]
+                                     for r in res if n in r["flows"]))
+
+    pairs = []
+    k = 0
+    while k + 1 < len(res):
+        if res[k]["core"] == "htb" and res[k + 1]["core"] == "ovs":
+            pairs.append((res[k], res[k + 1]))
+            k += 2
+        else:
+            k += 1
+    if not pairs:
+        die("no (htb, ovs) pair of runs")
+
+    out = []
+    out.append("| run | core | RT flow | p99 in congestion | misses in "
+               "congestion (without machine stalls) | lost | time to "
+               "restore the contract (strict) | BE goodput: vm1c + cross "
+               "= total | machine stalls (longest) | other jobs' CPU |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in res:
+        for j, n in enumerate(names):
+            f = r["flows"].get(n)
+            if not f:
+                continue
+            be = ("%s + %s = **%s** Mbit/s" % (fmt(r["be_vm1c_mbit"]),
+                                               fmt(r["be_cross_mbit"]),
+                                               fmt(r["be_total_mbit"]))
+                  if j == 0 else "")
+            st = ("%s (%s ms)" % (fmt(r["machine_stalls"]),
+                                  fmt(r["longest_stall_ms"]))
+                  if j == 0 else "")
+            cpu = fmt(r["other_cpu_s"], " s") if j == 0 else ""
+            out.append("| %s | %s | %s (%d ms) | %s | %d (%d) | %d | %s (%s) "
+                       "| %s | %s | %s |"
+                       % (r["run"] if j == 0 else "", r["core"] if j == 0
+                          else "", n, f["deadline_us"] // 1000,
+                          fmt(f["p99_ms"], " ms"), f["misses"],
+                          f["misses_own"], f["lost"],
+                          fmt(f["restore_ms"], " ms"),
+                          fmt(f["restore_strict_ms"], " ms"), be, st, cpu))
+
+    def med(vals):
+        vals = [v for v in vals if v is not None]
+        return round(statistics.median(vals), 3) if vals else None
+
+    summary = {"pairs": len(pairs), "cores": {}}
+    for core in ("htb", "ovs"):
+        rs = [p[0] if core == "htb" else p[1] for p in pairs]
+        c = {"misses_own": sum(f["misses_own"] for r in rs
+                               for f in r["flows"].values()),
+             "misses": sum(f["misses"] for r in rs
+                           for f in r["flows"].values()),
+             "be_total_mbit": (round(statistics.mean(
+                 [r["be_total_mbit"] for r in rs]), 2)
+                 if all(r["be_total_mbit"] is not None for r in rs)
+                 else None),
+             "be_vm1c_mbit": med([r["be_vm1c_mbit"] for r in rs]),
+             "be_cross_mbit": med([r["be_cross_mbit"] for r in rs]),
+             "flows": {}}
+        for n in names:
+            c["flows"][n] = {
+                "p99_ms_median": med([r["flows"][n]["p99_ms"] for r in rs
+                                      if n in r["flows"]]),
+                "misses_own": sum(r["flows"][n]["misses_own"] for r in rs
+                                  if n in r["flows"]),
+                "misses": sum(r["flows"][n]["misses"] for r in rs
+                              if n in r["flows"]),
+                "restore_ms_median": med([r["flows"][n]["restore_ms"]
+                                          for r in rs if n in r["flows"]]),
+            }
+        summary["cores"][core] = c
+    h, o = summary["cores"]["htb"], summary["cores"]["ovs"]
+    wins = sum(1 for a, b in pairs
+               if sum(f["misses_own"] for f in b["flows"].values())
+               <= sum(f["misses_own"] for f in a["flows"].values()))
+    f1 = o["misses_own"] <= h["misses_own"]
+    f1_strict = o["misses"] <= h["misses"]
+    if h["be_total_mbit"] and o["be_total_mbit"] is not None:
+        ratio = o["be_total_mbit"] / h["be_total_mbit"]
+        f2 = abs(ratio - 1) <= BE_FLOOR
+    else:
+        ratio, f2 = None, False
+    summary.update({"floor_misses": f1, "floor_misses_strict": f1_strict,
+                    "pairs_ovs_not_worse": wins,
+                    "be_ratio": round(ratio, 4) if ratio else None,
+                    "floor_be": f2})
+
+    out.append("")
+    out.append("Over the %d pairs (medians of the runs; misses summed):"
+               % len(pairs))
+    out.append("")
+    out.append("| core | " + " | ".join(
+        "%s p99 / misses (without machine stalls) / restore" % n
+        for n in names) + " | BE goodput vm1c + cross (medians) | BE "
+               "goodput total (mean) |")
+    out.append("|---|" + "---|" * len(names) + "---|---|")
+    for core in ("htb", "ovs"):
+        c = summary["cores"][core]
+        out.append("| %s | " % core + " | ".join(
+            "%s / %d (%d) / %s" % (fmt(c["flows"][n]["p99_ms_median"], " ms"),
+                                   c["flows"][n]["misses"],
+                                   c["flows"][n]["misses_own"],
+                                   fmt(c["flows"][n]["restore_ms_median"],
+                                       " ms"))
+            for n in names) + " | %s + %s Mbit/s | %s Mbit/s |"
+            % (fmt(c["be_vm1c_mbit"]), fmt(c["be_cross_mbit"]),
+               fmt(c["be_total_mbit"])))
+    out.append("")
+    out.append("| floor (judged on %d pairs) | htb core | OVS core | result |"
+               % len(pairs))
+    out.append("|---|---|---|---|")
+    out.append("| RT misses in congestion, without machine stalls, sum: "
+               "OVS <= htb (OVS not worse in %d of %d pairs) | %d | %d | %s |"
+               % (wins, len(pairs), h["misses_own"], o["misses_own"],
+                  "PASS" if f1 else "FAIL"))
+    out.append("| (for information) RT misses in congestion, all, sum: "
+               "OVS <= htb | %d | %d | %s |"
+               % (h["misses"], o["misses"], "PASS" if f1_strict else "FAIL"))
+    out.append("| best-effort goodput through the bottleneck, mean: OVS "
+               "within 5 %% of htb (OVS/htb %s) | %s Mbit/s | %s Mbit/s | "
+               "%s |" % (fmt(summary["be_ratio"]), fmt(h["be_total_mbit"]),
+                         fmt(o["be_total_mbit"]), "PASS" if f2 else "FAIL"))
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+    if md:
+        with open(md, "w") as f:
+            if header:
+                f.write(header.rstrip("\n") + "\n\n")
+            f.write(text)
+            f.write("\n" + __doc__.split("\n", 4)[4].split(
+                "Exit status")[0].rstrip() + "\n")
+    if js:
+        with open(js, "w") as f:
+            json.dump({"runs": res, "summary": summary}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
