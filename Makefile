@@ -186,7 +186,12 @@ check: build
 # The ASan/UBSan tree: same pristine OVS, same series, same overlay, its own
 # configure.  -fno-sanitize-recover makes every UBSan report fatal, as every
 # ASan report is.  Only what the rtvnic autotests run is built (not the man
-# pages, vtep, ipsec, ovs-testcontroller...), to keep CI short.
+# pages, vtep, ipsec, ovs-testcontroller...), to keep CI short.  clang, not
+# gcc: gcc 12 links ASan and UBSan as two runtimes, and with both the
+# log_path option that OVS's tests rely on (asan.PID/ubsan.PID in the test's
+# directory) is lost: every report goes to stderr, which is /dev/null for a
+# detached daemon.  clang's single runtime writes them.  clang also runs
+# OVS's -Wthread-safety over our files (with our -Werror).
 OVS_ASAN        := $(BUILD)/ovs-asan
 ASAN_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fno-common \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -197,7 +202,7 @@ ASAN_TARGETS    := vswitchd/ovs-vswitchd ovsdb/ovsdb-server ovsdb/ovsdb-tool \
 	tests/atlocal python/ovs/dirs.py python/ovs/version.py
 
 deps-asan: deps
-	@bash utilities/install-deps.sh libasan8 libubsan1
+	@bash utilities/install-deps.sh clang libclang-rt-14-dev
 
 $(OVS_ASAN)/.unpacked: | deps-asan
 	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_ASAN)" \
@@ -215,9 +220,9 @@ overlay-asan: $(OVS_ASAN)/.patched
 $(OVS_ASAN)/Makefile: $(OVS_ASAN)/.patched
 	@$(MAKE) --no-print-directory overlay-asan
 	cd $(OVS_ASAN) && ./boot.sh >/dev/null && \
-	    ./configure --enable-silent-rules CC="ccache gcc" \
+	    ./configure --enable-silent-rules CC="ccache clang" \
 	        CFLAGS="$(ASAN_CFLAGS)" >/dev/null
-	@echo "configured $(OVS_ASAN) with ASan and UBSan"
+	@echo "configured $(OVS_ASAN) with ASan and UBSan (clang)"
 
 build-asan: deps-asan $(OVS_ASAN)/Makefile
 	@$(MAKE) --no-print-directory overlay-asan
