@@ -38,6 +38,14 @@ reportdir=$results/asan-reports
 make -s -C "$ovs" tests/testsuite tests/atconfig tests/atlocal >/dev/null ||
     { echo "check-asan: cannot build $ovs/tests/testsuite" >&2; exit 1; }
 
+# Sanitized programs run several times slower.  The scale tests (thousands
+# of QoS rows, heartbeats of 10,000 keys) then outlast OVS_CTL_TIMEOUT, the
+# limit of every ovs-vsctl/ovs-appctl call and OVS_WAIT_UNTIL, which
+# tests/atlocal sets to 30 s after reading the testsuite's command line.
+# The generated atlocal (build tree only) gets a limit for slow binaries.
+sed -i "s/^OVS_CTL_TIMEOUT=.*/OVS_CTL_TIMEOUT=${CTL_TIMEOUT:-300}/" \
+    "$ovs/tests/atlocal"
+
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=true:log_path=asan:detect_stack_use_after_return=1:strict_string_checks=1"
 export LSAN_OPTIONS="suppressions=$top/tests/rtvnic-lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=ubsan"
