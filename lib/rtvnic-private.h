@@ -25,14 +25,15 @@
  *   rtvnic.c            the port registry: one "struct rtvnic_port" per
  *                       netdev with QoS of type "rtvnic", its roles (source
  *                       with an id, egress with a scheduler) and the QoS
- *                       hooks of lib/netdev.c (rtvnic_netdev_*_qos()).
+ *                       hooks of lib/netdev.c (rtvnic_netdev_*_qos(),
+ *                       rtvnic_netdev_destroy()).
  *   rtvnic-queue.c      the Queue rows of such a port, classes of its egress
  *                       scheduler (rtvnic_netdev_*queue*()).
  *   rtvnic-admission.c  the EDF admission test (rtvnic-admission.h) and its
  *                       application over every source and queue.
  *   rtvnic-datapath.c   what the userspace datapath calls: stamping at
- *                       receive, the egress scheduler, the main thread's
- *                       wake-up for the next release.
+ *                       receive, a port's egress scheduler, the main
+ *                       thread's wake-up for the next release.
  *   rtvnic-control.c    what the controller-facing side reads and changes:
  *                       the sources and their effective deadlines.
  *   rtvnic-appctl.c     the back ends of rtvnic/show, rtvnic/trace-start and
@@ -45,10 +46,9 @@
  * queue, except the two that the datapath reads: 'port->rx_info' and
  * 'port->sched' are published with RCU, as is the port itself in its
  * netdev's 'rtvnic' member.  A datapath thread reads only those three,
- * through ovsrcu_get(), and never takes the mutex; everything else runs on
- * the main thread or a handler with the mutex held.  A port, an rx_info or
- * a scheduler that is replaced or removed is freed only after an RCU grace
- * period.
+ * through ovsrcu_get(), and never takes the mutex; every other access
+ * holds it.  A port, an rx_info or a scheduler that is replaced or removed
+ * is freed only after an RCU grace period.
  *
  * Logging
  * -------
