@@ -15,11 +15,16 @@ lib_librtvnic_la_SOURCES = \
 	lib/rtvnic.h \
 	lib/rtvnic-admission.c \
 	lib/rtvnic-admission.h \
+	lib/rtvnic-appctl.c \
 	lib/rtvnic-config.c \
 	lib/rtvnic-config.h \
+	lib/rtvnic-control.c \
+	lib/rtvnic-datapath.c \
 	lib/rtvnic-edf.c \
 	lib/rtvnic-edf.h \
 	lib/rtvnic-packet.h \
+	lib/rtvnic-private.h \
+	lib/rtvnic-queue.c \
 	lib/rtvnic-report.c \
 	lib/rtvnic-report.h \
 	lib/rtvnic-rx.c \
@@ -60,7 +65,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-rx.at \
 	tests/rtvnic-sched.at \
 	tests/rtvnic-ha.at \
-	tests/rtvnic-queue.at
+	tests/rtvnic-queue.at \
+	tests/rtvnic-layout.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 

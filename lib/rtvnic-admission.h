@@ -28,7 +28,11 @@
  *     Lmax + sum_{d_i <= d_k} (sigma_i + rho_i * (d_k - d_i)) <= C * d_k
  *
  * The test is exact: it runs in 128-bit integer arithmetic, so a flow set on
- * the boundary is accepted and one bit past it is refused. */
+ * the boundary is accepted and one bit past it is refused.
+ *
+ * rtvnic-admission.c also applies the test to RTvNIC's ports and queues
+ * (rtvnic_admit_all() in rtvnic-private.h); this function itself keeps no
+ * state. */
 
 #include <stddef.h>
 #include <stdint.h>

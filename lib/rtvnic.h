@@ -41,7 +41,10 @@
  *     arms the main thread's wake-up for the next release (rtvnic_wait()).
  *
  * Sources get small integer ids (1...65535), stable while the port has a
- * valid source configuration. */
+ * valid source configuration.
+ *
+ * The files behind this interface, one per job, and the state they share
+ * are described in rtvnic-private.h. */
 
 #include <stdbool.h>
 #include <stddef.h>
