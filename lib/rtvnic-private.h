@@ -147,6 +147,7 @@ struct rtvnic_port *rtvnic_port_lookup_by_name(const char *name)
     OVS_REQUIRES(rtvnic_mutex);
 void rtvnic_port_publish_rx_info(struct rtvnic_port *)
     OVS_REQUIRES(rtvnic_mutex);
+void rtvnic_smap_assign(struct smap *dst, const struct smap *src);
 
 /* Queues (rtvnic-queue.c). */
 void rtvnic_queue_destroy(struct rtvnic_port *, struct rtvnic_queue *)

@@ -224,7 +224,7 @@ queue_details(const struct rtvnic_port *port, const struct rtvnic_queue *q,
         return;
     }
 
-    smap_clone(details, &q->details);
+    rtvnic_smap_assign(details, &q->details);
     if (q->error) {
         smap_add_format(details, "error", "%s (Queue row ignored)", q->error);
     } else if (q->refusal) {
@@ -424,8 +424,7 @@ rtvnic_netdev_queue_dump_next(void *state, unsigned int *queue_id,
         return EOF;
     }
     *queue_id = dump->ids[dump->next];
-    smap_clear(details);
-    smap_clone(details, &dump->details[dump->next]);
+    rtvnic_smap_assign(details, &dump->details[dump->next]);
     dump->next++;
     return 0;
 }

@@ -125,6 +125,21 @@ rtvnic_port_publish_rx_info(struct rtvnic_port *port)
 }
 
 /* struct rtvnic_sched is opaque, which ovsrcu_postpone() does not accept. */
+/* Replaces the contents of 'dst', an smap its caller initialized and
+ * owns (OVS's get_qos, get_queue and queue dump callers pass one and reuse
+ * it across calls), by a copy of 'src'.  smap_clone() would initialize
+ * 'dst' again and leak the bucket array it already has. */
+void
+rtvnic_smap_assign(struct smap *dst, const struct smap *src)
+{
+    struct smap_node *node;
+
+    smap_clear(dst);
+    SMAP_FOR_EACH (node, src) {
+        smap_add(dst, node->key, node->value);
+    }
+}
+
 static void
 postpone_sched_destroy(struct rtvnic_sched *sched)
 {
@@ -377,8 +392,7 @@ rtvnic_netdev_get_qos(const struct netdev *netdev, const char **typep,
     port = rtvnic_port_lookup(netdev);
     if (port) {
         *typep = RTVNIC_QOS_TYPE;
-        smap_clear(details);
-        smap_clone(details, &port->details);
+        rtvnic_smap_assign(details, &port->details);
     }
     ovs_mutex_unlock(&rtvnic_mutex);
     return port != NULL;
