@@ -31,6 +31,7 @@
 #include "openflow/nicira-ext.h"
 #include "openflow/openflow.h"
 #include "bitmap.h"
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -52,6 +53,8 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvctl);
+
+COVERAGE_DEFINE(rtvctl_heartbeat_unknown_flow);
 
 /* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level. */
 #define COOKIE_PREFIX UINT64_C(0x5254560000000000)
@@ -193,8 +196,8 @@ flow_host(const struct rtvctl_core *c, const struct rt_flow *flow)
 }
 
 static struct rt_flow *
-flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
-         uint16_t vnic_id)
+flow_find(const struct rtvctl_core *c, const struct in6_addr *sender,
+          uint16_t vnic_id)
 {
     uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
     struct rt_flow *flow;
@@ -204,6 +207,19 @@ flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
             && ipv6_addr_equals(&flow->sender, sender)) {
             return flow;
         }
+    }
+    return NULL;
+}
+
+static struct rt_flow *
+flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
+         uint16_t vnic_id)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
+    struct rt_flow *flow = flow_find(c, sender, vnic_id);
+
+    if (flow) {
+        return flow;
     }
     flow = xzalloc(sizeof *flow);
     flow->sender = *sender;
@@ -481,7 +497,25 @@ handle_heartbeat(struct rtvctl_core *c, const struct rtvnic_msg *msg)
     for (size_t i = 0; i < msg->beat.n; i++) {
         const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
 
-        flow_get(c, &e->sender, e->vnic_id)->packets += e->packets;
+        struct rt_flow *flow = flow_find(c, &e->sender, e->vnic_id);
+
+        /* A heartbeat lists whatever the receiver saw: it creates only
+         * flows of a policy's host whose source list names that vNIC, so
+         * that it cannot grow the table beyond the real sources. */
+        if (!flow) {
+            const struct rtvctl_host *host
+                = rtvctl_policy_host_by_ip(c->policy, &e->sender);
+            struct rtvctl_sw *sw = (host
+                                    ? sw_by_dpid(c, host->datapath_id)
+                                    : NULL);
+
+            if (!sw || !sw_source(sw, e->vnic_id)) {
+                COVERAGE_INC(rtvctl_heartbeat_unknown_flow);
+                continue;
+            }
+            flow = flow_get(c, &e->sender, e->vnic_id);
+        }
+        flow->packets += e->packets;
     }
 }
 
@@ -1073,42 +1107,71 @@ format_labels(const struct rt_flow *flow, struct ds *s)
     ds_put_format(s, "\",vnic=\"%"PRIu16"\"}", flow->vnic_id);
 }
 
+/* Prometheus text exposition format: every metric with "# HELP" and
+ * "# TYPE", in base units (seconds), counters ending in "_total". */
 void
 rtvctl_core_format_metrics(const struct rtvctl_core *c, struct ds *s)
 {
     const struct rtvctl_policy *p = c->policy;
     struct rt_flow *flow;
 
-    ds_put_format(s, "# TYPE rtvctl_reports_received_total counter\n"
-                  "rtvctl_reports_received_total %"PRIu64"\n"
-                  "# TYPE rtvctl_bad_messages_total counter\n"
-                  "rtvctl_bad_messages_total %"PRIu64"\n"
-                  "# TYPE rtvctl_flow_mods_sent_total counter\n"
-                  "rtvctl_flow_mods_sent_total %"PRIu64"\n"
-                  "# TYPE rtvctl_deadline_changes_total counter\n"
-                  "rtvctl_deadline_changes_total %"PRIu64"\n"
-                  "# TYPE rtvctl_switches_connected gauge\n"
-                  "rtvctl_switches_connected %"PRIuSIZE"\n",
-                  c->n_reports, c->n_bad_messages, c->n_flow_mods,
-                  c->n_deadlines, n_connected(c));
-    static const char *names[] = {
-        "rtvctl_flow_misses_total", "rtvctl_flow_reports_total",
-        "rtvctl_flow_stage", "rtvctl_flow_dscp",
-        "rtvctl_flow_effective_deadline_us",
+    static const struct {
+        const char *name, *type, *help;
+    } totals[] = {
+        { "rtvctl_reports_received_total", "counter",
+          "RTvNIC miss reports received from hosts." },
+        { "rtvctl_bad_messages_total", "counter",
+          "Malformed or unexpected RTvNIC messages received." },
+        { "rtvctl_flow_mods_sent_total", "counter",
+          "Flow modifications sent to switches." },
+        { "rtvctl_deadline_changes_total", "counter",
+          "Effective deadline changes (set_deadline) sent to hosts." },
+        { "rtvctl_switches_connected", "gauge",
+          "OpenFlow switches connected now." },
     };
-    for (size_t m = 0; m < ARRAY_SIZE(names); m++) {
-        ds_put_format(s, "# TYPE %s %s\n", names[m],
-                      m < 2 ? "counter" : "gauge");
+    const uint64_t total_values[] = {
+        c->n_reports, c->n_bad_messages, c->n_flow_mods, c->n_deadlines,
+        n_connected(c),
+    };
+    for (size_t m = 0; m < ARRAY_SIZE(totals); m++) {
+        ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n%s %"PRIu64"\n",
+                      totals[m].name, totals[m].help, totals[m].name,
+                      totals[m].type, totals[m].name, total_values[m]);
+    }
+
+    static const struct {
+        const char *name, *type, *help;
+    } per_flow[] = {
+        { "rtvctl_flow_misses_total", "counter",
+          "Deadline misses the flow's host reported." },
+        { "rtvctl_flow_reports_total", "counter",
+          "Miss reports received for the flow." },
+        { "rtvctl_flow_stage", "gauge",
+          "0: at its contract, 1: deadline tightened, 2: DSCP escalated." },
+        { "rtvctl_flow_dscp", "gauge",
+          "DSCP the flow's packets leave their host with." },
+        { "rtvctl_flow_effective_deadline_seconds", "gauge",
+          "Deadline the flow's host applies now (the contract's or "
+          "tighter)." },
+    };
+    for (size_t m = 0; m < ARRAY_SIZE(per_flow); m++) {
+        ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n",
+                      per_flow[m].name, per_flow[m].help, per_flow[m].name,
+                      per_flow[m].type);
         HMAP_FOR_EACH (flow, node, &c->flows) {
             uint64_t v[] = {
                 flow->st.misses, flow->st.reports,
                 (flow->st.level ? 2
                  : !strcmp(rtvctl_stage_name(&flow->st), "tightened")),
-                p->dscp_ladder[flow->st.level], flow->st.effective_us,
+                p->dscp_ladder[flow->st.level],
             };
-            ds_put_cstr(s, names[m]);
+            ds_put_cstr(s, per_flow[m].name);
             format_labels(flow, s);
-            ds_put_format(s, " %"PRIu64"\n", v[m]);
+            if (m < ARRAY_SIZE(v)) {
+                ds_put_format(s, " %"PRIu64"\n", v[m]);
+            } else {
+                ds_put_format(s, " %.9g\n", flow->st.effective_us / 1e6);
+            }
         }
     }
 }

@@ -43,6 +43,10 @@
  *     parts is acted on only whole): decides per flow (rtvctl-logic.h) and
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
  *     the sending host, DSCP-to-queue flow_mods on the network switches.
+ *   - A heartbeat updates the flows it names but creates only those of a
+ *     policy's host whose connected switch lists that vNIC as a source, so
+ *     the flow table is bounded by the real sources, whatever a receiver
+ *     reports (others are counted: rtvctl_heartbeat_unknown_flow).
  *   - ECHO_REQUEST gets its reply; errors from switches are logged.
  *   - A datapath ID is held by one connection: a second one that claims a
  *     connected switch's ID is refused (logged at WARN).
