@@ -101,6 +101,8 @@ struct rt_flow {
     struct rtvctl_flow_state st;
     uint64_t packets;           /* From heartbeats. */
     bool changed;               /* 'st' changed since last popped. */
+    long long int orphan_since; /* When its host was first seen not
+                                 * connected, 0 while it is. */
 };
 
 struct rtvctl_core {
@@ -109,6 +111,8 @@ struct rtvctl_core {
     struct hmap switches_by_dpid;
     struct hmap flows;          /* struct rt_flow. */
     long long int next_relax;
+    long long int next_gc;      /* Of flows whose host is gone. */
+    uint64_t n_flows_freed;
     uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
 
     enum rtvctl_role role;
@@ -897,6 +901,38 @@ relax_all(struct rtvctl_core *c)
     }
 }
 
+/* Frees the flows whose host has not been connected for the policy's
+ * 'disconnected_grace_ms': a host gone for good (or a sender that no
+ * policy host is) would otherwise hold them forever.  A host that comes
+ * back is learned again from its flows and sources, as at a restart. */
+static void
+gc_flows(struct rtvctl_core *c, long long int now)
+{
+    long long int grace = c->policy->disconnected_grace_ms;
+    size_t n_freed = 0;
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH_SAFE (flow, node, &c->flows) {
+        if (flow_host(c, flow)) {
+            flow->orphan_since = 0;
+        } else if (!flow->orphan_since) {
+            flow->orphan_since = now;
+        } else if (now - flow->orphan_since >= grace) {
+            if (flow->changed) {
+                c->n_changed--;
+            }
+            hmap_remove(&c->flows, &flow->node);
+            free(flow);
+            n_freed++;
+        }
+    }
+    if (n_freed) {
+        c->n_flows_freed += n_freed;
+        VLOG_INFO("freed %"PRIuSIZE" flows whose host was not connected for "
+                  "%lld ms", n_freed, grace);
+    }
+}
+
 void
 rtvctl_core_run(struct rtvctl_core *c)
 {
@@ -906,12 +942,16 @@ rtvctl_core_run(struct rtvctl_core *c)
         relax_all(c);
         c->next_relax = now + RTVCTL_RELAX_TICK_MS;
     }
+    if (now >= c->next_gc) {
+        gc_flows(c, now);
+        c->next_gc = now + RTVCTL_GC_TICK_MS;
+    }
 }
 
 void
 rtvctl_core_wait(struct rtvctl_core *c)
 {
-    poll_timer_wait_until(c->next_relax);
+    poll_timer_wait_until(MIN(c->next_relax, c->next_gc));
 }
 
 void
@@ -1128,10 +1168,15 @@ rtvctl_core_format_metrics(const struct rtvctl_core *c, struct ds *s)
           "Effective deadline changes (set_deadline) sent to hosts." },
         { "rtvctl_switches_connected", "gauge",
           "OpenFlow switches connected now." },
+        { "rtvctl_flows", "gauge",
+          "RTvNIC flows (sending hosts' vNICs) rtvctl holds state for." },
+        { "rtvctl_flows_freed_total", "counter",
+          "Flows freed because their host stayed disconnected past "
+          "disconnected_grace_ms." },
     };
     const uint64_t total_values[] = {
         c->n_reports, c->n_bad_messages, c->n_flow_mods, c->n_deadlines,
-        n_connected(c),
+        n_connected(c), hmap_count(&c->flows), c->n_flows_freed,
     };
     for (size_t m = 0; m < ARRAY_SIZE(totals); m++) {
         ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n%s %"PRIu64"\n",

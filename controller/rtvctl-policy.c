@@ -44,6 +44,7 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->quiet_period_ms = 2000;
     p->min_step_interval_ms = 50;
     p->miss_persist_ms = 0;
+    p->disconnected_grace_ms = 60000;
     p->escalation_table = 0;
     p->next_table = 1;
     p->escalation_priority = 40000;
@@ -372,6 +373,9 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "top_rung_deadline_us")) {
         error = get_uint(val, key, 0, 60000000, &x);
         p->top_rung_deadline_us = x;
+    } else if (!strcmp(key, "disconnected_grace_ms")) {
+        error = get_uint(val, key, 100, 86400000, &x);
+        p->disconnected_grace_ms = x;
     } else if (!strcmp(key, "escalation_table")) {
         error = get_uint(val, key, 0, 253, &x);
         p->escalation_table = x;

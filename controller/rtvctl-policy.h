@@ -72,6 +72,8 @@ struct rtvctl_policy {
     uint32_t top_rung_deadline_us;  /* Flows with a contract deadline up to
                                      * this climb the ladder in one step, to
                                      * its top, and relax in one (0: none). */
+    uint32_t disconnected_grace_ms; /* State of flows whose host stays
+                                     * disconnected this long is freed. */
     uint8_t escalation_table;       /* Where the DSCP flows go... */
     uint8_t next_table;             /* ...and where they resubmit to. */
     uint16_t escalation_priority;

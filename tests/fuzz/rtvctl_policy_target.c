@@ -78,6 +78,7 @@ check_policy(const struct rtvctl_policy *p)
         FUZZ_CHECK(!i || p->dscp_ladder[i] > p->dscp_ladder[i - 1]);
     }
     FUZZ_CHECK(p->quiet_period_ms >= 1);
+    FUZZ_CHECK(p->disconnected_grace_ms >= 100);
     FUZZ_CHECK(p->next_table > p->escalation_table && p->next_table <= 253);
     FUZZ_CHECK(p->escalation_priority >= 1);
 
