@@ -145,8 +145,11 @@ stop_rtvctl
 
 result=$(grep '^RESULT ' "$out" || true)
 if [ -z "$result" ]; then
-    echo "$0: the benchmark failed (status $status); rtvctl's log:" >&2
-    tail -20 "$tmp/rtvctl.log" >&2
+    keep=${TMPDIR:-/tmp}/rtvnic-bench-controller-rtvctl.log
+    cp "$tmp/rtvctl.log" "$keep"
+    echo "$0: the benchmark failed (status $status); rtvctl's log, kept" \
+         "as $keep, ends:" >&2
+    grep -v 'connection closed' "$tmp/rtvctl.log" | tail -20 >&2
     exit 1
 fi
 get() {
