@@ -93,9 +93,20 @@ struct rtvctl_sw {
     uint64_t n_reports;
 };
 
+/* The flows of one sending host, so that what concerns one host costs in
+ * proportion to its flows, not to every host's (10,000 hosts resync at
+ * once when rtvctl starts). */
+struct sender_flows {
+    struct hmap_node node;      /* In 'core->senders'. */
+    struct in6_addr sender;
+    struct ovs_list flows;      /* struct rt_flow, by 'sender_node'. */
+};
+
 /* One RTvNIC flow: a sending host's vNIC. */
 struct rt_flow {
     struct hmap_node node;      /* In 'core->flows'. */
+    struct ovs_list sender_node; /* In its 'sender_flows'. */
+    struct sender_flows *sf;
     struct in6_addr sender;
     uint16_t vnic_id;
     struct rtvctl_flow_state st;
@@ -110,6 +121,7 @@ struct rtvctl_core {
     struct ovs_list switches;   /* struct rtvctl_sw. */
     struct hmap switches_by_dpid;
     struct hmap flows;          /* struct rt_flow. */
+    struct hmap senders;        /* struct sender_flows. */
     long long int next_relax;
     long long int next_gc;      /* Of flows whose host is gone. */
     uint64_t n_flows_freed;
@@ -199,6 +211,44 @@ flow_host(const struct rtvctl_core *c, const struct rt_flow *flow)
     return host ? sw_by_dpid(c, host->datapath_id) : NULL;
 }
 
+static struct sender_flows *
+sender_flows_get(struct rtvctl_core *c, const struct in6_addr *sender,
+                 bool create)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, 0);
+    struct sender_flows *sf;
+
+    HMAP_FOR_EACH_WITH_HASH (sf, node, hash, &c->senders) {
+        if (ipv6_addr_equals(&sf->sender, sender)) {
+            return sf;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    sf = xmalloc(sizeof *sf);
+    sf->sender = *sender;
+    ovs_list_init(&sf->flows);
+    hmap_insert(&c->senders, &sf->node, hash);
+    return sf;
+}
+
+/* Removes 'flow' from 'c' and frees it. */
+static void
+flow_destroy(struct rtvctl_core *c, struct rt_flow *flow)
+{
+    if (flow->changed) {
+        c->n_changed--;
+    }
+    hmap_remove(&c->flows, &flow->node);
+    ovs_list_remove(&flow->sender_node);
+    if (ovs_list_is_empty(&flow->sf->flows)) {
+        hmap_remove(&c->senders, &flow->sf->node);
+        free(flow->sf);
+    }
+    free(flow);
+}
+
 static struct rt_flow *
 flow_find(const struct rtvctl_core *c, const struct in6_addr *sender,
           uint16_t vnic_id)
@@ -228,6 +278,8 @@ flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
     flow = xzalloc(sizeof *flow);
     flow->sender = *sender;
     flow->vnic_id = vnic_id;
+    flow->sf = sender_flows_get(c, sender, true);
+    ovs_list_push_back(&flow->sf->flows, &flow->sender_node);
     rtvctl_flow_state_init(&flow->st);
     flow->st.last_miss_ms = time_msec();
     hmap_insert(&c->flows, &flow->node, hash);
@@ -588,10 +640,14 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         /* A host without the flow of an escalated flow of ours lost it (it
          * restarted, or a leader relaxed it and died before it wrote
          * that down): the flow is at the bottom of the ladder. */
-        if (host && sw->seen) {
-            HMAP_FOR_EACH (flow, node, &c->flows) {
-                if (flow->st.level && !bitmap_is_set(sw->seen, flow->vnic_id)
-                    && ipv6_addr_equals(&flow->sender, &host->tunnel_ip)) {
+        struct sender_flows *sf = (host
+                                   ? sender_flows_get(c, &host->tunnel_ip,
+                                                      false)
+                                   : NULL);
+        if (sf && sw->seen) {
+            LIST_FOR_EACH (flow, sender_node, &sf->flows) {
+                if (flow->st.level
+                    && !bitmap_is_set(sw->seen, flow->vnic_id)) {
                     adopt_level(c, flow, 0);
                 }
             }
@@ -602,12 +658,18 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         if (netsw) {
             sw_installed_changed(sw);
         }
-        if (p->n_netswitches) {
+        /* A network switch needs a queue for every class in use; a host's
+         * sync can only bring its own flows' classes into use. */
+        if (p->n_netswitches && netsw) {
             HMAP_FOR_EACH (flow, node, &c->flows) {
                 if (flow->st.level) {
-                    uint8_t dscp = p->dscp_ladder[flow->st.level];
-
-                    in_use |= UINT64_C(1) << dscp;
+                    in_use |= UINT64_C(1) << p->dscp_ladder[flow->st.level];
+                }
+            }
+        } else if (p->n_netswitches && sf) {
+            LIST_FOR_EACH (flow, sender_node, &sf->flows) {
+                if (flow->st.level) {
+                    in_use |= UINT64_C(1) << p->dscp_ladder[flow->st.level];
                 }
             }
         }
@@ -857,6 +919,7 @@ rtvctl_core_create(const struct rtvctl_policy *policy)
     ovs_list_init(&c->switches);
     hmap_init(&c->switches_by_dpid);
     hmap_init(&c->flows);
+    hmap_init(&c->senders);
     return c;
 }
 
@@ -872,10 +935,11 @@ rtvctl_core_destroy(struct rtvctl_core *c)
     LIST_FOR_EACH_SAFE (sw, node, &c->switches) {
         rtvctl_sw_destroy(sw);
     }
-    HMAP_FOR_EACH_POP (flow, node, &c->flows) {
-        free(flow);
+    HMAP_FOR_EACH_SAFE (flow, node, &c->flows) {
+        flow_destroy(c, flow);
     }
     hmap_destroy(&c->flows);
+    hmap_destroy(&c->senders);
     hmap_destroy(&c->switches_by_dpid);
     free(c);
 }
@@ -918,11 +982,7 @@ gc_flows(struct rtvctl_core *c, long long int now)
         } else if (!flow->orphan_since) {
             flow->orphan_since = now;
         } else if (now - flow->orphan_since >= grace) {
-            if (flow->changed) {
-                c->n_changed--;
-            }
-            hmap_remove(&c->flows, &flow->node);
-            free(flow);
+            flow_destroy(c, flow);
             n_freed++;
         }
     }

@@ -69,6 +69,10 @@ static char *policy_file;
 static char *http_target;
 static int http_timeout_s = RTVCTL_HTTP_DEFAULT_TIMEOUT_S;
 static int http_max_conns = RTVCTL_HTTP_DEFAULT_MAX_CONNS;
+/* Seconds of silence on a switch connection before an echo request, and
+ * as long again for the reply before the connection is dropped (0: never,
+ * else at least 5, as rconn enforces). */
+static int probe_interval = 5;
 static char *unixctl_path;
 static char *db_remotes;
 static struct rtvctl_ha *ha;
@@ -215,7 +219,8 @@ main(int argc, char *argv[])
         struct pvconn *pvconn;
 
         if (!vconn_verify_name(name)) {
-            struct rconn *rconn = rconn_create(5, 8, DSCP_DEFAULT, versions);
+            struct rconn *rconn = rconn_create(probe_interval, 8, DSCP_DEFAULT,
+                                               versions);
 
             rconn_connect(rconn, name, name);
             new_conn(rconn);
@@ -263,7 +268,8 @@ main(int argc, char *argv[])
             struct vconn *vconn;
 
             while (!pvconn_accept(listeners[i], &vconn)) {
-                struct rconn *rconn = rconn_create(5, 0, DSCP_DEFAULT,
+                struct rconn *rconn = rconn_create(probe_interval, 0,
+                                                   DSCP_DEFAULT,
                                                    OFPUTIL_DEFAULT_VERSIONS);
 
                 rconn_connect_unreliably(rconn, vconn, NULL);
@@ -334,6 +340,7 @@ parse_options(int argc, char *argv[])
         OPT_HTTP,
         OPT_HTTP_TIMEOUT,
         OPT_HTTP_MAX_CONNS,
+        OPT_INACTIVITY_PROBE,
         OPT_UNIXCTL,
         OPT_PEER_CA_CERT,
         OPT_DB,
@@ -346,6 +353,7 @@ parse_options(int argc, char *argv[])
         {"http", required_argument, NULL, OPT_HTTP},
         {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
         {"http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS},
+        {"inactivity-probe", required_argument, NULL, OPT_INACTIVITY_PROBE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"db", required_argument, NULL, OPT_DB},
         {"help", no_argument, NULL, 'h'},
@@ -382,6 +390,14 @@ parse_options(int argc, char *argv[])
                 || http_max_conns < 1 || http_max_conns > 1024) {
                 ovs_fatal(0, "--http-max-conns=%s: not a number from 1 to "
                           "1024", optarg);
+            }
+            break;
+        case OPT_INACTIVITY_PROBE:
+            if (!str_to_int(optarg, 10, &probe_interval)
+                || (probe_interval && probe_interval < 5)
+                || probe_interval > 3600) {
+                ovs_fatal(0, "--inactivity-probe=%s: not 0 or a number of "
+                          "seconds from 5 to 3600", optarg);
             }
             break;
         case OPT_UNIXCTL:
@@ -427,6 +443,7 @@ usage(void)
            "                          (HOST: 127.0.0.1, [IPv6] or a name)\n"
            "  --http-timeout=SECS     close HTTP clients after SECS (10)\n"
            "  --http-max-conns=N      at most N HTTP clients at once (16)\n"
+           "  --inactivity-probe=SECS echo a silent switch after SECS (5)\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  --db=REMOTE[,REMOTE...] active/standby on this OVSDB (cluster)\n"
            "  -h, --help              display this help message\n"

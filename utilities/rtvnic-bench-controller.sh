@@ -116,7 +116,10 @@ policy=$tmp/policy.json
 } > "$policy"
 
 sock=$tmp/rtvctl.sock
-"$rtvctl" --detach --no-chdir --pidfile="$pidfile" \
+# The simulated switches answer echo requests only between sends to
+# thousands of connections: on a loaded machine that can take longer than
+# rtvctl's default 5 s probe, which is about real switches, not this.
+"$rtvctl" --detach --no-chdir --pidfile="$pidfile" --inactivity-probe=30 \
           --log-file="$tmp/rtvctl.log" --policy="$policy" "punix:$sock"
 pid=$(cat "$pidfile")
 ctl=$tmp/rtvctl.$pid.ctl
