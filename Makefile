@@ -5,7 +5,7 @@
 #   make check      build, then run every RTvNIC suite and the OVS testsuite
 #                   subsets the patches touch; last line "N passed, M failed".
 #   make bench-edf  EDF queue vs lib/heap.c micro-benchmark.
-#   make bench-controller  rtvctl: 1000 simulated switches, reports/s, latency.
+#   make bench-controller  rtvctl: 10,000 simulated switches, reports/s, latency, RSS.
 #   make bench-failover  rtvctl --db: kill -9 the leader of three, 12 times;
 #                   time until the new leader's role request (min/median/max).
 #   make bench-stamp  forwarding with the wire stamp vs plain Geneve.

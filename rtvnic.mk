@@ -22,6 +22,8 @@ lib_librtvnic_la_SOURCES = \
 	lib/rtvnic-datapath.c \
 	lib/rtvnic-edf.c \
 	lib/rtvnic-edf.h \
+	lib/rtvnic-metrics.c \
+	lib/rtvnic-metrics.h \
 	lib/rtvnic-packet.h \
 	lib/rtvnic-private.h \
 	lib/rtvnic-queue.c \
@@ -66,7 +68,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-sched.at \
 	tests/rtvnic-ha.at \
 	tests/rtvnic-queue.at \
-	tests/rtvnic-layout.at
+	tests/rtvnic-layout.at \
+	tests/rtvnic-ctl.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
@@ -87,7 +90,7 @@ nodist_controller_rtvctl_SOURCES = \
 	controller/rtvctl-idl.c \
 	controller/rtvctl-idl.h
 controller_rtvctl_CFLAGS = $(AM_CFLAGS) $(RTVNIC_WERROR)
-controller_rtvctl_LDADD = lib/libopenvswitch.la -levent
+controller_rtvctl_LDADD = lib/libopenvswitch.la
 man_MANS += controller/rtvctl.8
 
 # rtvctl's own database (active/standby, rtvctl --db) and its C IDL,

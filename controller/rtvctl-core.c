@@ -31,6 +31,7 @@
 #include "openflow/nicira-ext.h"
 #include "openflow/openflow.h"
 #include "bitmap.h"
+#include "coverage.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
@@ -52,6 +53,8 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvctl);
+
+COVERAGE_DEFINE(rtvctl_heartbeat_unknown_flow);
 
 /* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level. */
 #define COOKIE_PREFIX UINT64_C(0x5254560000000000)
@@ -90,14 +93,27 @@ struct rtvctl_sw {
     uint64_t n_reports;
 };
 
+/* The flows of one sending host, so that what concerns one host costs in
+ * proportion to its flows, not to every host's (10,000 hosts resync at
+ * once when rtvctl starts). */
+struct sender_flows {
+    struct hmap_node node;      /* In 'core->senders'. */
+    struct in6_addr sender;
+    struct ovs_list flows;      /* struct rt_flow, by 'sender_node'. */
+};
+
 /* One RTvNIC flow: a sending host's vNIC. */
 struct rt_flow {
     struct hmap_node node;      /* In 'core->flows'. */
+    struct ovs_list sender_node; /* In its 'sender_flows'. */
+    struct sender_flows *sf;
     struct in6_addr sender;
     uint16_t vnic_id;
     struct rtvctl_flow_state st;
     uint64_t packets;           /* From heartbeats. */
     bool changed;               /* 'st' changed since last popped. */
+    long long int orphan_since; /* When its host was first seen not
+                                 * connected, 0 while it is. */
 };
 
 struct rtvctl_core {
@@ -105,7 +121,10 @@ struct rtvctl_core {
     struct ovs_list switches;   /* struct rtvctl_sw. */
     struct hmap switches_by_dpid;
     struct hmap flows;          /* struct rt_flow. */
+    struct hmap senders;        /* struct sender_flows. */
     long long int next_relax;
+    long long int next_gc;      /* Of flows whose host is gone. */
+    uint64_t n_flows_freed;
     uint64_t n_reports, n_bad_messages, n_flow_mods, n_deadlines;
 
     enum rtvctl_role role;
@@ -192,9 +211,47 @@ flow_host(const struct rtvctl_core *c, const struct rt_flow *flow)
     return host ? sw_by_dpid(c, host->datapath_id) : NULL;
 }
 
+static struct sender_flows *
+sender_flows_get(struct rtvctl_core *c, const struct in6_addr *sender,
+                 bool create)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, 0);
+    struct sender_flows *sf;
+
+    HMAP_FOR_EACH_WITH_HASH (sf, node, hash, &c->senders) {
+        if (ipv6_addr_equals(&sf->sender, sender)) {
+            return sf;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    sf = xmalloc(sizeof *sf);
+    sf->sender = *sender;
+    ovs_list_init(&sf->flows);
+    hmap_insert(&c->senders, &sf->node, hash);
+    return sf;
+}
+
+/* Removes 'flow' from 'c' and frees it. */
+static void
+flow_destroy(struct rtvctl_core *c, struct rt_flow *flow)
+{
+    if (flow->changed) {
+        c->n_changed--;
+    }
+    hmap_remove(&c->flows, &flow->node);
+    ovs_list_remove(&flow->sender_node);
+    if (ovs_list_is_empty(&flow->sf->flows)) {
+        hmap_remove(&c->senders, &flow->sf->node);
+        free(flow->sf);
+    }
+    free(flow);
+}
+
 static struct rt_flow *
-flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
-         uint16_t vnic_id)
+flow_find(const struct rtvctl_core *c, const struct in6_addr *sender,
+          uint16_t vnic_id)
 {
     uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
     struct rt_flow *flow;
@@ -205,9 +262,24 @@ flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
             return flow;
         }
     }
+    return NULL;
+}
+
+static struct rt_flow *
+flow_get(struct rtvctl_core *c, const struct in6_addr *sender,
+         uint16_t vnic_id)
+{
+    uint32_t hash = hash_bytes(sender, sizeof *sender, vnic_id);
+    struct rt_flow *flow = flow_find(c, sender, vnic_id);
+
+    if (flow) {
+        return flow;
+    }
     flow = xzalloc(sizeof *flow);
     flow->sender = *sender;
     flow->vnic_id = vnic_id;
+    flow->sf = sender_flows_get(c, sender, true);
+    ovs_list_push_back(&flow->sf->flows, &flow->sender_node);
     rtvctl_flow_state_init(&flow->st);
     flow->st.last_miss_ms = time_msec();
     hmap_insert(&c->flows, &flow->node, hash);
@@ -481,7 +553,25 @@ handle_heartbeat(struct rtvctl_core *c, const struct rtvnic_msg *msg)
     for (size_t i = 0; i < msg->beat.n; i++) {
         const struct rtvnic_beat_entry *e = &msg->beat.entries[i];
 
-        flow_get(c, &e->sender, e->vnic_id)->packets += e->packets;
+        struct rt_flow *flow = flow_find(c, &e->sender, e->vnic_id);
+
+        /* A heartbeat lists whatever the receiver saw: it creates only
+         * flows of a policy's host whose source list names that vNIC, so
+         * that it cannot grow the table beyond the real sources. */
+        if (!flow) {
+            const struct rtvctl_host *host
+                = rtvctl_policy_host_by_ip(c->policy, &e->sender);
+            struct rtvctl_sw *sw = (host
+                                    ? sw_by_dpid(c, host->datapath_id)
+                                    : NULL);
+
+            if (!sw || !sw_source(sw, e->vnic_id)) {
+                COVERAGE_INC(rtvctl_heartbeat_unknown_flow);
+                continue;
+            }
+            flow = flow_get(c, &e->sender, e->vnic_id);
+        }
+        flow->packets += e->packets;
     }
 }
 
@@ -550,10 +640,14 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         /* A host without the flow of an escalated flow of ours lost it (it
          * restarted, or a leader relaxed it and died before it wrote
          * that down): the flow is at the bottom of the ladder. */
-        if (host && sw->seen) {
-            HMAP_FOR_EACH (flow, node, &c->flows) {
-                if (flow->st.level && !bitmap_is_set(sw->seen, flow->vnic_id)
-                    && ipv6_addr_equals(&flow->sender, &host->tunnel_ip)) {
+        struct sender_flows *sf = (host
+                                   ? sender_flows_get(c, &host->tunnel_ip,
+                                                      false)
+                                   : NULL);
+        if (sf && sw->seen) {
+            LIST_FOR_EACH (flow, sender_node, &sf->flows) {
+                if (flow->st.level
+                    && !bitmap_is_set(sw->seen, flow->vnic_id)) {
                     adopt_level(c, flow, 0);
                 }
             }
@@ -564,12 +658,18 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         if (netsw) {
             sw_installed_changed(sw);
         }
-        if (p->n_netswitches) {
+        /* A network switch needs a queue for every class in use; a host's
+         * sync can only bring its own flows' classes into use. */
+        if (p->n_netswitches && netsw) {
             HMAP_FOR_EACH (flow, node, &c->flows) {
                 if (flow->st.level) {
-                    uint8_t dscp = p->dscp_ladder[flow->st.level];
-
-                    in_use |= UINT64_C(1) << dscp;
+                    in_use |= UINT64_C(1) << p->dscp_ladder[flow->st.level];
+                }
+            }
+        } else if (p->n_netswitches && sf) {
+            LIST_FOR_EACH (flow, sender_node, &sf->flows) {
+                if (flow->st.level) {
+                    in_use |= UINT64_C(1) << p->dscp_ladder[flow->st.level];
                 }
             }
         }
@@ -819,6 +919,7 @@ rtvctl_core_create(const struct rtvctl_policy *policy)
     ovs_list_init(&c->switches);
     hmap_init(&c->switches_by_dpid);
     hmap_init(&c->flows);
+    hmap_init(&c->senders);
     return c;
 }
 
@@ -834,10 +935,11 @@ rtvctl_core_destroy(struct rtvctl_core *c)
     LIST_FOR_EACH_SAFE (sw, node, &c->switches) {
         rtvctl_sw_destroy(sw);
     }
-    HMAP_FOR_EACH_POP (flow, node, &c->flows) {
-        free(flow);
+    HMAP_FOR_EACH_SAFE (flow, node, &c->flows) {
+        flow_destroy(c, flow);
     }
     hmap_destroy(&c->flows);
+    hmap_destroy(&c->senders);
     hmap_destroy(&c->switches_by_dpid);
     free(c);
 }
@@ -863,6 +965,34 @@ relax_all(struct rtvctl_core *c)
     }
 }
 
+/* Frees the flows whose host has not been connected for the policy's
+ * 'disconnected_grace_ms': a host gone for good (or a sender that no
+ * policy host is) would otherwise hold them forever.  A host that comes
+ * back is learned again from its flows and sources, as at a restart. */
+static void
+gc_flows(struct rtvctl_core *c, long long int now)
+{
+    long long int grace = c->policy->disconnected_grace_ms;
+    size_t n_freed = 0;
+    struct rt_flow *flow;
+
+    HMAP_FOR_EACH_SAFE (flow, node, &c->flows) {
+        if (flow_host(c, flow)) {
+            flow->orphan_since = 0;
+        } else if (!flow->orphan_since) {
+            flow->orphan_since = now;
+        } else if (now - flow->orphan_since >= grace) {
+            flow_destroy(c, flow);
+            n_freed++;
+        }
+    }
+    if (n_freed) {
+        c->n_flows_freed += n_freed;
+        VLOG_INFO("freed %"PRIuSIZE" flows whose host was not connected for "
+                  "%lld ms", n_freed, grace);
+    }
+}
+
 void
 rtvctl_core_run(struct rtvctl_core *c)
 {
@@ -872,12 +1002,16 @@ rtvctl_core_run(struct rtvctl_core *c)
         relax_all(c);
         c->next_relax = now + RTVCTL_RELAX_TICK_MS;
     }
+    if (now >= c->next_gc) {
+        gc_flows(c, now);
+        c->next_gc = now + RTVCTL_GC_TICK_MS;
+    }
 }
 
 void
 rtvctl_core_wait(struct rtvctl_core *c)
 {
-    poll_timer_wait_until(c->next_relax);
+    poll_timer_wait_until(MIN(c->next_relax, c->next_gc));
 }
 
 void
@@ -1073,42 +1207,76 @@ format_labels(const struct rt_flow *flow, struct ds *s)
     ds_put_format(s, "\",vnic=\"%"PRIu16"\"}", flow->vnic_id);
 }
 
+/* Prometheus text exposition format: every metric with "# HELP" and
+ * "# TYPE", in base units (seconds), counters ending in "_total". */
 void
 rtvctl_core_format_metrics(const struct rtvctl_core *c, struct ds *s)
 {
     const struct rtvctl_policy *p = c->policy;
     struct rt_flow *flow;
 
-    ds_put_format(s, "# TYPE rtvctl_reports_received_total counter\n"
-                  "rtvctl_reports_received_total %"PRIu64"\n"
-                  "# TYPE rtvctl_bad_messages_total counter\n"
-                  "rtvctl_bad_messages_total %"PRIu64"\n"
-                  "# TYPE rtvctl_flow_mods_sent_total counter\n"
-                  "rtvctl_flow_mods_sent_total %"PRIu64"\n"
-                  "# TYPE rtvctl_deadline_changes_total counter\n"
-                  "rtvctl_deadline_changes_total %"PRIu64"\n"
-                  "# TYPE rtvctl_switches_connected gauge\n"
-                  "rtvctl_switches_connected %"PRIuSIZE"\n",
-                  c->n_reports, c->n_bad_messages, c->n_flow_mods,
-                  c->n_deadlines, n_connected(c));
-    static const char *names[] = {
-        "rtvctl_flow_misses_total", "rtvctl_flow_reports_total",
-        "rtvctl_flow_stage", "rtvctl_flow_dscp",
-        "rtvctl_flow_effective_deadline_us",
+    static const struct {
+        const char *name, *type, *help;
+    } totals[] = {
+        { "rtvctl_reports_received_total", "counter",
+          "RTvNIC miss reports received from hosts." },
+        { "rtvctl_bad_messages_total", "counter",
+          "Malformed or unexpected RTvNIC messages received." },
+        { "rtvctl_flow_mods_sent_total", "counter",
+          "Flow modifications sent to switches." },
+        { "rtvctl_deadline_changes_total", "counter",
+          "Effective deadline changes (set_deadline) sent to hosts." },
+        { "rtvctl_switches_connected", "gauge",
+          "OpenFlow switches connected now." },
+        { "rtvctl_flows", "gauge",
+          "RTvNIC flows (sending hosts' vNICs) rtvctl holds state for." },
+        { "rtvctl_flows_freed_total", "counter",
+          "Flows freed because their host stayed disconnected past "
+          "disconnected_grace_ms." },
     };
-    for (size_t m = 0; m < ARRAY_SIZE(names); m++) {
-        ds_put_format(s, "# TYPE %s %s\n", names[m],
-                      m < 2 ? "counter" : "gauge");
+    const uint64_t total_values[] = {
+        c->n_reports, c->n_bad_messages, c->n_flow_mods, c->n_deadlines,
+        n_connected(c), hmap_count(&c->flows), c->n_flows_freed,
+    };
+    for (size_t m = 0; m < ARRAY_SIZE(totals); m++) {
+        ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n%s %"PRIu64"\n",
+                      totals[m].name, totals[m].help, totals[m].name,
+                      totals[m].type, totals[m].name, total_values[m]);
+    }
+
+    static const struct {
+        const char *name, *type, *help;
+    } per_flow[] = {
+        { "rtvctl_flow_misses_total", "counter",
+          "Deadline misses the flow's host reported." },
+        { "rtvctl_flow_reports_total", "counter",
+          "Miss reports received for the flow." },
+        { "rtvctl_flow_stage", "gauge",
+          "0: at its contract, 1: deadline tightened, 2: DSCP escalated." },
+        { "rtvctl_flow_dscp", "gauge",
+          "DSCP the flow's packets leave their host with." },
+        { "rtvctl_flow_effective_deadline_seconds", "gauge",
+          "Deadline the flow's host applies now (the contract's or "
+          "tighter)." },
+    };
+    for (size_t m = 0; m < ARRAY_SIZE(per_flow); m++) {
+        ds_put_format(s, "# HELP %s %s\n# TYPE %s %s\n",
+                      per_flow[m].name, per_flow[m].help, per_flow[m].name,
+                      per_flow[m].type);
         HMAP_FOR_EACH (flow, node, &c->flows) {
             uint64_t v[] = {
                 flow->st.misses, flow->st.reports,
                 (flow->st.level ? 2
                  : !strcmp(rtvctl_stage_name(&flow->st), "tightened")),
-                p->dscp_ladder[flow->st.level], flow->st.effective_us,
+                p->dscp_ladder[flow->st.level],
             };
-            ds_put_cstr(s, names[m]);
+            ds_put_cstr(s, per_flow[m].name);
             format_labels(flow, s);
-            ds_put_format(s, " %"PRIu64"\n", v[m]);
+            if (m < ARRAY_SIZE(v)) {
+                ds_put_format(s, " %"PRIu64"\n", v[m]);
+            } else {
+                ds_put_format(s, " %.9g\n", flow->st.effective_us / 1e6);
+            }
         }
     }
 }

@@ -43,6 +43,12 @@
  *     parts is acted on only whole): decides per flow (rtvctl-logic.h) and
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
  *     the sending host, DSCP-to-queue flow_mods on the network switches.
+ *   - A heartbeat updates the flows it names but creates only those of a
+ *     policy's host whose connected switch lists that vNIC as a source, so
+ *     the flow table is bounded by the real sources, whatever a receiver
+ *     reports (others are counted: rtvctl_heartbeat_unknown_flow).
+ *   - Flows whose sending host has not been connected for the policy's
+ *     disconnected_grace_ms (checked every RTVCTL_GC_TICK_MS) are freed.
  *   - ECHO_REQUEST gets its reply; errors from switches are logged.
  *   - A datapath ID is held by one connection: a second one that claims a
  *     connected switch's ID is refused (logged at WARN).
@@ -62,6 +68,7 @@ struct rtvctl_flow_state;
 struct rtvctl_policy;
 
 #define RTVCTL_RELAX_TICK_MS 50
+#define RTVCTL_GC_TICK_MS 1000
 
 struct rtvctl_core;
 struct rtvctl_sw;

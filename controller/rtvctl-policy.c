@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
@@ -43,10 +44,13 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->quiet_period_ms = 2000;
     p->min_step_interval_ms = 50;
     p->miss_persist_ms = 0;
+    p->disconnected_grace_ms = 60000;
     p->escalation_table = 0;
     p->next_table = 1;
     p->escalation_priority = 40000;
     hmap_init(&p->hosts_by_ip);
+    hmap_init(&p->hosts_by_dpid);
+    hmap_init(&p->netswitches_by_dpid);
 }
 
 void
@@ -54,6 +58,8 @@ rtvctl_policy_destroy(struct rtvctl_policy *p)
 {
     if (p) {
         hmap_destroy(&p->hosts_by_ip);
+        hmap_destroy(&p->hosts_by_dpid);
+        hmap_destroy(&p->netswitches_by_dpid);
         free(p->hosts);
         free(p->netswitches);
         p->hosts = NULL;
@@ -99,7 +105,10 @@ get_datapath_id(const struct json *v, const char *key, uint64_t *dpid)
         *dpid = json_integer(v);
         return NULL;
     }
-    if (v->type != JSON_STRING || !str_to_ullong(json_string(v), 0, &x)) {
+    /* strtoull() would take "-1" or " 1" as well. */
+    if (v->type != JSON_STRING
+        || !(json_string(v)[0] >= '0' && json_string(v)[0] <= '9')
+        || !str_to_ullong(json_string(v), 0, &x)) {
         char *text = json_text(v);
         char *error = xasprintf("%s: %s is not a datapath ID (integer or "
                                 "\"0x...\")", key, text);
@@ -145,9 +154,12 @@ parse_host_member(const char *key, const struct json *val, void *ctx_)
     struct rtvctl_host *host = ctx->host;
 
     if (!strcmp(key, "datapath_id")) {
+        char *what = xasprintf("hosts[%"PRIuSIZE"].datapath_id", ctx->index);
+        char *error = get_datapath_id(val, what, &host->datapath_id);
+
         ctx->have_dpid = true;
-        return get_datapath_id(val, "hosts[].datapath_id",
-                               &host->datapath_id);
+        free(what);
+        return error;
     } else if (!strcmp(key, "tunnel_ip")) {
         ovs_be32 ip4;
 
@@ -211,10 +223,13 @@ parse_queue(const char *dscp_s, const struct json *q, void *ctx_)
     uint64_t queue;
     char *error;
 
-    /* Only the canonical spelling: "1", "01" and "001" are distinct JSON
-     * keys, and would otherwise name one DSCP several times. */
-    if (!str_to_uint(dscp_s, 10, &dscp) || dscp > 63
-        || (dscp_s[0] == '0' && dscp_s[1])) {
+    /* Only the canonical spelling: "1", "01", "001", "+1" and " 1" are
+     * distinct JSON keys, and would otherwise name one DSCP several
+     * times. */
+    size_t len = strlen(dscp_s);
+    if (!len || len > 2 || strspn(dscp_s, "0123456789") != len
+        || (dscp_s[0] == '0' && dscp_s[1])
+        || !str_to_uint(dscp_s, 10, &dscp) || dscp > 63) {
         return xasprintf("network_switches[%"PRIuSIZE"].queues: \"%s\" is "
                          "not a DSCP (0-63)", ctx->index, dscp_s);
     }
@@ -225,8 +240,11 @@ parse_queue(const char *dscp_s, const struct json *q, void *ctx_)
                          "%"PRIuSIZE" queues", ctx->index,
                          ARRAY_SIZE(sw->dscp));
     }
-    error = get_uint(q, "network_switches[].queues[]", 0, UINT32_MAX - 1,
-                     &queue);
+    /* OFPQ_ALL (0xffffffff) is not a queue. */
+    char *what = xasprintf("network_switches[%"PRIuSIZE"].queues.%s",
+                           ctx->index, dscp_s);
+    error = get_uint(q, what, 0, UINT32_MAX - 1, &queue);
+    free(what);
     if (!error) {
         sw->dscp[sw->n_queues] = dscp;
         sw->queue[sw->n_queues++] = queue;
@@ -240,9 +258,13 @@ parse_netswitch_member(const char *key, const struct json *val, void *ctx_)
     struct netsw_ctx *ctx = ctx_;
 
     if (!strcmp(key, "datapath_id")) {
+        char *what = xasprintf("network_switches[%"PRIuSIZE"].datapath_id",
+                               ctx->index);
+        char *error = get_datapath_id(val, what, &ctx->sw->datapath_id);
+
         ctx->have_dpid = true;
-        return get_datapath_id(val, "network_switches[].datapath_id",
-                               &ctx->sw->datapath_id);
+        free(what);
+        return error;
     } else if (!strcmp(key, "queues")) {
         char *what = xasprintf("network_switches[%"PRIuSIZE"].queues",
                                ctx->index);
@@ -296,7 +318,10 @@ parse_ladder(const struct json *v, struct rtvctl_policy *p)
     }
     for (size_t i = 0; i < a->n; i++) {
         uint64_t dscp;
-        char *error = get_uint(a->elems[i], "dscp_ladder[]", 0, 63, &dscp);
+        char *what = xasprintf("dscp_ladder[%"PRIuSIZE"]", i);
+        char *error = get_uint(a->elems[i], what, 0, 63, &dscp);
+
+        free(what);
         if (error) {
             return error;
         }
@@ -348,6 +373,9 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "top_rung_deadline_us")) {
         error = get_uint(val, key, 0, 60000000, &x);
         p->top_rung_deadline_us = x;
+    } else if (!strcmp(key, "disconnected_grace_ms")) {
+        error = get_uint(val, key, 100, 86400000, &x);
+        p->disconnected_grace_ms = x;
     } else if (!strcmp(key, "escalation_table")) {
         error = get_uint(val, key, 0, 253, &x);
         p->escalation_table = x;
@@ -367,6 +395,57 @@ parse_member(const char *key, const struct json *val, void *p_)
     return error;
 }
 
+/* Indexes the hosts and network switches of 'p', refusing two hosts with
+ * one datapath ID or tunnel IP and two network switches with one datapath
+ * ID: lookups would find only one of them, and which one would depend on
+ * the order of the file. */
+static char *
+index_policy(struct rtvctl_policy *p)
+{
+    for (size_t i = 0; i < p->n_hosts; i++) {
+        struct rtvctl_host *host = &p->hosts[i];
+        const struct rtvctl_host *other;
+
+        other = rtvctl_policy_host_by_dpid(p, host->datapath_id);
+        if (other) {
+            return xasprintf("hosts[%"PRIuSIZE"].datapath_id: %#"PRIx64" is "
+                             "also that of hosts[%"PRIdPTR"]", i,
+                             host->datapath_id, other - p->hosts);
+        }
+        other = rtvctl_policy_host_by_ip(p, &host->tunnel_ip);
+        if (other) {
+            struct ds ip = DS_EMPTY_INITIALIZER;
+            char *error;
+
+            ipv6_format_mapped(&host->tunnel_ip, &ip);
+            error = xasprintf("hosts[%"PRIuSIZE"].tunnel_ip: %s is also "
+                              "that of hosts[%"PRIdPTR"]", i, ds_cstr(&ip),
+                              other - p->hosts);
+            ds_destroy(&ip);
+            return error;
+        }
+        hmap_insert(&p->hosts_by_dpid, &host->dpid_node,
+                    hash_uint64(host->datapath_id));
+        hmap_insert(&p->hosts_by_ip, &host->ip_node,
+                    hash_bytes(&host->tunnel_ip, sizeof host->tunnel_ip, 0));
+    }
+    for (size_t i = 0; i < p->n_netswitches; i++) {
+        struct rtvctl_netswitch *ns = &p->netswitches[i];
+        const struct rtvctl_netswitch *other;
+
+        other = rtvctl_policy_netswitch(p, ns->datapath_id);
+        if (other) {
+            return xasprintf("network_switches[%"PRIuSIZE"].datapath_id: "
+                             "%#"PRIx64" is also that of "
+                             "network_switches[%"PRIdPTR"]", i,
+                             ns->datapath_id, other - p->netswitches);
+        }
+        hmap_insert(&p->netswitches_by_dpid, &ns->dpid_node,
+                    hash_uint64(ns->datapath_id));
+    }
+    return NULL;
+}
+
 static char *
 parse_policy(const struct json *root, struct rtvctl_policy *p)
 {
@@ -380,6 +459,9 @@ parse_policy(const struct json *root, struct rtvctl_policy *p)
     if (!error && p->next_table <= p->escalation_table) {
         error = xasprintf("next_table: %u must be after escalation_table %u",
                           p->next_table, p->escalation_table);
+    }
+    if (!error) {
+        error = index_policy(p);
     }
     return error;
 }
@@ -395,14 +477,6 @@ policy_from_json(struct json *root, struct rtvctl_policy *p)
     if (error) {
         rtvctl_policy_destroy(p);
         rtvctl_policy_init_default(p);
-    } else {
-        for (size_t i = 0; i < p->n_hosts; i++) {
-            struct rtvctl_host *host = &p->hosts[i];
-
-            hmap_insert(&p->hosts_by_ip, &host->ip_node,
-                        hash_bytes(&host->tunnel_ip, sizeof host->tunnel_ip,
-                                   0));
-        }
     }
     return error;
 }
@@ -456,9 +530,12 @@ const struct rtvctl_host *
 rtvctl_policy_host_by_dpid(const struct rtvctl_policy *p,
                            uint64_t datapath_id)
 {
-    for (size_t i = 0; i < p->n_hosts; i++) {
-        if (p->hosts[i].datapath_id == datapath_id) {
-            return &p->hosts[i];
+    const struct rtvctl_host *host;
+
+    HMAP_FOR_EACH_WITH_HASH (host, dpid_node, hash_uint64(datapath_id),
+                             &p->hosts_by_dpid) {
+        if (host->datapath_id == datapath_id) {
+            return host;
         }
     }
     return NULL;
@@ -467,9 +544,12 @@ rtvctl_policy_host_by_dpid(const struct rtvctl_policy *p,
 const struct rtvctl_netswitch *
 rtvctl_policy_netswitch(const struct rtvctl_policy *p, uint64_t datapath_id)
 {
-    for (size_t i = 0; i < p->n_netswitches; i++) {
-        if (p->netswitches[i].datapath_id == datapath_id) {
-            return &p->netswitches[i];
+    const struct rtvctl_netswitch *ns;
+
+    HMAP_FOR_EACH_WITH_HASH (ns, dpid_node, hash_uint64(datapath_id),
+                             &p->netswitches_by_dpid) {
+        if (ns->datapath_id == datapath_id) {
+            return ns;
         }
     }
     return NULL;

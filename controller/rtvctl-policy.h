@@ -24,8 +24,14 @@
  * json_object_put(), and OVS's wins, so json-c's objects could not be freed.
  * Every key is optional and has the default shown in
  * controller/policy/default.json; an unknown key or an invalid value makes
- * the whole file invalid, with a message that names the key and value.
- * Nothing here talks to switches. */
+ * the whole file invalid, with a message that names the key (with its
+ * index in arrays) and the value.  Invalid includes every value out of its
+ * range, a DSCP written other than in decimal without leading zeros (so
+ * that "1", "01" and "001" cannot name one DSCP three times), two hosts
+ * with one datapath ID or tunnel IP and two network switches with one
+ * datapath ID.  A policy is a struct that holds hmaps: do not copy it.
+ * Lookups by datapath ID and by tunnel IP are hashed.  Nothing here talks
+ * to switches. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,14 +46,16 @@
  * the tunnel source IP its stamps carry. */
 struct rtvctl_host {
     struct hmap_node ip_node;   /* In 'hosts_by_ip' of the policy. */
+    struct hmap_node dpid_node; /* In 'hosts_by_dpid' of the policy. */
     uint64_t datapath_id;
     struct in6_addr tunnel_ip;
 };
 
 /* A switch of the network, and the queue each DSCP gets there. */
 struct rtvctl_netswitch {
+    struct hmap_node dpid_node; /* In 'netswitches_by_dpid' of the policy. */
     uint64_t datapath_id;
-    size_t n_queues;
+    size_t n_queues;            /* At most 64: DSCPs are distinct. */
     uint8_t dscp[64];
     uint32_t queue[64];
 };
@@ -64,15 +72,19 @@ struct rtvctl_policy {
     uint32_t top_rung_deadline_us;  /* Flows with a contract deadline up to
                                      * this climb the ladder in one step, to
                                      * its top, and relax in one (0: none). */
+    uint32_t disconnected_grace_ms; /* State of flows whose host stays
+                                     * disconnected this long is freed. */
     uint8_t escalation_table;       /* Where the DSCP flows go... */
     uint8_t next_table;             /* ...and where they resubmit to. */
     uint16_t escalation_priority;
 
     struct rtvctl_host *hosts;
     size_t n_hosts;
-    struct hmap hosts_by_ip;    /* 'hosts', indexed by tunnel IP. */
+    struct hmap hosts_by_ip;    /* 'hosts', indexed by tunnel IP... */
+    struct hmap hosts_by_dpid;  /* ...and by datapath ID. */
     struct rtvctl_netswitch *netswitches;
     size_t n_netswitches;
+    struct hmap netswitches_by_dpid;  /* 'netswitches' by datapath ID. */
 };
 
 void rtvctl_policy_init_default(struct rtvctl_policy *);

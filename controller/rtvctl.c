@@ -67,6 +67,12 @@ struct conn {
 static struct rtvctl_policy policy;
 static char *policy_file;
 static char *http_target;
+static int http_timeout_s = RTVCTL_HTTP_DEFAULT_TIMEOUT_S;
+static int http_max_conns = RTVCTL_HTTP_DEFAULT_MAX_CONNS;
+/* Seconds of silence on a switch connection before an echo request, and
+ * as long again for the reply before the connection is dropped (0: never,
+ * else at least 5, as rconn enforces). */
+static int probe_interval = 5;
 static char *unixctl_path;
 static char *db_remotes;
 static struct rtvctl_ha *ha;
@@ -213,7 +219,8 @@ main(int argc, char *argv[])
         struct pvconn *pvconn;
 
         if (!vconn_verify_name(name)) {
-            struct rconn *rconn = rconn_create(5, 8, DSCP_DEFAULT, versions);
+            struct rconn *rconn = rconn_create(probe_interval, 8, DSCP_DEFAULT,
+                                               versions);
 
             rconn_connect(rconn, name, name);
             new_conn(rconn);
@@ -242,7 +249,8 @@ main(int argc, char *argv[])
     unixctl_command_register("rtvctl/ha-hold-writes", "on|off", 1, 1,
                              rtvctl_unixctl_hold_writes, NULL);
     if (http_target) {
-        error = rtvctl_http_start(http_target);
+        error = rtvctl_http_start(http_target, http_timeout_s,
+                                  http_max_conns);
         if (error) {
             ovs_fatal(0, "%s", error);
         }
@@ -260,7 +268,8 @@ main(int argc, char *argv[])
             struct vconn *vconn;
 
             while (!pvconn_accept(listeners[i], &vconn)) {
-                struct rconn *rconn = rconn_create(5, 0, DSCP_DEFAULT,
+                struct rconn *rconn = rconn_create(probe_interval, 0,
+                                                   DSCP_DEFAULT,
                                                    OFPUTIL_DEFAULT_VERSIONS);
 
                 rconn_connect_unreliably(rconn, vconn, NULL);
@@ -329,6 +338,9 @@ parse_options(int argc, char *argv[])
     enum {
         OPT_POLICY = UCHAR_MAX + 1,
         OPT_HTTP,
+        OPT_HTTP_TIMEOUT,
+        OPT_HTTP_MAX_CONNS,
+        OPT_INACTIVITY_PROBE,
         OPT_UNIXCTL,
         OPT_PEER_CA_CERT,
         OPT_DB,
@@ -339,6 +351,9 @@ parse_options(int argc, char *argv[])
     static const struct option long_options[] = {
         {"policy", required_argument, NULL, OPT_POLICY},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"http-timeout", required_argument, NULL, OPT_HTTP_TIMEOUT},
+        {"http-max-conns", required_argument, NULL, OPT_HTTP_MAX_CONNS},
+        {"inactivity-probe", required_argument, NULL, OPT_INACTIVITY_PROBE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"db", required_argument, NULL, OPT_DB},
         {"help", no_argument, NULL, 'h'},
@@ -362,6 +377,28 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_HTTP:
             http_target = optarg;
+            break;
+        case OPT_HTTP_TIMEOUT:
+            if (!str_to_int(optarg, 10, &http_timeout_s)
+                || http_timeout_s < 1 || http_timeout_s > 3600) {
+                ovs_fatal(0, "--http-timeout=%s: not a number of seconds "
+                          "from 1 to 3600", optarg);
+            }
+            break;
+        case OPT_HTTP_MAX_CONNS:
+            if (!str_to_int(optarg, 10, &http_max_conns)
+                || http_max_conns < 1 || http_max_conns > 1024) {
+                ovs_fatal(0, "--http-max-conns=%s: not a number from 1 to "
+                          "1024", optarg);
+            }
+            break;
+        case OPT_INACTIVITY_PROBE:
+            if (!str_to_int(optarg, 10, &probe_interval)
+                || (probe_interval && probe_interval < 5)
+                || probe_interval > 3600) {
+                ovs_fatal(0, "--inactivity-probe=%s: not 0 or a number of "
+                          "seconds from 5 to 3600", optarg);
+            }
             break;
         case OPT_UNIXCTL:
             unixctl_path = optarg;
@@ -402,7 +439,11 @@ usage(void)
     vlog_usage();
     printf("\nOther options:\n"
            "  --policy=FILE           policy (JSON), see rtvctl(8)\n"
-           "  --http=[IP:]PORT        serve /metrics and /status over HTTP\n"
+           "  --http=[HOST:]PORT      serve /metrics and /status over HTTP\n"
+           "                          (HOST: 127.0.0.1, [IPv6] or a name)\n"
+           "  --http-timeout=SECS     close HTTP clients after SECS (10)\n"
+           "  --http-max-conns=N      at most N HTTP clients at once (16)\n"
+           "  --inactivity-probe=SECS echo a silent switch after SECS (5)\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  --db=REMOTE[,REMOTE...] active/standby on this OVSDB (cluster)\n"
            "  -h, --help              display this help message\n"

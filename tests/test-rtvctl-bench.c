@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "command-line.h"
+#include "fatal-signal.h"
 #include "flow.h"
 #include "jsonrpc.h"
 #include "openvswitch/list.h"
@@ -807,6 +808,8 @@ test_rtvctl_bench_main(int argc, char *argv[])
     double rps;
 
     set_program_name(argv[0]);
+    /* A connection rtvctl closed is an error to report, not a SIGPIPE. */
+    fatal_ignore_sigpipe();
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     parse_options(argc, argv);
 

@@ -39,11 +39,13 @@
 
 #include "coverage.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/ofproto-provider.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "rtvnic.h"
+#include "rtvnic-metrics.h"
 #include "rtvnic-report.h"
 #include "rtvnic-rx.h"
 #include "rtvnic-stamp.h"
@@ -103,6 +105,45 @@ rtvnic_unixctl_flows(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
+}
+
+/* "rtvnic/metrics": lib/rtvnic-metrics.c formats, for the netdevs of every
+ * bridge's ports (it keeps the RTvNIC egresses among them). */
+static void
+rtvnic_unixctl_metrics(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    struct sset types = SSET_INITIALIZER(&types);
+    struct sset names = SSET_INITIALIZER(&names);
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    struct netdev **netdevs = NULL;
+    size_t n = 0, allocated = 0;
+    const char *type, *name;
+
+    ofproto_enumerate_types(&types);
+    SSET_FOR_EACH (type, &types) {
+        ofproto_enumerate_names(type, &names);
+        SSET_FOR_EACH (name, &names) {
+            struct ofproto *ofproto = ofproto_lookup(name);
+            struct ofport *ofport;
+
+            if (!ofproto) {
+                continue;
+            }
+            HMAP_FOR_EACH (ofport, hmap_node, &ofproto->ports) {
+                if (n >= allocated) {
+                    netdevs = x2nrealloc(netdevs, &allocated, sizeof *netdevs);
+                }
+                netdevs[n++] = ofport->netdev;
+            }
+        }
+    }
+    rtvnic_metrics_format(&ds, netdevs, n);
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+    free(netdevs);
+    sset_destroy(&names);
+    sset_destroy(&types);
 }
 
 /* "rtvnic/clock [auto|OFFSET_NS]": shows OVS's monotonic time and the offset
@@ -178,6 +219,8 @@ rtvnic_bridge_init(void)
                              rtvnic_unixctl_show, NULL);
     unixctl_command_register("rtvnic/flows", "[--json|--clear]", 0, 1,
                              rtvnic_unixctl_flows, NULL);
+    unixctl_command_register("rtvnic/metrics", "", 0, 0,
+                             rtvnic_unixctl_metrics, NULL);
     unixctl_command_register("rtvnic/clock", "[auto|OFFSET_NS]", 0, 1,
                              rtvnic_unixctl_clock, NULL);
     unixctl_command_register("rtvnic/trace-start", "PORT [MAX_RECORDS]", 1, 2,

@@ -78,6 +78,7 @@ check_policy(const struct rtvctl_policy *p)
         FUZZ_CHECK(!i || p->dscp_ladder[i] > p->dscp_ladder[i - 1]);
     }
     FUZZ_CHECK(p->quiet_period_ms >= 1);
+    FUZZ_CHECK(p->disconnected_grace_ms >= 100);
     FUZZ_CHECK(p->next_table > p->escalation_table && p->next_table <= 253);
     FUZZ_CHECK(p->escalation_priority >= 1);
 
@@ -88,16 +89,16 @@ check_policy(const struct rtvctl_policy *p)
         const struct rtvctl_host *by_dpid
             = rtvctl_policy_host_by_dpid(p, h->datapath_id);
 
-        FUZZ_CHECK(by_ip
-                   && ipv6_addr_equals(&by_ip->tunnel_ip, &h->tunnel_ip));
-        FUZZ_CHECK(by_dpid && by_dpid->datapath_id == h->datapath_id);
+        /* Datapath IDs and tunnel IPs are unique: each finds its host. */
+        FUZZ_CHECK(by_ip == h);
+        FUZZ_CHECK(by_dpid == h);
     }
     for (size_t i = 0; i < p->n_netswitches; i++) {
         const struct rtvctl_netswitch *ns = &p->netswitches[i];
         const struct rtvctl_netswitch *found
             = rtvctl_policy_netswitch(p, ns->datapath_id);
 
-        FUZZ_CHECK(found && found->datapath_id == ns->datapath_id);
+        FUZZ_CHECK(found == ns);
         FUZZ_CHECK(ns->n_queues <= ARRAY_SIZE(ns->dscp));
         for (size_t j = 0; j < ns->n_queues; j++) {
             FUZZ_CHECK(ns->dscp[j] <= 63);
