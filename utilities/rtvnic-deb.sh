@@ -22,7 +22,9 @@
 # error (E:) fails the build.
 #
 # When the inputs (patches, overlay, packaging, this script) are those of
-# the last successful build, nothing is rebuilt.
+# the last successful build, nothing is rebuilt; when only our files or
+# packaging changed, the tree and its build directory are reused
+# (dpkg-buildpackage -nc, make rebuilds what changed).
 set -e
 out=$1
 shift
@@ -55,12 +57,30 @@ rm -f "$out/.inputs"
 bash utilities/install-deps.sh dpkg-dev debhelper dh-exec dh-python \
     lintian fakeroot
 
-echo "rtvnic-deb: preparing $src"
-tarball=/usr/src/openvswitch/openvswitch.tar.gz
-bash utilities/rtvnic-unpack.sh "$tarball" "$src" 3.1.0 >/dev/null
-bash utilities/rtvnic-apply-patches.sh "$src" ovs-patches
+# The tree: made afresh when the patches changed (or there is none);
+# otherwise kept with its build directory (_debian), so that make rebuilds
+# only what changed.  Our files are copied over only where they differ, and
+# debian/ goes back to OVS's (patched) files before our overlay.
+patches_sum=$( { cat ovs-patches/series; for p in $(grep -v '^#' \
+                     ovs-patches/series); do cat "ovs-patches/$p"; done; } \
+                 | sha1sum | cut -d' ' -f1)
+if [ -f "$src/.rtvnic-patches" ] && \
+        [ "$(cat "$src/.rtvnic-patches")" = "$patches_sum" ]; then
+    echo "rtvnic-deb: reusing $src (incremental build)"
+    (export GIT_DIR=$src.git GIT_WORK_TREE=$src
+     cd "$src" && git checkout -q HEAD -- debian && git clean -fdxq -- debian)
+    nc=-nc
+else
+    echo "rtvnic-deb: preparing $src"
+    tarball=/usr/src/openvswitch/openvswitch.tar.gz
+    bash utilities/rtvnic-unpack.sh "$tarball" "$src" 3.1.0 >/dev/null
+    bash utilities/rtvnic-apply-patches.sh "$src" ovs-patches
+    echo "$patches_sum" > "$src/.rtvnic-patches"
+    nc=
+fi
 for f in "$@"; do
     [ -f "$f" ] || continue
+    cmp -s "$f" "$src/$f" && continue
     mkdir -p "$src/$(dirname "$f")"
     cp "$f" "$src/$f"
 done
@@ -121,11 +141,13 @@ fi
 echo "rtvnic-deb: dpkg-buildpackage (log: $out/build.log)"
 rm -rf "$out"/*.deb "$out"/*.ddeb "$out"/*.buildinfo "$out"/*.changes \
     "$out/other"
+# Debian's tools and Python only: a Python of the PATH (pyenv, a venv) has
+# no --install-layout=deb, which debian/rules gives setup.py.
 start=$(date +%s)
 if ! (cd "$src" && \
-      PATH=/usr/lib/ccache:$PATH \
+      PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin \
       DEB_BUILD_OPTIONS="nocheck parallel=2" \
-      nice -n 10 dpkg-buildpackage -b -uc -us -P"$profile") \
+      nice -n 10 dpkg-buildpackage -b -uc -us $nc -P"$profile") \
         > "$out/build.log" 2>&1; then
     tail -40 "$out/build.log" >&2
     echo "rtvnic-deb: dpkg-buildpackage failed; see $out/build.log" >&2
