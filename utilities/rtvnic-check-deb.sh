@@ -7,6 +7,7 @@
 # CACHEDIR/root), its commands run by chroot inside a network namespace of
 # its own (the bridge's internal port is a kernel tap: it must not appear
 # on this machine), with /proc mounted and /dev/net/tun made:
+#   0. apt (in this machine's namespace) fetches what 1 and 2 install;
 #   1. apt installs Debian's openvswitch-switch (and systemd, for
 #      systemd-analyze); ovs-ctl starts it; a userspace bridge br0 gets a
 #      QoS row with a Queue;
@@ -18,7 +19,7 @@
 # "rtvctl --version" runs; "systemd-analyze verify" accepts rtvctl.service
 # and ovs-vswitchd.service with our drop-in; rtvctl's policy is a conffile;
 # the libvirt hook is installed; "apt-get remove" of the packages leaves no
-# process running in the root.
+# process of theirs running in the root (uuidd, of uuid-runtime, may stay).
 # Prints "PASS: "/"FAIL: " lines and a summary; exit 1 if one failed, 77
 # (skip) with the reason if not root or debootstrap or the registry cannot
 # be reached.  About 2 minutes (plus 1 to fill the cache).
@@ -100,10 +101,13 @@ rm -rf "$root"
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-# apt's sources are this machine's (its mirror or proxy).
-cp /etc/apt/sources.list "$root/etc/apt/sources.list" 2>/dev/null
-cp -r /etc/apt/sources.list.d/. "$root/etc/apt/sources.list.d/" 2>/dev/null
+# apt as configured on this machine (a proxy, say); the mirror is debootstrap's.
 cp -r /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/" 2>/dev/null
+# No init system runs in the root: invoke-rc.d would block every action of
+# the maintainer scripts.  Allow them, as an init system would, so that the
+# packages start, restart and stop the daemons (through the init script).
+printf '#!/bin/sh\nexit 0\n' > "$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
 mkdir -p "$root/dev/net"
 [ -c "$root/dev/net/tun" ] || mknod "$root/dev/net/tun" c 10 200
 ip netns add "$ns" || { echo "rtvnic-check-deb: ip netns add failed" >&2;
@@ -114,8 +118,26 @@ mount -t proc proc "$root/proc"
 ip -n "$ns" link set lo up
 
 # ------------------------------------------------------ stock OVS first --
-if ! inroot apt-get update >> "$log" 2>&1; then
+# apt fetches in this machine's network namespace (the root's has only lo):
+# the stock packages, and what ours need beyond them, into apt's cache.
+rm -rf "$root/tmp/debs"
+mkdir -p "$root/tmp/debs"
+for f in $(cat "$debdir/packages"); do
+    cp "$debdir/$f" "$root/tmp/debs/"
+done
+fetch() {
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+if ! fetch apt-get update >> "$log" 2>&1; then
     skip "apt-get update in the root cannot reach the registry:" \
+         "$(grep -E '^(E|W):' "$log" | tail -1)"
+fi
+if ! fetch apt-get install -y --download-only --no-install-recommends \
+        openvswitch-switch systemd >> "$log" 2>&1 \
+        || ! fetch sh -c 'apt-get install -y --download-only \
+                --no-install-recommends /tmp/debs/*.deb' >> "$log" 2>&1; then
+    skip "apt-get cannot fetch from the registry:" \
          "$(grep -E '^(E|W):' "$log" | tail -1)"
 fi
 if ! inroot apt-get install -y --no-install-recommends openvswitch-switch \
@@ -128,7 +150,7 @@ if ! inroot apt-get install -y --no-install-recommends openvswitch-switch \
           "$(tail -3 "$log")"
 fi
 stock=$(inroot dpkg-query -W -f='${Version}' openvswitch-switch)
-ours=$(dpkg-deb -f "$debdir/$(grep '^openvswitch-switch_' \
+ours=$(dpkg-deb -f "$root/tmp/debs/$(grep '^openvswitch-switch_' \
            "$debdir/packages")" Version)
 why="stock $stock, ours $ours"
 check "stock openvswitch-switch $stock installed; ours ($ours) sorts above it" \
@@ -150,17 +172,12 @@ rows() {
     inroot ovs-vsctl get open_vswitch . external_ids:system-id
 }
 rows > "$cache/rows-before.txt" 2>&1
-old_pid=$(cat "$root/var/run/openvswitch/ovs-vswitchd.pid" 2>/dev/null)
+old_pid=$(cat "$root/run/openvswitch/ovs-vswitchd.pid" 2>/dev/null)
 why="$(cat "$cache/rows-before.txt")"
 check "stock OVS runs (ovs-vswitchd $old_pid), bridge br0 has a linux-htb QoS row with one Queue" \
     grep -q 'linux-htb' "$cache/rows-before.txt"
 
 # --------------------------------------------------- upgrade to ours --
-rm -rf "$root/tmp/debs"
-mkdir -p "$root/tmp/debs"
-for f in $(cat "$debdir/packages"); do
-    cp "$debdir/$f" "$root/tmp/debs/"
-done
 start=$(date +%s)
 if inroot sh -c 'apt-get install -y --no-install-recommends /tmp/debs/*.deb' \
         > "$cache/upgrade.log" 2>&1; then
@@ -174,7 +191,7 @@ vers=$(inroot dpkg-query -W -f='${Package}=${Version} ' openvswitch-common \
 why="$vers"
 check "installed: $vers" eval '[ "$(grep -o "=$ours" <<<"$vers" | wc -l)" = 4 ]'
 
-new_pid=$(cat "$root/var/run/openvswitch/ovs-vswitchd.pid" 2>/dev/null)
+new_pid=$(cat "$root/run/openvswitch/ovs-vswitchd.pid" 2>/dev/null)
 why="pid before $old_pid, after ${new_pid:-none}"
 check "the upgrade restarted ovs-vswitchd ($old_pid -> ${new_pid:-none})" \
     eval '[ -n "$new_pid" ] && [ "$new_pid" != "$old_pid" ] &&
@@ -195,7 +212,7 @@ why="$version"
 check "rtvctl --version: $(head -1 <<<"$version")" \
     eval 'grep -q "^rtvctl" <<<"$version"'
 
-inroot systemd-analyze verify rtvctl.service ovs-vswitchd.service \
+inroot systemd-analyze verify --man=no rtvctl.service ovs-vswitchd.service \
     > "$cache/verify.txt" 2>&1
 rc=$?
 why="status $rc: $(tr '\n' ' ' < "$cache/verify.txt")"
@@ -222,7 +239,8 @@ inroot apt-get remove -y openvswitch-switch openvswitch-common \
     python3-openvswitch rtvctl openvswitch-pki > "$cache/remove.log" 2>&1
 rc=$?
 sleep 1
-left=$(procs | tr '\n' ' ')
+# uuidd belongs to uuid-runtime, which stays installed.
+left=$(procs | grep -v ' uuidd$' | tr '\n' ' ')
 why="apt-get remove status $rc; running: $left; $(tail -2 "$cache/remove.log")"
 check "apt-get remove of the packages leaves no process in the root" \
     eval '[ $rc = 0 ] && [ -z "$left" ]'

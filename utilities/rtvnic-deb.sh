@@ -67,8 +67,11 @@ patches_sum=$( { cat ovs-patches/series; for p in $(grep -v '^#' \
 if [ -f "$src/.rtvnic-patches" ] && \
         [ "$(cat "$src/.rtvnic-patches")" = "$patches_sum" ]; then
     echo "rtvnic-deb: reusing $src (incremental build)"
+    # debhelper-build-stamp (dh's "build done") stays while our files are
+    # unchanged: then only the binary phase runs.
     (export GIT_DIR=$src.git GIT_WORK_TREE=$src
-     cd "$src" && git checkout -q HEAD -- debian && git clean -fdxq -- debian)
+     cd "$src" && git checkout -q HEAD -- debian && \
+         git clean -fdxq -e debhelper-build-stamp -- debian)
     nc=-nc
 else
     echo "rtvnic-deb: preparing $src"
@@ -83,7 +86,22 @@ for f in "$@"; do
     cmp -s "$f" "$src/$f" && continue
     mkdir -p "$src/$(dirname "$f")"
     cp "$f" "$src/$f"
+    # The build phase again, except for documentation, which goes only into
+    # openvswitch-doc, a package this script does not keep.
+    case $f in
+    Documentation/*) ;;
+    *) rm -f "$src/debian/debhelper-build-stamp" ;;
+    esac
 done
+# Scripts generated for another Python than Debian's (a tree configured
+# with a pyenv or venv Python first in PATH): make install makes them anew.
+if [ -d "$src/_debian" ]; then
+    for f in $(grep -rlI -m1 '^#!.*python' "$src/_debian/utilities" \
+                   "$src/_debian/ovsdb" "$src/_debian/vtep" \
+                   "$src/_debian/ipsec" 2>/dev/null); do
+        head -1 "$f" | grep -q '^#! */usr/bin/python3$' || rm -f "$f"
+    done
+fi
 for f in packaging/debian/*; do
     name=$(basename "$f")
     case $name in
@@ -110,6 +128,9 @@ cp -p utilities/rtvnic-libvirt-hook utilities/rtvnic-vswitchd-realtime \
 
 # Our changelog entry on top of Debian's.
 date=$(git log -1 --format=%cD 2>/dev/null || date -R)
+# lintian refuses a changelog signed by a @localhost address.
+who=${RTVNIC_DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null)}
+[ -n "$who" ] || who="RTvNIC build <rtvnic@rtvnic.example.org>"
 {
     cat <<EOF
 openvswitch ($version) bookworm; urgency=medium
@@ -123,7 +144,7 @@ openvswitch ($version) bookworm; urgency=medium
     /etc/libvirt/hooks/qemu.d/rtvnic applies a vNIC's contract from the
     domain XML.
 
- -- RTvNIC build <rtvnic@localhost>  $date
+ -- $who  $date
 
 EOF
     cat "$src/debian/changelog"
@@ -167,7 +188,7 @@ for deb in "$out"/*.deb "$out"/*.ddeb; do
     fi
 done
 
-(cd "$out" && lintian --no-tag-display-limit $(cat packages)) \
+(cd "$out" && lintian --tag-display-limit 0 $(cat packages)) \
     > "$out/lintian.txt" 2>&1 || true
 errors=$(grep -c '^E:' "$out/lintian.txt" || true)
 warnings=$(grep -c '^W:' "$out/lintian.txt" || true)
