@@ -38,6 +38,14 @@
 #                   any sanitizer report (leaks included) fails it.
 #   make check-valgrind-rtvnic  the rtvnic autotests under valgrind in
 #                   build/ovs; counts errors and definitely-lost blocks.
+#   make deb        Debian 12 binary packages of the patched OVS for a
+#                   hypervisor (openvswitch-common, -switch, -pki,
+#                   python3-openvswitch) and rtvctl, in build/deb, versioned
+#                   to upgrade Debian's 3.1.0-2+deb12u1; lintian errors fail.
+#   make check-deb  a debootstrap'ed Debian 12 root (cached in build/):
+#                   stock openvswitch-switch with a bridge and a QoS row,
+#                   upgraded to build/deb's packages with apt, checked, and
+#                   the packages removed (skipped, 77, without a registry).
 #   make patches    regenerate ovs-patches/ from the commits in build/ovs.
 #   make demo       the embedded default scenario: two hosts, three VMs,
 #                   congestion in the core, rtvctl's feedback (about 50 s);
@@ -79,7 +87,8 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
 	bench-e2e bench-feedback bench-core bench-dpdk deps-dpdk build-dpdk check-dpdk overlay-dpdk \
 	patches demo demo-compare clean distclean overlay \
 	deps-fuzz overlay-fuzz build-fuzz fuzz \
-	deps-asan overlay-asan build-asan check-asan check-valgrind-rtvnic
+	deps-asan overlay-asan build-asan check-asan check-valgrind-rtvnic \
+	deb check-deb
 
 all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
 
@@ -238,6 +247,16 @@ check-valgrind-rtvnic: build
 	@bash utilities/install-deps.sh valgrind
 	@bash utilities/rtvnic-check-valgrind.sh "$(OVS)"
 # --- end of sanitizers and valgrind ---
+
+# --- Debian packages (issue 15) ---
+# build/deb is its own copy of the OVS tree (Debian's debian/ included),
+# patched and overlaid like build/ovs, with packaging/debian/ on top.
+deb: deps
+	@bash utilities/rtvnic-deb.sh $(BUILD)/deb $(OVERLAY)
+
+check-deb: deb
+	@bash utilities/rtvnic-check-deb.sh $(BUILD)/deb $(BUILD)/debootstrap
+# --- end of Debian packages ---
 
 bench-edf: build
 	@bash utilities/rtvnic-bench-edf.sh "$(OVS)"

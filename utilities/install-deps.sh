@@ -28,5 +28,7 @@ if [ -n "$missing" ]; then
     echo "install-deps: installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || apt-get update
-    apt-get install -y -qq --no-install-recommends $missing
+    # Another apt (a parallel job) may hold the lock: wait for it.
+    apt-get install -y -qq --no-install-recommends \
+        -o DPkg::Lock::Timeout=600 $missing
 fi

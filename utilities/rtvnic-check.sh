@@ -84,10 +84,13 @@ fi
 # "feedback": rtvctl's loop (escalate while the core is congested, relax
 # after, no host misses); "core": an OVS core switch with RTvNIC queues
 # that rtvctl's DSCP->queue flows select; "qemu": the same as "system" with
-# a real QEMU guest (TCG) as the sender.
+# a real QEMU guest (TCG) as the sender; "libvirt": Debian's libvirtd starts
+# a guest whose domain XML carries the vNIC's contract, applied by
+# utilities/rtvnic-libvirt-hook.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
     for sys in system:system-rtvnic.sh feedback:system-rtvnic-feedback.sh \
-            core:system-rtvnic-core.sh qemu:system-rtvnic-qemu.sh; do
+            core:system-rtvnic-core.sh qemu:system-rtvnic-qemu.sh \
+            libvirt:system-rtvnic-libvirt.sh; do
         name=${sys%%:*}
         log=$results/$name.log
         start=$(date +%s)
