@@ -61,6 +61,10 @@ VALGRIND="valgrind --log-file=valgrind.%p --leak-check=full \
 ${RTVNIC_VALGRIND_OPTIONS:-} --num-callers=30 \
 --suppressions=$ovs/tests/glibc.supp --suppressions=$ovs/tests/openssl.supp \
 --suppressions=$top/tests/rtvnic-valgrind.supp"
+# Time limits of the tests x20 under valgrind; RSS bounds are make check's
+# (see utilities/rtvnic-check-asan.sh).
+export RTVNIC_SLOW=20 RTVNIC_SANITIZED=valgrind
+
 run_testsuite() {
     local out=$1
     shift
