@@ -349,12 +349,16 @@ http_thread(void *aux OVS_UNUSED)
         long long int now = time_msec();
         struct http_conn *conn;
 
-        http_accept(now);
+        /* Connections that ended (a client's FIN, a deadline) are reaped
+         * before new ones are accepted: a client that closed and a new one
+         * that connected right after it wake this thread once, and the
+         * cap must count only the connections still open. */
         LIST_FOR_EACH_SAFE (conn, node, &http_conns) {
             if (!http_conn_run(conn, now)) {
                 http_conn_close(conn);
             }
         }
+        http_accept(now);
 
         poll_fd_wait(listen_fd, POLLIN);
         LIST_FOR_EACH (conn, node, &http_conns) {
