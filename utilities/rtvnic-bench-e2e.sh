@@ -70,7 +70,7 @@
 # ovs-vswitchd main threads, -10), BENCH_SCHED (nice, the default: nice
 # values only; fifo: also SCHED_FIFO 20 for those threads and SCHED_FIFO 10
 # for the voice and video tools, as make demo does -- it speeds up (b) as
-# much as (c), see README.md).
+# much as (c), see bench/README.md).
 #
 # A SCHED_FIFO 99 probe (utilities/rtvnic-stall-probe.c) runs during (c):
 # a late or dropped RT packet whose time in the switch (from 10 ms before
