@@ -168,3 +168,5 @@ tests_fuzz_rtvctl_switch_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
 # without "all" (make build-asan builds only what the autotests run).
 rtvnic-built-sources: $(BUILT_SOURCES)
 .PHONY: rtvnic-built-sources
+
+SYSTEM_USERSPACE_TESTSUITE_AT += tests/system-rtvnic.at

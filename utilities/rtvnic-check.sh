@@ -80,17 +80,49 @@ if [ -z "${RTVNIC_CHECK_SUITES:-}" ]; then
     total_fail=$((total_fail + fail))
 fi
 
-# The system tests: real kernel networking in network namespaces (root);
+# The system tests in OVS's system-userspace testsuite (tests/system-rtvnic.at,
+# keyword rtvnic-system): real kernel networking in network namespaces and
+# QEMU guests; a test whose prerequisites are missing is skipped, and the
+# skip counted apart.
+if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
+    log=$results/system-userspace.log
+    start=$(date +%s)
+    make -s -C "$ovs" tests/system-userspace-testsuite tests/atconfig \
+        tests/atlocal >/dev/null ||
+        { echo "rtvnic-check: cannot build the system-userspace testsuite" >&2
+          exit 1; }
+    # -j1 as OVS's check-system-userspace: the tests share the kernel.
+    (cd "$ovs/tests" && ./system-userspace-testsuite -j1 -k rtvnic-system \
+        AUTOTEST_PATH="$ovs/utilities:$ovs/vswitchd:$ovs/ovsdb:$ovs/vtep:$ovs/tests:$ovs/controller::" \
+        > "$log" 2>&1)
+    pass=$(grep -cE '^ *[0-9]+: .* ok$' "$log")
+    fail=$(grep -cE '^ *[0-9]+: .* FAILED \(' "$log")
+    skip=$(grep -cE '^ *[0-9]+: .* skipped \(' "$log")
+    if [ $((pass + fail + skip)) = 0 ]; then
+        echo "rtvnic-check: the system-userspace testsuite selected no test" >&2
+        fail=1
+    fi
+    printf '%-16s %4d passed, %d failed, %d skipped (%ds)\n' system-at \
+        "$pass" "$fail" "$skip" $(( $(date +%s) - start ))
+    if [ "$fail" != 0 ]; then
+        grep -E 'FAILED \(' "$log" | sed 's/^/    /'
+        cp -r "$ovs/tests/system-userspace-testsuite.dir" \
+            "$results/system-userspace.testsuite.dir" 2>/dev/null || true
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+fi
+
+# The system tests still written as scripts: real kernel networking in
+# network namespaces (root);
 # "feedback": rtvctl's loop (escalate while the core is congested, relax
 # after, no host misses); "core": an OVS core switch with RTvNIC queues
-# that rtvctl's DSCP->queue flows select; "qemu": the same as "system" with
-# a real QEMU guest (TCG) as the sender; "libvirt": Debian's libvirtd starts
+# that rtvctl's DSCP->queue flows select; "libvirt": Debian's libvirtd starts
 # a guest whose domain XML carries the vNIC's contract, applied by
 # utilities/rtvnic-libvirt-hook.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; then
     for sys in system:system-rtvnic.sh feedback:system-rtvnic-feedback.sh \
-            core:system-rtvnic-core.sh qemu:system-rtvnic-qemu.sh \
-            libvirt:system-rtvnic-libvirt.sh; do
+            core:system-rtvnic-core.sh libvirt:system-rtvnic-libvirt.sh; do
         name=${sys%%:*}
         log=$results/$name.log
         start=$(date +%s)
