@@ -77,6 +77,8 @@ bin_PROGRAMS += controller/rtvctl
 controller_rtvctl_SOURCES = \
 	controller/rtvctl.c \
 	controller/rtvctl-core.c \
+	controller/rtvctl-conns.c \
+	controller/rtvctl-conns.h \
 	controller/rtvctl-core.h \
 	controller/rtvctl-ha.c \
 	controller/rtvctl-ha.h \
