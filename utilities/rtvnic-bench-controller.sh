@@ -116,12 +116,16 @@ appctl=$ovsdir/utilities/ovs-appctl
 # The simulated switches answer echo requests only between sends to
 # thousands of connections: on a loaded machine that can take longer than
 # rtvctl's default 5 s probe, which is about real switches, not this.
+# rtvctl logs every action it takes at INFO; its log file gets them, syslog
+# does not: without a syslog daemon (/dev/log), glibc opens, tries and closes
+# a socket for each line, which cost more than the action itself.
 start_rtvctl() {
     local i=$1
     shift
     "$rtvctl" --detach --no-chdir --pidfile="$tmp/rtvctl$i.pid" \
               --unixctl="$tmp/rtvctl$i.ctl" --inactivity-probe=30 \
-              --log-file="$tmp/rtvctl$i.log" --policy="$policy" "$@" \
+              --log-file="$tmp/rtvctl$i.log" -vsyslog:off \
+              --policy="$policy" "$@" \
               "punix:$tmp/rtvctl$i.sock"
 }
 # The HA setup of tests/rtvnic-ha.at: a 3-member Raft cluster of the rtvctl
@@ -244,11 +248,14 @@ confirmed=$(get confirmed)
 lost=$(get lost)
 cpu_line() {                    # cpu_line PHASE: from $result
     local ms=$(get "$1_ms") b=$(get "$1_bench_cpu_ms")
-    local r=$(get "$1_rtvctl_cpu_ms")
-    awk -v ms="$ms" -v b="$b" -v r="$r" -v p="$1" 'BEGIN {
-        printf "%s phase %.2f s: benchmark CPU %.2f s (%.0f%% of a core), " \
-               "rtvctl CPU %.2f s (%.0f%%)", p, ms / 1000, b / 1000,
-               100 * b / ms, r / 1000, 100 * r / ms }'
+    local r=$(get "$1_rtvctl_cpu_ms") bw=$(get "$1_bench_wait_ms")
+    local rw=$(get "$1_rtvctl_wait_ms")
+    awk -v ms="$ms" -v b="$b" -v r="$r" -v bw="$bw" -v rw="$rw" -v p="$1" '
+    BEGIN {
+        printf "%s phase %.2f s: benchmark CPU %.2f s (%.0f%% of a core)" \
+               " and %.2f s runnable waiting for a CPU, rtvctl CPU %.2f s" \
+               " (%.0f%%) and %.2f s waiting", p, ms / 1000, b / 1000,
+               100 * b / ms, bw / 1000, r / 1000, 100 * r / ms, rw / 1000 }'
 }
 single_cpu="$(cpu_line throughput); $(cpu_line latency)"
 
