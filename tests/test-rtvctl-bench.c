@@ -864,8 +864,9 @@ run_latency(void)
             }
         }
         n_outstanding = 0;
-        for (size_t i = 0; i < n_active; ) {
-            struct bench_sw *sw = active[i];
+        size_t ai = 0;
+        while (ai < n_active) {
+            struct bench_sw *sw = active[ai];
 
             sw_run(sw, true);
             for (size_t v = 0; sw->n_outstanding && v < n_vnics; v++) {
@@ -881,9 +882,9 @@ run_latency(void)
             n_outstanding += sw->n_outstanding;
             if (!sw->n_outstanding && ovs_list_is_empty(&sw->txq)) {
                 sw->active = false;
-                active[i] = active[--n_active];
+                active[ai] = active[--n_active];
             } else {
-                i++;
+                ai++;
             }
         }
         if (k >= total && !n_outstanding) {
