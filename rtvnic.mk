@@ -69,7 +69,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-ha.at \
 	tests/rtvnic-queue.at \
 	tests/rtvnic-layout.at \
-	tests/rtvnic-ctl.at
+	tests/rtvnic-ctl.at \
+	tests/rtvnic-scale.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
@@ -77,6 +78,8 @@ bin_PROGRAMS += controller/rtvctl
 controller_rtvctl_SOURCES = \
 	controller/rtvctl.c \
 	controller/rtvctl-core.c \
+	controller/rtvctl-conns.c \
+	controller/rtvctl-conns.h \
 	controller/rtvctl-core.h \
 	controller/rtvctl-ha.c \
 	controller/rtvctl-ha.h \

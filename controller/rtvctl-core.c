@@ -954,9 +954,16 @@ relax_all(struct rtvctl_core *c)
         return;
     }
     HMAP_FOR_EACH (flow, node, &c->flows) {
-        struct rtvctl_flow_state old = flow->st;
+        struct rtvctl_flow_state old;
         struct rtvctl_action a;
 
+        /* Most flows are at rest or in their quiet period: at 40,000 flows
+         * the full decision for each, every tick, took a third of rtvctl's
+         * CPU time. */
+        if (!rtvctl_relax_is_due(c->policy, &flow->st, now)) {
+            continue;
+        }
+        old = flow->st;
         rtvctl_decide_relax(c->policy, &flow->st, now, &a);
         if (!execute(c, flow, &a)) {
             flow->st = old;

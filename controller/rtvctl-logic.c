@@ -136,17 +136,26 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
     st->last_change_ms = now_ms;
 }
 
+bool
+rtvctl_relax_is_due(const struct rtvctl_policy *p,
+                    const struct rtvctl_flow_state *st, long long int now_ms)
+{
+    long long int quiet_ms = (long long int) p->quiet_period_ms
+                             * st->quiet_factor;
+
+    return (now_ms - st->last_miss_ms >= quiet_ms
+            && now_ms - st->last_change_ms >= quiet_ms
+            && (st->level > 0
+                || (st->contract_us && st->effective_us < st->contract_us)));
+}
+
 void
 rtvctl_decide_relax(const struct rtvctl_policy *p,
                     struct rtvctl_flow_state *st, long long int now_ms,
                     struct rtvctl_action *a)
 {
-    long long int quiet_ms = (long long int) p->quiet_period_ms
-                             * st->quiet_factor;
-
     memset(a, 0, sizeof *a);
-    if (now_ms - st->last_miss_ms < quiet_ms
-        || now_ms - st->last_change_ms < quiet_ms) {
+    if (!rtvctl_relax_is_due(p, st, now_ms)) {
         return;
     }
     if (st->level > 0) {

@@ -92,6 +92,11 @@ void rtvctl_decide_report(const struct rtvctl_policy *,
 void rtvctl_decide_relax(const struct rtvctl_policy *,
                          struct rtvctl_flow_state *, long long int now_ms,
                          struct rtvctl_action *);
+/* Whether rtvctl_decide_relax() would act now (it checks this first): cheap
+ * and read-only, for a caller that scans many flows. */
+bool rtvctl_relax_is_due(const struct rtvctl_policy *,
+                         const struct rtvctl_flow_state *,
+                         long long int now_ms);
 const char *rtvctl_stage_name(const struct rtvctl_flow_state *);
 
 #endif /* rtvctl-logic.h */

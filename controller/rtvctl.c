@@ -37,13 +37,13 @@
 #include "daemon.h"
 #include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
-#include "openvswitch/list.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vconn.h"
 #include "openvswitch/vlog.h"
+#include "rtvctl-conns.h"
 #include "rtvctl-core.h"
 #include "rtvctl-ha.h"
 #include "rtvctl-http.h"
@@ -55,14 +55,6 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvctl_main);
-
-/* One OpenFlow connection to a switch: the rconn, and the core's switch. */
-struct conn {
-    struct ovs_list node;       /* In 'conns'. */
-    struct rconn *rconn;
-    unsigned int seqno;         /* rconn_get_connection_seqno(). */
-    struct rtvctl_sw *sw;
-};
 
 static struct rtvctl_policy policy;
 static char *policy_file;
@@ -76,70 +68,12 @@ static int probe_interval = 5;
 static char *unixctl_path;
 static char *db_remotes;
 static struct rtvctl_ha *ha;
-static struct ovs_list conns = OVS_LIST_INITIALIZER(&conns);
+static struct rtvctl_conns *conns;
 static struct rtvctl_core *core;
 static bool exiting;
 
 static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
-
-static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-
-/* rtvctl_send_func for an rconn. */
-static void
-conn_send(struct ofpbuf *msg, void *conn_)
-{
-    struct conn *conn = conn_;
-    int error = rconn_send(conn->rconn, msg, NULL);
-
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s: send failed (%s)", rconn_get_name(conn->rconn),
-                     ovs_strerror(error));
-        ofpbuf_delete(msg);
-    }
-}
-
-static void
-conn_run(struct conn *conn)
-{
-    rconn_run(conn->rconn);
-    if (conn->seqno != rconn_get_connection_seqno(conn->rconn)) {
-        conn->seqno = rconn_get_connection_seqno(conn->rconn);
-        if (rconn_is_connected(conn->rconn)) {
-            rtvctl_sw_connected(conn->sw, rconn_get_version(conn->rconn));
-        } else {
-            rtvctl_sw_disconnected(conn->sw);
-        }
-    }
-    for (int i = 0; i < 50 && rconn_is_connected(conn->rconn); i++) {
-        struct ofpbuf *b = rconn_recv(conn->rconn);
-
-        if (!b) {
-            break;
-        }
-        rtvctl_sw_receive(conn->sw, b);
-        ofpbuf_delete(b);
-    }
-}
-
-static void
-new_conn(struct rconn *rconn)
-{
-    struct conn *conn = xzalloc(sizeof *conn);
-
-    conn->rconn = rconn;
-    conn->sw = rtvctl_sw_create(core, rconn_get_name(rconn), conn_send, conn);
-    ovs_list_push_back(&conns, &conn->node);
-}
-
-static void
-conn_destroy(struct conn *conn)
-{
-    ovs_list_remove(&conn->node);
-    rtvctl_sw_destroy(conn->sw);
-    rconn_destroy(conn->rconn);
-    free(conn);
-}
 
 static void
 rtvctl_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
@@ -205,6 +139,7 @@ main(int argc, char *argv[])
         rtvctl_policy_init_default(&policy);
     }
     core = rtvctl_core_create(&policy);
+    conns = rtvctl_conns_create(core);
     if (db_remotes) {
         ha = rtvctl_ha_create(db_remotes, core);
     }
@@ -223,7 +158,7 @@ main(int argc, char *argv[])
                                                versions);
 
             rconn_connect(rconn, name, name);
-            new_conn(rconn);
+            rtvctl_conns_add(conns, rconn);
         } else if (!pvconn_verify_name(name)) {
             retval = pvconn_open(name, versions, DSCP_DEFAULT, &pvconn);
             if (retval) {
@@ -262,8 +197,6 @@ main(int argc, char *argv[])
               policy.n_hosts, policy.n_netswitches);
 
     while (!exiting) {
-        struct conn *conn;
-
         for (int i = 0; i < n_listeners; i++) {
             struct vconn *vconn;
 
@@ -273,18 +206,10 @@ main(int argc, char *argv[])
                                                    OFPUTIL_DEFAULT_VERSIONS);
 
                 rconn_connect_unreliably(rconn, vconn, NULL);
-                new_conn(rconn);
+                rtvctl_conns_add(conns, rconn);
             }
         }
-        LIST_FOR_EACH_SAFE (conn, node, &conns) {
-            conn_run(conn);
-            if (!rconn_is_alive(conn->rconn)
-                || rtvctl_sw_is_refused(conn->sw)) {
-                VLOG_INFO("%s: connection closed",
-                          rconn_get_name(conn->rconn));
-                conn_destroy(conn);
-            }
-        }
+        rtvctl_conns_run(conns);
 
         rtvctl_core_run(core);
         if (ha) {
@@ -307,10 +232,6 @@ main(int argc, char *argv[])
         for (int i = 0; i < n_listeners; i++) {
             pvconn_wait(listeners[i]);
         }
-        LIST_FOR_EACH (conn, node, &conns) {
-            rconn_run_wait(conn->rconn);
-            rconn_recv_wait(conn->rconn);
-        }
         rtvctl_core_wait(core);
         if (ha) {
             rtvctl_ha_wait(ha);
@@ -319,6 +240,8 @@ main(int argc, char *argv[])
             poll_timer_wait_until(next_publish);
         }
         unixctl_server_wait(unixctl);
+        /* Last: everything that may send to a switch has run. */
+        rtvctl_conns_wait(conns);
         poll_block();
     }
 
@@ -329,6 +252,7 @@ main(int argc, char *argv[])
     }
     unixctl_server_destroy(unixctl);
     rtvctl_ha_destroy(ha);
+    rtvctl_conns_destroy(conns);
     return 0;
 }
 

@@ -22,7 +22,8 @@
  * TARGET (e.g. unix:/path/to/rtvctl.sock).  Switch i has datapath ID i + 1
  * and tunnel IP 10.0.0.0 + (i + 1) (so switch 0 is 10.0.0.1, switch 999 is
  * 10.0.3.232): rtvctl's policy must list these as its hosts.  Each switch
- * answers FEATURES_REQUEST, ECHO_REQUEST and flow stats requests, sends one
+ * answers FEATURES_REQUEST, ECHO_REQUEST, flow stats requests and role
+ * requests (granted, for a leader of rtvctl --db), sends one
  * SOURCES message (--vnics vNICs 1..V on OpenFlow ports 1..V, deadline
  * --deadline-us), then:
  *
@@ -42,7 +43,9 @@
  *      in_port).  The latency of a miss is from just before it is sent to
  *      just after its reaction is received on that switch's connection.
  *
- * Prints a markdown table and a "RESULT key=value..." line.  Exits 1 if
+ * Prints a markdown table and a "RESULT key=value..." line, with each phase's
+ * wall-clock time and the CPU time the benchmark used in it (and rtvctl,
+ * given --pid), which tells which of the two saturates.  Exits 1 if
  * rtvctl did not absorb every report or some miss got no reaction (within
  * --reaction-timeout-ms), 0 otherwise: the performance floors are checked by
  * utilities/rtvnic-bench-controller.sh. */
@@ -56,6 +59,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "command-line.h"
 #include "fatal-signal.h"
@@ -63,6 +68,7 @@
 #include "jsonrpc.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
+#include "openvswitch/ofp-connection.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-protocol.h"
@@ -134,6 +140,7 @@ struct bench_sw {
     struct bench_vnic *vnics;
     size_t n_outstanding;
     uint64_t tput_left;             /* Throughput reports still to send. */
+    bool active;                    /* In run_latency()'s 'active'. */
 };
 
 static struct bench_sw *switches;
@@ -142,6 +149,7 @@ static struct bench_sw *switches;
 static uint64_t n_reactions, n_set_deadline, n_flow_mod, n_unexpected;
 static uint64_t n_lost, n_misses_sent;
 static long long int *samples;  /* Latencies of reactions, in usec. */
+static unsigned long long int peer_pid;   /* --pid (rtvctl's), or 0. */
 static size_t n_samples, allocated_samples;
 
 static void
@@ -157,6 +165,7 @@ parse_options(int argc, char *argv[])
         OPT_UNIXCTL,
         OPT_TIMEOUT,
         OPT_REACTION_TIMEOUT,
+        OPT_PID,
     };
     static const struct option long_options[] = {
         {"reports", required_argument, NULL, OPT_REPORTS},
@@ -169,6 +178,7 @@ parse_options(int argc, char *argv[])
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"reaction-timeout-ms", required_argument, NULL,
          OPT_REACTION_TIMEOUT},
+        {"pid", required_argument, NULL, OPT_PID},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -217,6 +227,9 @@ parse_options(int argc, char *argv[])
         case OPT_REACTION_TIMEOUT:
             reaction_timeout_ms = MAX(x, 1);
             break;
+        case OPT_PID:
+            peer_pid = x;
+            break;
         case 'h':
             printf("usage: %s [OPTIONS] TARGET [N_SWITCHES]\n"
                    "  --reports=N          throughput phase: reports without "
@@ -233,7 +246,9 @@ parse_options(int argc, char *argv[])
                    "its report counter\n"
                    "  --timeout=SECS       per phase (%lld)\n"
                    "  --reaction-timeout-ms=MS  a miss gets its reaction "
-                   "within (%lld)\n",
+                   "within (%lld)\n"
+                   "  --pid=PID            rtvctl's, to print its CPU time "
+                   "per phase\n",
                    program_name, n_tput_reports, n_vnics, misses_per_vnic,
                    miss_rate, deadline_us, excess_us,
                    phase_timeout_ms / 1000, reaction_timeout_ms);
@@ -458,6 +473,17 @@ sw_handle(struct bench_sw *sw, const struct ofp_header *oh, long long int now)
     case OFPTYPE_FLOW_MOD:
         sw_flow_mod(sw, oh, now);
         break;
+    case OFPTYPE_ROLE_REQUEST: {
+        /* rtvctl --db's leader claims the primary role: grant it. */
+        struct ofputil_role_request rr;
+
+        if (ofputil_decode_role_message(oh, &rr)) {
+            n_unexpected++;
+        } else {
+            sw_send(sw, ofputil_encode_role_reply(oh, &rr));
+        }
+        break;
+    }
     case OFPTYPE_NXT_RTVNIC:
         sw_rtvnic(sw, oh, now);
         break;
@@ -629,6 +655,95 @@ rtvctl_reports(void)
     return n;
 }
 
+/* CPU time (user + system), in ms, of this process and of rtvctl (-1 without
+ * --pid), to tell which of the two saturates in a phase. */
+struct cpu_sample {
+    long long int wall, self, peer;
+    /* Time runnable but waiting for a CPU (/proc/PID/schedstat), in ms, -1
+     * if unknown: high when other processes take the CPUs. */
+    long long int self_wait, peer_wait;
+};
+
+static long long int
+sched_wait_ms(const char *pid)
+{
+    char *name = xasprintf("%s/%s/schedstat", "/proc", pid);
+    FILE *f = fopen(name, "r");
+    unsigned long long int run, wait;
+    long long int ms = -1;
+
+    if (f && fscanf(f, "%llu %llu", &run, &wait) == 2) {
+        ms = wait / 1000000;
+    }
+    if (f) {
+        fclose(f);
+    }
+    free(name);
+    return ms;
+}
+
+static struct cpu_sample
+cpu_sample(void)
+{
+    struct cpu_sample c = { .wall = time_msec(), .peer = -1,
+                            .peer_wait = -1 };
+    struct rusage ru;
+
+    c.self_wait = sched_wait_ms("self");
+    getrusage(RUSAGE_SELF, &ru);
+    c.self = (timeval_to_msec(&ru.ru_utime)
+              + timeval_to_msec(&ru.ru_stime));
+    if (peer_pid) {
+        char *name = xasprintf("%s/%llu/stat", "/proc", peer_pid);
+        FILE *f = fopen(name, "r");
+        char line[1024];
+
+        if (f && fgets(line, sizeof line, f)) {
+            /* Fields 14 and 15 (utime, stime), after the ")" that ends
+             * field 2, in clock ticks. */
+            const char *p = strrchr(line, ')');
+            unsigned long long int ut, st;
+
+            if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+                            "%*u %*u %llu %llu", &ut, &st) == 2) {
+                c.peer = (ut + st) * 1000 / sysconf(_SC_CLK_TCK);
+            }
+        }
+        if (f) {
+            fclose(f);
+        }
+        free(name);
+
+        char pid[32];
+        snprintf(pid, sizeof pid, "%llu", peer_pid);
+        c.peer_wait = sched_wait_ms(pid);
+    }
+    return c;
+}
+
+/* Prints and returns (as RESULT fields) the CPU use between 'a' and now. */
+static char *
+cpu_report(const char *phase, struct cpu_sample a)
+{
+    struct cpu_sample b = cpu_sample();
+    long long int wall = MAX(b.wall - a.wall, 1);
+    long long int peer = a.peer >= 0 && b.peer >= 0 ? b.peer - a.peer : -1;
+    long long int self_wait = (a.self_wait >= 0 && b.self_wait >= 0
+                               ? b.self_wait - a.self_wait : -1);
+    long long int peer_wait = (a.peer_wait >= 0 && b.peer_wait >= 0
+                               ? b.peer_wait - a.peer_wait : -1);
+
+    printf("%s phase: %lld ms; benchmark: CPU %lld ms (%.0f%% of a core), "
+           "waiting for a CPU %lld ms; rtvctl: CPU %lld ms (%.0f%%), waiting "
+           "for a CPU %lld ms\n", phase, wall, b.self - a.self,
+           100.0 * (b.self - a.self) / wall, self_wait, peer,
+           100.0 * peer / wall, peer_wait);
+    return xasprintf("%s_ms=%lld %s_bench_cpu_ms=%lld %s_rtvctl_cpu_ms=%lld "
+                     "%s_bench_wait_ms=%lld %s_rtvctl_wait_ms=%lld",
+                     phase, wall, phase, b.self - a.self, phase, peer,
+                     phase, self_wait, phase, peer_wait);
+}
+
 /* Phase 1.  Returns reports per second; '*confirmed' tells whether rtvctl's
  * counter agrees (or true without --unixctl). */
 static double
@@ -690,7 +805,9 @@ run_throughput(bool *confirmed)
     return n_tput_reports / ((end - start) / 1e6);
 }
 
-/* Phase 2. */
+/* Phase 2.  Between sweeps, only the switches with a miss outstanding (or
+ * messages queued) are run and waited for: a pass over all 10,000 every
+ * millisecond would make the benchmark, not rtvctl, the bottleneck. */
 static void
 run_latency(void)
 {
@@ -698,6 +815,8 @@ run_latency(void)
     long long int start_ms = time_msec();
     long long int next_sweep = 0;
     long long int start = time_usec();
+    struct bench_sw **active = xmalloc(n_switches * sizeof *active);
+    size_t n_active = 0;
     uint64_t k = 0;
     size_t n_outstanding = 0;
     bool stalled = false;
@@ -729,38 +848,50 @@ run_latency(void)
             sw_send(sw, make_report(sw, v, true, sw->version));
             n_misses_sent++;
             k++;
+            if (!sw->active) {
+                sw->active = true;
+                active[n_active++] = sw;
+            }
         }
 
         bool sweep = now_ms >= next_sweep;
         if (sweep) {
             next_sweep = now_ms + SWEEP_MS;
+            for (size_t i = 0; i < n_switches; i++) {
+                if (!switches[i].active) {
+                    sw_run(&switches[i], true);
+                }
+            }
         }
         n_outstanding = 0;
-        for (size_t i = 0; i < n_switches; i++) {
-            struct bench_sw *sw = &switches[i];
+        size_t ai = 0;
+        while (ai < n_active) {
+            struct bench_sw *sw = active[ai];
 
-            sw_run(sw, sweep || sw->n_outstanding);
-            if (sw->n_outstanding) {
-                for (size_t v = 0; v < n_vnics; v++) {
-                    struct bench_vnic *bv = &sw->vnics[v];
+            sw_run(sw, true);
+            for (size_t v = 0; sw->n_outstanding && v < n_vnics; v++) {
+                struct bench_vnic *bv = &sw->vnics[v];
 
-                    if (bv->outstanding && (now - bv->sent_usec
-                                            > reaction_timeout_ms * 1000)) {
-                        bv->outstanding = false;
-                        sw->n_outstanding--;
-                        n_lost++;
-                    }
+                if (bv->outstanding && (now - bv->sent_usec
+                                        > reaction_timeout_ms * 1000)) {
+                    bv->outstanding = false;
+                    sw->n_outstanding--;
+                    n_lost++;
                 }
             }
             n_outstanding += sw->n_outstanding;
+            if (!sw->n_outstanding && ovs_list_is_empty(&sw->txq)) {
+                sw->active = false;
+                active[ai] = active[--n_active];
+            } else {
+                ai++;
+            }
         }
         if (k >= total && !n_outstanding) {
             break;
         }
-        for (size_t i = 0; i < n_switches; i++) {
-            struct bench_sw *sw = &switches[i];
-
-            sw_wait(sw, sw->n_outstanding > 0);
+        for (size_t i = 0; i < n_active; i++) {
+            sw_wait(active[i], true);
         }
         poll_timer_wait_until(next_sweep);
         if (n_outstanding) {
@@ -776,6 +907,10 @@ run_latency(void)
         check_timeout(start_ms, "latency");
         poll_block();
     }
+    for (size_t i = 0; i < n_active; i++) {
+        active[i]->active = false;
+    }
+    free(active);
 }
 
 static int
@@ -830,7 +965,9 @@ test_rtvctl_bench_main(int argc, char *argv[])
     fflush(stdout);
     connect_all();
 
+    struct cpu_sample cpu0 = cpu_sample();
     rps = run_throughput(&confirmed);
+    char *tput_cpu = cpu_report("throughput", cpu0);
     printf("throughput: %"PRIu64" reports absorbed at %.0f reports/s%s\n",
            n_tput_reports, rps, confirmed ? "" : " (NOT CONFIRMED)");
     fflush(stdout);
@@ -839,7 +976,9 @@ test_rtvctl_bench_main(int argc, char *argv[])
                "to reports without misses\n", n_reactions, n_unexpected);
     }
 
+    cpu0 = cpu_sample();
     run_latency();
+    char *lat_cpu = cpu_report("latency", cpu0);
     qsort(samples, n_samples, sizeof *samples, compare_ll);
 
     uint64_t expected = (uint64_t) n_switches * n_vnics * misses_per_vnic;
@@ -862,9 +1001,11 @@ test_rtvctl_bench_main(int argc, char *argv[])
            PRIu64" reports_per_s=%.0f confirmed=%s misses=%"PRIu64
            " miss_rate=%u reactions=%"PRIu64" expected=%"PRIu64" lost=%"
            PRIu64" unexpected=%"PRIu64" p50_ms=%.3f p99_ms=%.3f "
-           "max_ms=%.3f\n", n_switches, n_vnics, n_tput_reports, rps,
+           "max_ms=%.3f %s %s\n", n_switches, n_vnics, n_tput_reports, rps,
            confirmed ? "yes" : "no", n_misses_sent, miss_rate, n_reactions,
-           expected, n_lost, n_unexpected, p50, p99, max);
+           expected, n_lost, n_unexpected, p50, p99, max, tput_cpu, lat_cpu);
+    free(tput_cpu);
+    free(lat_cpu);
 
     bool ok = confirmed && n_reactions == expected && !n_lost;
     for (size_t i = 0; i < n_switches; i++) {
