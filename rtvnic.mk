@@ -69,7 +69,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-ha.at \
 	tests/rtvnic-queue.at \
 	tests/rtvnic-layout.at \
-	tests/rtvnic-ctl.at
+	tests/rtvnic-ctl.at \
+	tests/rtvnic-dscp.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
