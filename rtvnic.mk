@@ -70,7 +70,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-queue.at \
 	tests/rtvnic-layout.at \
 	tests/rtvnic-ctl.at \
-	tests/rtvnic-scale.at
+	tests/rtvnic-scale.at \
+	tests/rtvnic-dscp.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 

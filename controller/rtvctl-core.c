@@ -56,9 +56,12 @@ VLOG_DEFINE_THIS_MODULE(rtvctl);
 
 COVERAGE_DEFINE(rtvctl_heartbeat_unknown_flow);
 
-/* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level. */
+/* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level; a host's
+ * base flow (a ladder whose bottom is not DSCP 0) has COOKIE_BASE and its
+ * DSCP instead. */
 #define COOKIE_PREFIX UINT64_C(0x5254560000000000)
 #define COOKIE_MASK UINT64_C(0xffffff0000000000)
+#define COOKIE_BASE UINT64_C(0x100000000)
 
 struct sw_source {
     struct hmap_node node;      /* In 'sw->sources', by vnic_id. */
@@ -88,6 +91,8 @@ struct rtvctl_sw {
     bool installed_changed;     /* 'dscp_installed' changed since popped. */
     bool synced;                /* Its flows with our cookie are known. */
     bool have_sources;          /* A SOURCES arrived since the last sync. */
+    int base_dscp;              /* Host: DSCP of its base flow, -1: none
+                                 * (as its flows read back said). */
     ovs_be32 stats_xid;         /* Of the flow stats request in flight. */
     unsigned long *seen;        /* vNIC ids with a flow in its reply. */
     uint64_t n_reports;
@@ -132,6 +137,10 @@ struct rtvctl_core {
     uint64_t generation;
     size_t n_changed;           /* Flows with 'changed'. */
     size_t n_sw_changed;        /* Switches with 'installed_changed'. */
+    bool classes_dropped;       /* A flow left its class (relaxed, freed,
+                                 * resynchronised lower): a network switch
+                                 * may hold a queue flow no flow uses. */
+    long long int acting_since; /* Start, or when it last became leader. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -365,6 +374,20 @@ encode_role_request(enum ofp_version version,
     return b;
 }
 
+/* The flow that gives DSCP 'dscp' its queue on a network switch, in the
+ * policy's 'network_table': it chooses the queue and continues with the
+ * switch's own pipeline at 'network_next_table', so the operator's ACLs
+ * there still apply (NORMAL here would skip them). */
+static char *
+queue_flow_text(const struct rtvctl_policy *p, uint8_t dscp, uint32_t queue)
+{
+    return xasprintf("table=%u,priority=%u,cookie=%#"PRIx64",ip,nw_tos=%u,"
+                     "actions=set_queue:%"PRIu32",goto_table:%u",
+                     p->network_table, p->escalation_priority,
+                     COOKIE_PREFIX | dscp, dscp << 2, queue,
+                     p->network_next_table);
+}
+
 /* Makes every network switch give DSCP 'dscp' its queue. */
 static void
 install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
@@ -385,11 +408,8 @@ install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
         }
         for (size_t i = 0; i < ns->n_queues; i++) {
             if (ns->dscp[i] == dscp) {
-                char *text = xasprintf("priority=%u,cookie=%#"PRIx64",ip,"
-                                       "nw_tos=%u,actions=set_queue:%"PRIu32
-                                       ",normal", p->escalation_priority,
-                                       COOKIE_PREFIX | dscp, dscp << 2,
-                                       ns->queue[i]);
+                char *text = queue_flow_text(p, dscp, ns->queue[i]);
+
                 send_flow_mod(sw, OFPFC_ADD, text);
                 VLOG_INFO("network switch %#"PRIx64": DSCP %u -> queue %"
                           PRIu32, sw->dpid, dscp, ns->queue[i]);
@@ -397,6 +417,95 @@ install_queue_flows(struct rtvctl_core *c, uint8_t dscp)
                 sw->dscp_installed[dscp] = true;
                 sw_installed_changed(sw);
             }
+        }
+    }
+}
+
+/* The DSCPs of the ladder levels that some flow is at (the base class,
+ * level 0, is never counted: it needs no queue flow). */
+static uint64_t
+classes_in_use(const struct rtvctl_core *c)
+{
+    const struct rt_flow *flow;
+    uint64_t in_use = 0;
+
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        if (flow->st.level) {
+            in_use |= UINT64_C(1) << c->policy->dscp_ladder[flow->st.level];
+        }
+    }
+    return in_use;
+}
+
+/* Removes from network switch 'sw' the queue flows of the DSCPs not in
+ * 'in_use': a class no escalated flow uses must not give whoever else marks
+ * that DSCP its queue.  install_queue_flows() puts one back when a flow
+ * needs it again. */
+static void
+remove_queue_flows(struct rtvctl_sw *sw, uint64_t in_use)
+{
+    const struct rtvctl_policy *p = sw->core->policy;
+
+    for (int dscp = 0; dscp < 64; dscp++) {
+        if (sw->dscp_installed[dscp]
+            && !(in_use & (UINT64_C(1) << dscp))) {
+            char *text = xasprintf("table=%u,priority=%u,ip,nw_tos=%u",
+                                   p->network_table, p->escalation_priority,
+                                   dscp << 2);
+            send_flow_mod(sw, OFPFC_DELETE_STRICT, text);
+            free(text);
+            VLOG_INFO("network switch %#"PRIx64": DSCP %d no longer in use, "
+                      "its queue flow removed", sw->dpid, dscp);
+            sw->dscp_installed[dscp] = false;
+            sw_installed_changed(sw);
+        }
+    }
+}
+
+/* Whether 'c' knows the level of every flow that may use a class: each
+ * policy host is connected with its flows read back, or 'c' has acted for
+ * disconnected_grace_ms (then a host still away has its flows freed, as
+ * gc_flows() does, and its classes count no more).  Before that, a host
+ * that has not reconnected since a restart or a failover may still send
+ * escalated packets that need their queue. */
+static bool
+levels_known(const struct rtvctl_core *c)
+{
+    const struct rtvctl_policy *p = c->policy;
+
+    if (time_msec() - c->acting_since >= p->disconnected_grace_ms) {
+        return true;
+    }
+    for (size_t i = 0; i < p->n_hosts; i++) {
+        const struct rtvctl_sw *sw = sw_by_dpid(c, p->hosts[i].datapath_id);
+
+        if (!sw || !sw->synced) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Removes every network switch's queue flows that no flow uses, or leaves
+ * 'c->classes_dropped' set to try again later if it cannot tell yet. */
+static void
+remove_unused_queue_flows(struct rtvctl_core *c)
+{
+    struct rtvctl_sw *sw;
+
+    if (!c->policy->n_netswitches) {
+        return;
+    }
+    if (!levels_known(c)) {
+        c->classes_dropped = true;
+        return;
+    }
+
+    uint64_t in_use = classes_in_use(c);
+    LIST_FOR_EACH (sw, node, &c->switches) {
+        if (sw->have_dpid && sw->synced && sw->connected
+            && rtvctl_policy_netswitch(c->policy, sw->dpid)) {
+            remove_queue_flows(sw, in_use);
         }
     }
 }
@@ -455,11 +564,13 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
                                p->escalation_priority, src->ofp_port);
         send_flow_mod(host, OFPFC_DELETE_STRICT, text);
         free(text);
+        c->classes_dropped = true;
     } else {
         uint8_t dscp = p->dscp_ladder[a->level];
         char *text = xasprintf("table=%u,priority=%u,cookie=%#"PRIx64","
-                               "in_port=%"PRIu32",ip,actions=mod_nw_tos:%u,"
-                               "resubmit(,%u)", p->escalation_table,
+                               "in_port=%"PRIu32",ip,actions=set_field:%u"
+                               "->tun_tos,resubmit(,%u)",
+                               p->escalation_table,
                                p->escalation_priority,
                                (COOKIE_PREFIX | ((uint64_t) flow->vnic_id
                                                  << 8) | a->level),
@@ -467,6 +578,8 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
         send_flow_mod(host, OFPFC_ADD, text);
         free(text);
         install_queue_flows(c, dscp);
+        /* The flow may have left a class (relax_all() sweeps). */
+        c->classes_dropped = true;
     }
     if (ok) {
         VLOG_INFO("%s: %s", ds_cstr(&name), a->why);
@@ -588,9 +701,48 @@ adopt_level(struct rtvctl_core *c, struct rt_flow *flow, size_t level)
         ds_destroy(&s);
         /* Give the restored state a full quiet period. */
         flow->st.last_change_ms = time_msec();
+        if (level < flow->st.level) {
+            c->classes_dropped = true;
+        }
         flow->st.level = level;
         flow_changed(c, flow);
     }
+}
+
+/* Gives host 'sw' the flow that marks every IP packet with the bottom of the
+ * ladder, if that is not DSCP 0 (what a tunnel with options:tos=flow sends
+ * when no flow marks a packet), or removes one that a previous policy left.
+ * It is in the escalation table at one below the escalation flows, so that
+ * those take precedence. */
+static void
+sync_base_flow(struct rtvctl_sw *sw)
+{
+    const struct rtvctl_policy *p = sw->core->policy;
+    int base = p->dscp_ladder[0];
+    unsigned int priority = p->escalation_priority - 1;
+    char *text;
+
+    if (base == sw->base_dscp || (!base && sw->base_dscp < 0)) {
+        return;
+    }
+    if (base) {
+        text = xasprintf("table=%u,priority=%u,cookie=%#"PRIx64",ip,"
+                         "actions=set_field:%d->tun_tos,resubmit(,%u)",
+                         p->escalation_table, priority,
+                         COOKIE_PREFIX | COOKIE_BASE | base, base << 2,
+                         p->next_table);
+        send_flow_mod(sw, OFPFC_ADD, text);
+        VLOG_INFO("host %#"PRIx64": base DSCP %d", sw->dpid, base);
+        sw->base_dscp = base;
+    } else {
+        text = xasprintf("table=%u,priority=%u,ip", p->escalation_table,
+                         priority);
+        send_flow_mod(sw, OFPFC_DELETE_STRICT, text);
+        VLOG_INFO("host %#"PRIx64": base DSCP flow removed (base DSCP 0)",
+                  sw->dpid);
+        sw->base_dscp = -1;
+    }
+    free(text);
 }
 
 /* Rebuilds DSCP levels from rtvctl's own flows on a host. */
@@ -612,7 +764,10 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
             break;
         }
         uint64_t cookie = ntohll(fs.cookie);
-        if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
+        if ((cookie & (COOKIE_MASK | COOKIE_BASE))
+            == (COOKIE_PREFIX | COOKIE_BASE)) {
+            sw->base_dscp = cookie & 63;
+        } else if ((cookie & COOKIE_MASK) == COOKIE_PREFIX && netsw) {
             if (!sw->dscp_installed[cookie & 63]) {
                 sw->dscp_installed[cookie & 63] = true;
                 sw_installed_changed(sw);
@@ -655,16 +810,24 @@ handle_flow_stats(struct rtvctl_sw *sw, const struct ofp_header *oh)
         free(sw->seen);
         sw->seen = NULL;
         sw->synced = true;
+        if (host && c->role != RTVCTL_ROLE_STANDBY) {
+            sync_base_flow(sw);
+        }
         if (netsw) {
             sw_installed_changed(sw);
         }
         /* A network switch needs a queue for every class in use; a host's
          * sync can only bring its own flows' classes into use. */
         if (p->n_netswitches && netsw) {
-            HMAP_FOR_EACH (flow, node, &c->flows) {
-                if (flow->st.level) {
-                    in_use |= UINT64_C(1) << p->dscp_ladder[flow->st.level];
-                }
+            /* ...and none for a class nobody uses (a leader that died
+             * before it removed one left it behind). */
+            in_use = classes_in_use(c);
+            if (c->role == RTVCTL_ROLE_STANDBY) {
+                /* Acts on nothing. */
+            } else if (levels_known(c)) {
+                remove_queue_flows(sw, in_use);
+            } else {
+                c->classes_dropped = true;
             }
         } else if (p->n_netswitches && sf) {
             LIST_FOR_EACH (flow, sender_node, &sf->flows) {
@@ -692,11 +855,12 @@ request_flows(struct rtvctl_sw *sw)
     struct ofpbuf *msg;
 
     sw->synced = false;
+    sw->base_dscp = -1;
     memset(&fsr, 0, sizeof fsr);
     fsr.aggregate = false;
     match_init_catchall(&fsr.match);
     fsr.table_id = (rtvctl_policy_netswitch(p, dpid)
-                    ? 0 : p->escalation_table);
+                    ? p->network_table : p->escalation_table);
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
     fsr.cookie = htonll(COOKIE_PREFIX);
@@ -916,6 +1080,7 @@ rtvctl_core_create(const struct rtvctl_policy *policy)
     struct rtvctl_core *c = xzalloc(sizeof *c);
 
     c->policy = policy;
+    c->acting_since = time_msec();
     ovs_list_init(&c->switches);
     hmap_init(&c->switches_by_dpid);
     hmap_init(&c->flows);
@@ -970,6 +1135,10 @@ relax_all(struct rtvctl_core *c)
         }
         flow_check_changed(c, flow, &old);
     }
+    if (c->classes_dropped) {
+        c->classes_dropped = false;
+        remove_unused_queue_flows(c);
+    }
 }
 
 /* Frees the flows whose host has not been connected for the policy's
@@ -989,6 +1158,7 @@ gc_flows(struct rtvctl_core *c, long long int now)
         } else if (!flow->orphan_since) {
             flow->orphan_since = now;
         } else if (now - flow->orphan_since >= grace) {
+            c->classes_dropped |= flow->st.level != 0;
             flow_destroy(c, flow);
             n_freed++;
         }
@@ -1039,6 +1209,8 @@ rtvctl_core_set_role(struct rtvctl_core *c, enum rtvctl_role role,
     c->have_generation = have_generation;
     c->generation = generation;
     if (role == RTVCTL_ROLE_LEADER && old_role != RTVCTL_ROLE_LEADER) {
+        c->acting_since = time_msec();
+
         struct rtvnic_msg config = {
             .type = RTVNIC_MSG_CONFIG,
             .config = {

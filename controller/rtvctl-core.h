@@ -42,7 +42,18 @@
  *   - NXT_RTVNIC miss reports, heartbeats and source lists (a list split in
  *     parts is acted on only whole): decides per flow (rtvctl-logic.h) and
  *     acts: NXT_RTVNIC set_deadline to the sending host, DSCP flow_mods on
- *     the sending host, DSCP-to-queue flow_mods on the network switches.
+ *     the sending host (set_field:...->tun_tos: the outer DSCP of a tunnel
+ *     with options:tos=flow, never the inner header), DSCP-to-queue
+ *     flow_mods on the network switches (set_queue, then goto_table to the
+ *     policy's network_next_table, never NORMAL).
+ *   - A class no flow is escalated to loses its queue flow on every network
+ *     switch (checked each relax tick after a flow changed level, and at a
+ *     network switch's sync), once the levels of every policy host's flows
+ *     are known: each host connected and synced, or disconnected_grace_ms
+ *     since the core started or became leader.
+ *   - A host gets a base flow (every IP packet marked with the ladder's
+ *     bottom DSCP) if that is not 0; one left by an earlier policy whose
+ *     base differs is replaced or removed at the host's sync.
  *   - A heartbeat updates the flows it names but creates only those of a
  *     policy's host whose connected switch lists that vNIC as a source, so
  *     the flow table is bounded by the real sources, whatever a receiver

@@ -48,6 +48,8 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->escalation_table = 0;
     p->next_table = 1;
     p->escalation_priority = 40000;
+    p->network_table = 0;
+    p->network_next_table = 1;
     hmap_init(&p->hosts_by_ip);
     hmap_init(&p->hosts_by_dpid);
     hmap_init(&p->netswitches_by_dpid);
@@ -383,8 +385,15 @@ parse_member(const char *key, const struct json *val, void *p_)
         error = get_uint(val, key, 0, 253, &x);
         p->next_table = x;
     } else if (!strcmp(key, "escalation_priority")) {
-        error = get_uint(val, key, 1, 65535, &x);
+        /* One below it is the hosts' base flow. */
+        error = get_uint(val, key, 2, 65535, &x);
         p->escalation_priority = x;
+    } else if (!strcmp(key, "network_table")) {
+        error = get_uint(val, key, 0, 253, &x);
+        p->network_table = x;
+    } else if (!strcmp(key, "network_next_table")) {
+        error = get_uint(val, key, 1, 254, &x);
+        p->network_next_table = x;
     } else if (!strcmp(key, "hosts")) {
         error = parse_hosts(val, p);
     } else if (!strcmp(key, "network_switches")) {
@@ -459,6 +468,12 @@ parse_policy(const struct json *root, struct rtvctl_policy *p)
     if (!error && p->next_table <= p->escalation_table) {
         error = xasprintf("next_table: %u must be after escalation_table %u",
                           p->next_table, p->escalation_table);
+    }
+    if (!error && p->network_next_table <= p->network_table) {
+        /* goto_table only goes forward. */
+        error = xasprintf("network_next_table: %u must be after "
+                          "network_table %u", p->network_next_table,
+                          p->network_table);
     }
     if (!error) {
         error = index_policy(p);

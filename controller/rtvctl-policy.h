@@ -76,7 +76,11 @@ struct rtvctl_policy {
                                      * disconnected this long is freed. */
     uint8_t escalation_table;       /* Where the DSCP flows go... */
     uint8_t next_table;             /* ...and where they resubmit to. */
-    uint16_t escalation_priority;
+    uint16_t escalation_priority;   /* Of those and of the queue flows. */
+    uint8_t network_table;          /* Where network switches' queue flows
+                                     * go... */
+    uint8_t network_next_table;     /* ...and which table they continue
+                                     * with (goto_table). */
 
     struct rtvctl_host *hosts;
     size_t n_hosts;

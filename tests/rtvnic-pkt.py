@@ -42,6 +42,8 @@
       Prints "ok" if every frame's outer UDP checksum is right (or zero).
   rtvnic-pkt.py outer-dscp HEX...
       For each frame: the DSCP of its (outer) IPv4 header.
+  rtvnic-pkt.py decap HEX...
+      For each Geneve frame: its inner frame, as hex.
 """
 
 import argparse
@@ -238,6 +240,12 @@ def main():
     elif a.cmd == 'options':
         for f in a.frames:
             print(' '.join(parse_options(bytes.fromhex(f))) or 'none')
+    elif a.cmd == 'decap':
+        # The inner frame of each Geneve frame, as hex.
+        for f in a.frames:
+            f = bytes.fromhex(f)
+            gnv = 14 + (f[14] & 0x0f) * 4 + 8
+            print(f[gnv + 8 + (f[gnv] & 0x3f) * 4:].hex())
     elif a.cmd == 'outer-dscp':
         for f in a.frames:
             print(bytes.fromhex(f)[15] >> 2)

@@ -37,7 +37,7 @@
 #   - before the congestion (t = 2 s): no rtvctl flow in br-core, queues 1
 #     and 2 have counted no packet, no decision by rtvctl;
 #   - rtvctl escalated the RT flow 0 -> 46 once, during the congestion, and
-#     pushed "nw_tos=184,actions=set_queue:1,normal" to the core;
+#     pushed "nw_tos=184,actions=set_queue:1,goto_table:1" to the core;
 #   - at the end, queue 1 counted exactly the packets of br-core's DSCP 46
 #     flow (its n_packets), at least one, at most the packets host1's
 #     escalation flow marked (rtvctl sends host1's flow_mod first, so the
@@ -231,9 +231,9 @@ h1 = read("h1flows.end")
 core_end = read("coreflows.end")
 qos_end = read("qos.end")
 marked = flow_packets(h1, r"priority=40000,ip,in_port=1 "
-                      r"actions=mod_nw_tos:184,resubmit\(,1\)")
+                      r"actions=load:0xb8->NXM_NX_TUN_TOS\[\],resubmit\(,1\)")
 crossed = flow_packets(core_end, r"priority=40000,ip,nw_tos=184 "
-                       r"actions=set_queue:1,NORMAL")
+                       r"actions=set_queue:1,resubmit\(,1\)")
 q1, q2 = queue_packets(qos_end, 1), queue_packets(qos_end, 2)
 # rtvctl sends host1's flow_mod before the core's: the first DSCP-46
 # packets can cross the core before its flow takes effect (best effort

@@ -18,7 +18,7 @@
 #
 #   vm1 ns (10.79.0.1) ─veth─ vnet1 ┐ [h1 ns: ovs-vswitchd with DPDK, one PMD;
 #                                    │  br-int: vnet1 (dpdk), gnv0 (geneve,
-#                                    │  remote 192.0.2.2, tos=inherit);
+#                                    │  remote 192.0.2.2, tos=flow);
 #                                    │  br-phy: up0 (dpdk), 192.0.2.1]
 #                                    └─ up0 ─veth─ h2up ┐
 #   vm2 ns (10.79.0.2) ─veth─ vnet2 ─ [h2 ns: ovs-vswitchd, no DPDK; br-int:
@@ -169,14 +169,14 @@ up() {
         -- add-port br-int vnet1 -- set interface vnet1 type=dpdk \
         "options:dpdk-devargs=net_af_packet1,iface=vnet1" \
         -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=192.0.2.2 options:key=5 options:tos=inherit ||
+        options:remote_ip=192.0.2.2 options:key=5 options:tos=flow ||
         return 1
     # Host 2 has no rtvnic QoS: it measures stamps because it is told to.
     vs 2 set Open_vSwitch . other_config:rtvnic-receiver=true || return 1
     vs 2 add-br br-int -- set bridge br-int datapath_type=netdev \
         -- add-port br-int vnet2 \
         -- add-port br-int gnv0 -- set interface gnv0 type=geneve \
-        options:remote_ip=192.0.2.1 options:key=5 options:tos=inherit ||
+        options:remote_ip=192.0.2.1 options:key=5 options:tos=flow ||
         return 1
     run=$work/h1
     pmd_tid=

@@ -348,7 +348,7 @@ for f in res["flows"]:
            "(%s ms after the onset)" % (n, f["escalation_delay_ms"]),
            "decisions %s; congestion %.3f-%.3f s" % (d, on - t0, end - t0))
     m = re.search(r"n_packets=(\d+), .*priority=40000,ip,in_port=%d "
-                  r"actions=mod_nw_tos:136,resubmit\(,1\)" % ofport[f["vm"]],
+                  r"actions=load:0x88->NXM_NX_TUN_TOS\[\],resubmit\(,1\)" % ofport[f["vm"]],
                   mid)
     result(m is not None and int(m[1]) > 0,
            "%s: host1's br-int marked its packets DSCP 34 during the "

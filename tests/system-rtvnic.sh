@@ -18,12 +18,16 @@
 # namespaces, Geneve through a DiffServ core router).
 #
 # vm1a's port on host1 becomes an RTvNIC source (QoS rtvnic deadline=2ms
-# min-rate=5000000).  Real ping and UDP (utilities/rtvnic-traffic) go from
-# vm1a to vm2a in two phases:
-#   1. plain forwarding (NORMAL, tunnel tos=inherit): pings with DSCP 34
-#      (AF41), 1372-byte UDP datagrams (1400-byte IP packets, the VM MTU);
-#   2. host1 rewrites the DSCP with OpenFlow (set_field:46->ip_dscp, output
-#      to gnv0): pings with DSCP 10, 64-byte UDP datagrams.
+# min-rate=5000000); vm1b is a best-effort guest (no source).  The tunnels
+# have options:tos=flow: the host, not the guest, owns the outer DSCP.  Real
+# ping and UDP (utilities/rtvnic-traffic) go from vm1a to vm2a in two phases:
+#   1. plain forwarding (NORMAL), vm1a not escalated: pings with DSCP 46
+#      (EF, the guest's own marking), 1372-byte UDP datagrams (1400-byte IP
+#      packets, the VM MTU);
+#   2. vm1a escalated to EF as rtvctl does it (host1's flow
+#      set_field:184->tun_tos, the outer DSCP only, output to gnv0): pings
+#      with DSCP 10, 64-byte UDP datagrams; meanwhile the best-effort vm1b
+#      pings vm2a with DSCP 46.
 # tshark captures the outer packets on the core router and the inner frames
 # in both VMs, and the test checks:
 #   - every packet vm1a sends carries one Geneve option class 0xfff0 type 0x52
@@ -32,10 +36,12 @@
 #   - with utilities/wireshark/rtvnic.lua: arrival plausible (close to the
 #     capture time), deadline_us 2000, vnic_id 1, version 1, seq 0, 1, 2, ...
 #     in order, no duplicates, original DSCP in the option;
-#   - outer DSCP: inherited in phase 1, 46 in phase 2; the core's htb EF and
-#     AF41 classes count exactly those packets;
-#   - what vm2a receives is byte-identical to what vm1a sent (whole Ethernet
-#     frames), in both phases -- so host2 restored the original DSCP;
+#   - outer DSCP: 0 in phase 1 (whatever the guest marked), 46 in phase 2;
+#     vm1b's DSCP-46 pings have outer DSCP 0; the core's htb EF class counts
+#     exactly vm1a's phase-2 packets (none of phase 1, none of vm1b's), the
+#     AF41 class none;
+#   - what vm2a receives is byte-identical to what vm1a (and vm1b) sent
+#     (whole Ethernet frames), in both phases, the guest's DSCP included;
 #   - host2's rtvnic/flows --json: packets == stamped packets sent, lost 0,
 #     bad_stamp 0, deadline 2000; the applications saw no loss.
 # Output: one "PASS: ..." or "FAIL: ... (...)" line per check, then
@@ -49,7 +55,7 @@ testbed=$top/utilities/rtvnic-testbed
 lua=$top/utilities/wireshark/rtvnic.lua
 work=$top/build/system-rtvnic
 export TESTBED_PREFIX=rtvst$$
-export HOST1_VMS=vm1a HOST2_VMS=vm2a
+export HOST1_VMS="vm1a vm1b" HOST2_VMS=vm2a
 export CORE_RATE=${CORE_RATE:-200mbit}
 
 if [ "$(id -u)" != 0 ]; then
@@ -139,9 +145,10 @@ stop_captures() {
 }
 
 why="see $work/*.tshark.log"
-check "tshark captures on the core (c-h1) and in vm1a and vm2a" eval '
+check "tshark captures on the core (c-h1) and in vm1a, vm1b and vm2a" eval '
     capture core "$NS_CORE" c-h1 "udp port 6081" &&
     capture vm1a "$VM1A_NS" eth0 "ip" &&
+    capture vm1b "$VM1B_NS" eth0 "ip" &&
     capture vm2a "$VM2A_NS" eth0 "ip"'
 sleep 0.5
 
@@ -169,16 +176,27 @@ run_phase() {
 }
 
 phase1_start=$(date +%s.%N)
-run_phase 1 0x88 1372
+run_phase 1 0xb8 1372
 
+# rtvctl's escalation flow (its resubmit to the forwarding table is an
+# output here: br-int's only table forwards with NORMAL).
 tb ofctl host1 add-flow br-int \
-    "priority=100,in_port=$VM1A_OFPORT,ip,actions=set_field:46->ip_dscp,output:$GNV_OFPORT"
+    "priority=40000,in_port=$VM1A_OFPORT,ip,actions=set_field:184->tun_tos,output:$GNV_OFPORT"
 phase2_start=$(date +%s.%N)
+ip netns exec "$VM1B_NS" ping -c 30 -i 0.05 -W 1 -Q 0xb8 "$VM2A_IP" \
+    > "$work/ping-vm1b.txt" 2>&1 &
+be_pid=$!
 run_phase 2 0x28 64
+wait "$be_pid"
 phase2_end=$(date +%s.%N)
+be_tx=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1/p' "$work/ping-vm1b.txt")
+be_rx=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$work/ping-vm1b.txt")
+why="$(grep transmitted "$work/ping-vm1b.txt")"
+check "best-effort vm1b: vm2a answered all ${be_tx:-?} of its DSCP-46 pings" \
+    eval '[ -n "$be_tx" ] && [ "$be_tx" = "$be_rx" ]'
 flows=$(tb ofctl host1 dump-flows br-int "in_port=$VM1A_OFPORT,ip" 2>&1)
 why="$flows"
-check "host1's DSCP-rewrite flow matched the phase-2 packets" \
+check "host1's escalation flow (outer DSCP 46) matched the phase-2 packets" \
     grep -q "n_packets=$(( ${ping_tx[2]:-0} + ${udp_tx[2]:-0} ))," <<<"$flows"
 
 stop_captures
@@ -200,18 +218,21 @@ fields="-e frame.time_epoch -e ip.src -e ip.dsfield.dscp -e ip.proto
         -e rtvnic.dscp -e rtvnic.flags -e rtvnic.version -e rtvnic.seq"
 tshark -r "$work/core.pcap" -T fields -E separator=/t \
     -e frame.time_epoch -e ip.src -e geneve.option.class -e geneve.option.type \
+    -e ip.dsfield.dscp \
     > "$work/core-geneve.tsv" 2>"$work/core-geneve.err"
 tshark -X lua_script:"$lua" -r "$work/core.pcap" -T fields -E separator=/t \
     $fields > "$work/core-rtvnic.tsv" 2>"$work/core-rtvnic.err"
 
 python3 - "$work" "$stamped" "$phase2" "${ping_tx[1]:-0}" "$phase1_start" \
     "$phase2_start" "$phase2_end" "$HOST1_IP" "$HOST2_IP" "$VM1A_IP" \
-    "$VM2A_IP" "$CORE_RATE" > "$work/analysis.txt" 2>&1 <<'EOF'
+    "$VM2A_IP" "$CORE_RATE" "$VM1B_IP" "${be_tx:-0}" \
+    > "$work/analysis.txt" 2>&1 <<'EOF'
 import json, struct, sys
 
 (work, stamped, phase2, pings1, p1_start, p2_start, p2_end, host1, host2,
- vm1, vm2, core_rate) = sys.argv[1:]
+ vm1, vm2, core_rate, vm1b, be_pings) = sys.argv[1:]
 stamped, phase2, pings1 = int(stamped), int(phase2), int(pings1)
+be_pings = int(be_pings)
 p1_start, p2_start, p2_end = float(p1_start), float(p2_start), float(p2_end)
 
 def result(ok, what, why=""):
@@ -241,6 +262,15 @@ n_rev_opt = sum(1 for r in rev if has_opt(r))
 result(len(rev) > 0 and n_rev_opt == 0,
        "core: vm2a's %d best-effort packets (ping replies) carry no RTvNIC option" % len(rev),
        "packets from host2: %d, with the option: %d" % (len(rev), n_rev_opt))
+# The best-effort guest vm1b marked its pings EF: outer DSCP 0, inner 46.
+be = [r for r in g if r[1] and r[1][0] == host1 and len(r[1]) > 1
+      and r[1][1] == vm1b]
+be_bad = [r for r in be if r[4][:2] != ["0", "46"] or has_opt(r)]
+result(len(be) == be_pings and be_pings > 0 and not be_bad,
+       "core: best-effort vm1b's %d DSCP-46 pings have outer DSCP 0 (inner "
+       "46), no RTvNIC option" % be_pings,
+       "%d packets (expected %d), %d wrong, e.g. outer,inner %s"
+       % (len(be), be_pings, len(be_bad), be_bad[0][4] if be_bad else ""))
 
 # --- the Lua dissector.
 # columns: 0 time, 1 ip.src, 2 dscp, 3 proto, 4 class, 5 type, 6 arrival,
@@ -279,22 +309,23 @@ if r:
     # Outer/inner DSCP at the core and the option's original DSCP.
     p1 = [x for x in r if float(x[0][0]) < p2_start]
     p2 = [x for x in r if float(x[0][0]) >= p2_start]
-    def orig(x):            # what vm1a set: ICMP 34 / 10 per phase, UDP 0
+    def orig(x):            # what vm1a set: ICMP 46 / 10 per phase, UDP 0
         if x[3][-1] != "1":
             return 0
-        return 34 if float(x[0][0]) < p2_start else 10
-    bad1 = [x for x in p1 if not (x[2][0] == x[2][1] == str(orig(x))
+        return 46 if float(x[0][0]) < p2_start else 10
+    bad1 = [x for x in p1 if not (x[2][0] == "0" and x[2][1] == str(orig(x))
                                   and x[10][0] == str(orig(x)) and x[11][0] == "0x01")]
-    result(p1 and not bad1, "phase 1: outer DSCP inherited (ICMP 34, UDP 0) and "
-           "carried in the option with the valid flag (%d packets)" % len(p1),
+    result(p1 and not bad1, "phase 1: outer DSCP 0 whatever the guest marked "
+           "(inner and option: ICMP 46, UDP 0) (%d packets)" % len(p1),
            "%d of %d wrong, e.g. outer,inner %s option dscp %s flags %s"
            % (len(bad1), len(p1), bad1[0][2] if bad1 else "",
               bad1[0][10] if bad1 else "", bad1[0][11] if bad1 else ""))
-    bad2 = [x for x in p2 if not (x[2][0] == "46" and x[10][0] == str(orig(x))
+    bad2 = [x for x in p2 if not (x[2][0] == "46" and x[2][1] == str(orig(x))
+                                  and x[10][0] == str(orig(x))
                                   and x[11][0] == "0x01")]
     result(len(p2) == phase2 and not bad2,
-           "phase 2: outer DSCP 46 after set_field, option keeps the original "
-           "DSCP (ICMP 10, UDP 0) (%d packets)" % len(p2),
+           "phase 2: outer DSCP 46 after set_field:184->tun_tos, inner and "
+           "option keep the guest's DSCP (ICMP 10, UDP 0) (%d packets)" % len(p2),
            "%d packets (expected %d), %d wrong, e.g. outer,inner %s option dscp %s"
            % (len(p2), phase2, len(bad2), bad2[0][2] if bad2 else "",
               bad2[0][10] if bad2 else ""))
@@ -319,17 +350,24 @@ def frames(name):
 def ip_b(a):
     return bytes(int(p) for p in a.split("."))
 
-def sel(fr):
+def sel(fr, src=vm1):
     return [(t, f) for t, f in fr
-            if f[12:14] == b"\x08\x00" and f[26:30] == ip_b(vm1) and f[30:34] == ip_b(vm2)]
+            if f[12:14] == b"\x08\x00" and f[26:30] == ip_b(src) and f[30:34] == ip_b(vm2)]
 
 try:
     sent, recv = sel(frames("vm1a")), sel(frames("vm2a"))
+    be_sent, be_recv = sel(frames("vm1b"), vm1b), sel(frames("vm2a"), vm1b)
 except Exception as ex:
-    sent, recv = [], []
+    sent, recv, be_sent, be_recv = [], [], [], []
     print("FAIL: read VM captures (%s)" % ex)
-for n, lo, hi, what in ((1, 0, p2_start, "tos=inherit"),
-                        (2, p2_start, 1e18, "DSCP rewritten to 46 on host1")):
+bs, bv = [f for t, f in be_sent], [f for t, f in be_recv]
+result(bs and bs == bv and len(bs) == be_pings,
+       "best-effort vm1b: vm2a received its %d frames byte-identical (DSCP "
+       "46 inside)" % len(bs),
+       "vm1b sent %d frames, vm2a got %d, identical %s"
+       % (len(bs), len(bv), bs == bv))
+for n, lo, hi, what in ((1, 0, p2_start, "not escalated"),
+                        (2, p2_start, 1e18, "escalated, outer DSCP 46")):
     s = [f for t, f in sent if lo <= t < hi]
     v = [f for t, f in recv if lo <= t < hi]
     first = next((i for i, (a, b) in enumerate(zip(s, v)) if a != b), None)
@@ -386,9 +424,10 @@ if core_rate:
             cur = w[2]
         elif w[:1] == ["Sent"] and cur:
             pk[cur] = int(w[3])
-    result(pk.get("1:10") == phase2 and pk.get("1:20") == pings1,
-           "core htb: EF class 1:10 counted the %d DSCP-46 packets, AF41 class "
-           "1:20 the %d DSCP-34 pings" % (phase2, pings1),
+    result(pk.get("1:10") == phase2 and pk.get("1:20") == 0,
+           "core htb: EF class 1:10 counted exactly the %d packets of the "
+           "escalated vNIC (none of the %d + %d the guests marked EF "
+           "themselves), AF41 class 1:20 none" % (phase2, pings1, be_pings),
            "class packets %s" % pk)
 EOF
 rc=$?

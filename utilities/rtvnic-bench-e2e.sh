@@ -36,8 +36,8 @@
 #   (b) stock OVS, the best it offers: linux-htb at 100 Mbit/s with queues
 #       1 (voice: min-rate 5M, prio 0), 2 (video: min-rate 20M, prio 1) and 0
 #       (best effort, prio 7), created by OVS; the VMs' bridge marks DSCP
-#       per VM (voice 46, video 34; on the testbed the Geneve port,
-#       tos=inherit, copies it to the outer header), and u32 DSCP filters
+#       per VM (voice 46, video 34; on the testbed the same flows set the
+#       Geneve port's outer DSCP, tos=flow, with tun_tos), and u32 DSCP filters
 #       added with tc on OVS's htb root steer them into the classes
 #       (set_queue does not work from the userspace datapath, see
 #       shared/notes/testbed-recipe.md);
@@ -141,7 +141,7 @@ testbed)
     unset CORE_RATE CORE_RATE_REV QEMU_VMS
     topo_desc="the two-host testbed (utilities/rtvnic-testbed): VM
 namespaces vm1a, vm1b, vm1c on host1, vm2a (the receivers) on host2, each
-host its own ovs-vswitchd (userspace datapath), Geneve (tos=inherit)
+host its own ovs-vswitchd (userspace datapath), Geneve (tos=flow)
 through a core router namespace that forwards freely; host1's uplink h1-up
 is the 100 Mbit/s bottleneck.  The delay includes host2 and the core."
     topo_up() {
@@ -304,8 +304,8 @@ htc filter add dev "$UPLINK" parent 1: protocol ip prio 1 u32 \
     match ip dsfield 0xb8 0xfc flowid 1:2
 htc filter add dev "$UPLINK" parent 1: protocol ip prio 2 u32 \
     match ip dsfield 0x88 0xfc flowid 1:3
-ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VOICE,actions=set_field:46->ip_dscp,NORMAL"
-ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VIDEO,actions=set_field:34->ip_dscp,NORMAL"
+ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VOICE,actions=set_field:46->ip_dscp,set_field:184->tun_tos,NORMAL"
+ofctl add-flow "$BRIDGE" "priority=10,ip,in_port=$PORT_VIDEO,actions=set_field:34->ip_dscp,set_field:136->tun_tos,NORMAL"
 sleep 0.5
 run_variant b
 htc filter show dev "$UPLINK" > "$run/b-filters-after.txt"
@@ -632,8 +632,8 @@ Variants (on the uplink {uplink}):
   "NIC" rate;
 * (b) QoS linux-htb max-rate=100000000 with OVS queues 0 (BE, min-rate
   75M, priority 7), 1 (min-rate 5M, priority 0), 2 (min-rate 20M, priority
-  1); flows set DSCP 46 on voice's and 34 on video's packets (copied to
-  the outer header by a tos=inherit tunnel); `tc filter ... u32 match ip
+  1); flows set DSCP 46 on voice's and 34 on video's packets (inner and,
+  with tun_tos, the outer header of a tos=flow tunnel); `tc filter ... u32 match ip
   dsfield` on OVS's htb root steers 46 -> 1:2 and 34 -> 1:3 (set_queue does
   not reach the kernel from the userspace datapath);
 * (c) RTvNIC: QoS rtvnic, max-rate=95000000 queue-limit=300; the voice

@@ -80,7 +80,8 @@ check_policy(const struct rtvctl_policy *p)
     FUZZ_CHECK(p->quiet_period_ms >= 1);
     FUZZ_CHECK(p->disconnected_grace_ms >= 100);
     FUZZ_CHECK(p->next_table > p->escalation_table && p->next_table <= 253);
-    FUZZ_CHECK(p->escalation_priority >= 1);
+    FUZZ_CHECK(p->escalation_priority >= 2);
+    FUZZ_CHECK(p->network_next_table > p->network_table);
 
     for (size_t i = 0; i < p->n_hosts; i++) {
         const struct rtvctl_host *h = &p->hosts[i];
