@@ -517,6 +517,7 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
         old.win_bucket_ms = flow->st.win_bucket_ms;
         old.win_start_ms = flow->st.win_start_ms;
         old.rate_pps = flow->st.rate_pps;
+        old.rate_beat_ms = flow->st.rate_beat_ms;
         flow->st = old;
     }
 }

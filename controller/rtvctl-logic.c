@@ -39,6 +39,7 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->quiet_factor = 1;
     st->win_start_ms = LLONG_MIN / 2;
     st->rate_beat_ms = LLONG_MIN / 2;
+    st->rate_round_ms = LLONG_MIN / 2;
 }
 
 /* The Wilson score lower bound, one-sided at RTVCTL_WILSON_Z, of a ratio
@@ -130,10 +131,22 @@ rtvctl_flow_note_packets(const struct rtvctl_policy *p,
 {
     /* The window covers the flow's packets from its first heartbeat on. */
     window_advance(p, st, now_ms);
-    if (interval_ms) {
-        st->rate_pps = packets * 1000.0 / interval_ms;
-        st->rate_beat_ms = now_ms;
+    if (!interval_ms) {
+        return;
     }
+
+    /* Several receivers may each count part of a flow's packets (a VM that
+     * sends to several hosts): their heartbeats within one interval of the
+     * first of a round add up.  The rate is the larger of this round so far
+     * and the previous whole one. */
+    if (now_ms - st->rate_round_ms >= interval_ms) {
+        st->rate_prev = st->rate_acc;
+        st->rate_acc = 0;
+        st->rate_round_ms = now_ms;
+    }
+    st->rate_acc += packets;
+    st->rate_pps = MAX(st->rate_acc, st->rate_prev) * 1000.0 / interval_ms;
+    st->rate_beat_ms = now_ms;
 }
 
 /* What the window says about 'st' after a report at 'now_ms'. */

@@ -50,9 +50,10 @@
  *     (one-sided 95 %, z = 1.645) of the ratio above the target.  The window
  *     counts misses from the reports in RTVCTL_MISS_BUCKETS buckets (bounded
  *     state; older buckets expire); its packets are the flow's rate (from
- *     heartbeats, else from the latest report) times the time the window
- *     covers.  Every change of the flow empties the window: a further step
- *     needs evidence gathered after the previous one.  A report after
+ *     heartbeats, summed over the receivers that count the flow, else from
+ *     the latest report) times the time the window covers.  Every change
+ *     of the flow empties the window: a further step needs evidence
+ *     gathered after the previous one.  A report after
  *     which the window's lower bound is above the target also delays
  *     relaxing (even with fewer than 'miss_min_misses'); other misses do
  *     not.
@@ -110,6 +111,8 @@ struct rtvctl_flow_state {
     long long int win_start_ms; /* When the window was last emptied. */
     double rate_pps;            /* Packets per second, 0 if unknown. */
     long long int rate_beat_ms; /* Last heartbeat that gave 'rate_pps'. */
+    long long int rate_round_ms;    /* First heartbeat of this round. */
+    uint64_t rate_acc, rate_prev;   /* Packets: this round, the previous. */
 };
 
 enum rtvctl_action_type {
