@@ -65,6 +65,7 @@ TESTSUITE_AT += \
 	tests/rtvnic.at \
 	tests/rtvnic-msg.at \
 	tests/rtvnic-rx.at \
+	tests/rtvnic-miss.at \
 	tests/rtvnic-sched.at \
 	tests/rtvnic-ha.at \
 	tests/rtvnic-queue.at \

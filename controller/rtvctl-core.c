@@ -69,6 +69,8 @@ struct sw_source {
     uint32_t ofp_port;
     uint32_t deadline_us;
     uint32_t effective_us;
+    uint32_t miss_target_ppm;   /* 0: the policy's. */
+    uint32_t miss_window_ms;    /* 0: the policy's. */
 };
 
 /* One OpenFlow connection to a switch. */
@@ -604,6 +606,8 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
     c->n_reports++;
     if (src) {
         flow->st.contract_us = src->deadline_us;
+        flow->st.miss_target_ppm = src->miss_target_ppm;
+        flow->st.miss_window_ms = src->miss_window_ms;
     }
     if (!flow->st.effective_us) {
         flow->st.effective_us = (src ? src->effective_us
@@ -617,6 +621,16 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
         old.last_miss_ms = flow->st.last_miss_ms;
         old.episode_start_ms = flow->st.episode_start_ms;
         old.episode_last_ms = flow->st.episode_last_ms;
+        /* The window keeps the report's misses (emptied if the decision
+         * emptied it: then evidence is gathered again). */
+        memcpy(old.win_misses, flow->st.win_misses, sizeof old.win_misses);
+        memcpy(old.win_first_ms, flow->st.win_first_ms,
+               sizeof old.win_first_ms);
+        old.win_epoch = flow->st.win_epoch;
+        old.win_bucket_ms = flow->st.win_bucket_ms;
+        old.win_start_ms = flow->st.win_start_ms;
+        old.rate_pps = flow->st.rate_pps;
+        old.rate_beat_ms = flow->st.rate_beat_ms;
         flow->st = old;
     }
 }
@@ -645,6 +659,8 @@ handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
         s->ofp_port = e->ofp_port;
         s->deadline_us = e->deadline_us;
         s->effective_us = e->effective_us;
+        s->miss_target_ppm = e->miss_target_ppm;
+        s->miss_window_ms = e->miss_window_ms;
         hmap_insert(&sw->sources, &s->node, hash_int(s->vnic_id, 0));
         if (host) {
             struct rt_flow *flow = flow_get(c, &host->tunnel_ip, e->vnic_id);
@@ -652,6 +668,8 @@ handle_sources(struct rtvctl_sw *sw, const struct rtvnic_msg *msg)
 
             flow->st.contract_us = e->deadline_us;
             flow->st.effective_us = e->effective_us;
+            flow->st.miss_target_ppm = e->miss_target_ppm;
+            flow->st.miss_window_ms = e->miss_window_ms;
             flow_check_changed(c, flow, &old);
         }
     }
@@ -685,6 +703,11 @@ handle_heartbeat(struct rtvctl_core *c, const struct rtvnic_msg *msg)
             flow = flow_get(c, &e->sender, e->vnic_id);
         }
         flow->packets += e->packets;
+        /* The windowed miss ratio's denominator: heartbeats come once a
+         * second and count every packet of it. */
+        rtvctl_flow_note_packets(c->policy, &flow->st, e->packets,
+                                 RTVNIC_HEARTBEAT_INTERVAL_US / 1000,
+                                 time_msec());
     }
 }
 

@@ -19,6 +19,7 @@
 #include "rtvctl-logic.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,175 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->episode_start_ms = LLONG_MIN / 2;
     st->episode_last_ms = LLONG_MIN / 2;
     st->quiet_factor = 1;
+    st->win_start_ms = LLONG_MIN / 2;
+    st->rate_beat_ms = LLONG_MIN / 2;
+    st->rate_round_ms = LLONG_MIN / 2;
+}
+
+/* The Wilson score lower bound, one-sided at RTVCTL_WILSON_Z, of a ratio
+ * observed as 'misses' of 'packets' (0 if 'packets' is 0). */
+double
+rtvctl_wilson_lower(double misses, double packets)
+{
+    if (packets <= 0) {
+        return 0;
+    }
+
+    double z2 = RTVCTL_WILSON_Z * RTVCTL_WILSON_Z;
+    double p = MIN(misses / packets, 1.0);
+    double centre = p + z2 / (2 * packets);
+    double spread = RTVCTL_WILSON_Z * sqrt(p * (1 - p) / packets
+                                           + z2 / (4 * packets * packets));
+    return MAX((centre - spread) / (1 + z2 / packets), 0.0);
+}
+
+static uint32_t
+miss_window_ms(const struct rtvctl_policy *p,
+               const struct rtvctl_flow_state *st)
+{
+    return st->miss_window_ms ? st->miss_window_ms : p->miss_window_ms;
+}
+
+static double
+miss_target(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st)
+{
+    return st->miss_target_ppm ? st->miss_target_ppm / 1e6 : p->miss_target;
+}
+
+/* Empties the window: what it held led to a change, or is too old. */
+static void
+window_clear(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+             long long int now_ms)
+{
+    memset(st->win_misses, 0, sizeof st->win_misses);
+    st->win_bucket_ms = MAX(miss_window_ms(p, st) / RTVCTL_MISS_BUCKETS, 1);
+    st->win_epoch = now_ms / st->win_bucket_ms;
+    st->win_start_ms = now_ms;
+}
+
+/* Expires the buckets older than the window at 'now_ms'. */
+static void
+window_advance(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+               long long int now_ms)
+{
+    uint32_t bucket_ms = MAX(miss_window_ms(p, st) / RTVCTL_MISS_BUCKETS, 1);
+
+    if (st->win_bucket_ms != bucket_ms) {
+        /* New flow or new window length: start over. */
+        window_clear(p, st, now_ms);
+        return;
+    }
+
+    long long int epoch = now_ms / bucket_ms;
+    if (epoch <= st->win_epoch) {
+        return;                 /* Time does not go back; if it does, wait. */
+    }
+    if (epoch - st->win_epoch >= RTVCTL_MISS_BUCKETS) {
+        memset(st->win_misses, 0, sizeof st->win_misses);
+    } else {
+        for (long long int e = st->win_epoch + 1; e <= epoch; e++) {
+            st->win_misses[e % RTVCTL_MISS_BUCKETS] = 0;
+        }
+    }
+    st->win_epoch = epoch;
+}
+
+/* The packets of 'st''s window at 'now_ms': its rate times the time the
+ * window covers (at least one report interval), and at least 'misses'. */
+static double
+window_packets(const struct rtvctl_policy *p,
+               const struct rtvctl_flow_state *st, long long int now_ms,
+               uint64_t misses)
+{
+    long long int covered = MIN(now_ms - st->win_start_ms,
+                                (long long int) miss_window_ms(p, st));
+
+    covered = MAX(covered, (long long int) p->report_interval_ms);
+    return MAX(st->rate_pps * covered / 1000.0, (double) misses);
+}
+
+void
+rtvctl_flow_note_packets(const struct rtvctl_policy *p,
+                         struct rtvctl_flow_state *st, uint32_t packets,
+                         uint32_t interval_ms, long long int now_ms)
+{
+    /* The window covers the flow's packets from its first heartbeat on. */
+    window_advance(p, st, now_ms);
+    if (!interval_ms) {
+        return;
+    }
+
+    /* Several receivers may each count part of a flow's packets (a VM that
+     * sends to several hosts): their heartbeats within one interval of the
+     * first of a round add up.  The rate is the larger of this round so far
+     * and the previous whole one. */
+    if (now_ms - st->rate_round_ms >= interval_ms) {
+        st->rate_prev = st->rate_acc;
+        st->rate_acc = 0;
+        st->rate_round_ms = now_ms;
+    }
+    st->rate_acc += packets;
+    st->rate_pps = MAX(st->rate_acc, st->rate_prev) * 1000.0 / interval_ms;
+    st->rate_beat_ms = now_ms;
+}
+
+/* What the window says about 'st' after a report at 'now_ms'. */
+struct window_verdict {
+    uint64_t misses;            /* In the window. */
+    double packets;             /* Estimated, in the window. */
+    double ratio, lower, target;
+    long long int span_ms;      /* From its first miss to 'now_ms'. */
+    bool over_target;           /* 'lower' > 'target' (delays relaxing). */
+    bool violated;              /* With enough evidence: act. */
+};
+
+static void
+window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+              const struct rtvnic_report *r, long long int now_ms,
+              struct window_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    window_advance(p, st, now_ms);
+
+    /* A heartbeat counts every packet of a second; without a recent one,
+     * the report's own interval tells the rate. */
+    if (now_ms - st->rate_beat_ms > 2 * 1000 + 500 && r->packets) {
+        uint32_t interval_us = (r->interval_us ? r->interval_us
+                                : p->report_interval_ms * 1000);
+        st->rate_pps = r->packets * 1e6 / interval_us;
+    }
+
+    if (r->misses) {
+        size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
+
+        if (!st->win_misses[b]) {
+            st->win_first_ms[b] = now_ms;
+        }
+        st->win_misses[b] = (st->win_misses[b] > UINT32_MAX - r->misses
+                             ? UINT32_MAX : st->win_misses[b] + r->misses);
+    }
+
+    long long int first = now_ms;
+    for (size_t i = 0; i < RTVCTL_MISS_BUCKETS; i++) {
+        if (st->win_misses[i]) {
+            v->misses += st->win_misses[i];
+            first = MIN(first, st->win_first_ms[i]);
+        }
+    }
+    v->span_ms = now_ms - first;
+    v->target = miss_target(p, st);
+    if (!v->misses || v->target <= 0) {
+        return;
+    }
+    v->packets = window_packets(p, st, now_ms, v->misses);
+    v->ratio = v->misses / v->packets;
+    v->lower = rtvctl_wilson_lower(v->misses, v->packets);
+    v->over_target = v->lower > v->target;
+    v->violated = (v->over_target
+                   && v->misses >= p->miss_min_misses
+                   && v->span_ms >= MAX(p->miss_persist_ms,
+                                        p->report_interval_ms)
+                   && v->lower > v->target);
 }
 
 static void
@@ -59,20 +229,52 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
                      const struct rtvnic_report *r, long long int now_ms,
                      struct rtvctl_action *a)
 {
+    struct window_verdict v;
+    char ev[96];
+
     memset(a, 0, sizeof *a);
     st->reports++;
     st->misses += r->misses;
-    if (!r->misses || !r->packets
-        || (double) r->misses / r->packets < p->miss_ratio_threshold) {
-        snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" packets "
-                 "missed, below the threshold", r->misses, r->packets);
+    window_report(p, st, r, now_ms, &v);
+    if (v.over_target) {
+        st->last_miss_ms = now_ms;
+    }
+
+    bool severe = (r->misses && r->packets
+                   && (double) r->misses / r->packets
+                      >= p->miss_ratio_threshold);
+    if (severe) {
+        if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
+            st->episode_start_ms = now_ms;
+        }
+        st->episode_last_ms = now_ms;
+        if (now_ms - st->episode_start_ms < p->miss_persist_ms) {
+            severe = false;
+        }
+    }
+    if (severe) {
+        snprintf(ev, sizeof ev, "%"PRIu32"/%"PRIu32" misses", r->misses,
+                 r->packets);
+    } else if (v.violated) {
+        snprintf(ev, sizeof ev, "window %"PRIu64"/%.0f misses in %lld ms, "
+                 "%.3f%% (lower bound %.3f%%) > target %.3f%%", v.misses,
+                 v.packets, v.span_ms, v.ratio * 100, v.lower * 100,
+                 v.target * 100);
+    } else if (!r->misses || !r->packets
+               || (double) r->misses / r->packets < p->miss_ratio_threshold) {
+        if (v.misses && v.target > 0) {
+            snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" "
+                     "packets missed, below the threshold; window %"PRIu64
+                     "/%.0f, %.3f%% (lower bound %.3f%%), target %.3f%%",
+                     r->misses, r->packets, v.misses, v.packets,
+                     v.ratio * 100, v.lower * 100, v.target * 100);
+        } else {
+            snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" "
+                     "packets missed, below the threshold", r->misses,
+                     r->packets);
+        }
         return;
-    }
-    if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
-        st->episode_start_ms = now_ms;
-    }
-    st->episode_last_ms = now_ms;
-    if (now_ms - st->episode_start_ms < p->miss_persist_ms) {
+    } else {
         /* Not (yet) persistent: neither acts nor delays relaxing. */
         snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, for "
                  "%lld ms, not yet miss_persist_ms %"PRIu32, r->misses,
@@ -101,10 +303,10 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
                            ? st->effective_us - excess_us
                            : p->tighten_floor_us);
 
-        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, host "
-                 "mean %"PRIu32" us >= network mean %"PRIu32" us, excess "
-                 "%"PRIu64" us: tighten deadline %"PRIu64" -> %"PRIu64" us",
-                 r->misses, r->packets, r->host_mean_ns / 1000,
+        snprintf(a->why, sizeof a->why, "%s, host mean %"PRIu32" us >= "
+                 "network mean %"PRIu32" us, excess %"PRIu64" us: tighten "
+                 "deadline %"PRIu64" -> %"PRIu64" us", ev,
+                 r->host_mean_ns / 1000,
                  r->network_mean_ns / 1000, excess_us, st->effective_us,
                  target);
         st->effective_us = target;
@@ -114,8 +316,8 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         size_t from = st->level;
 
         st->level = uses_top_rung(p, st) ? p->n_ladder - 1 : st->level + 1;
-        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, %s: "
-                 "escalate DSCP %u -> %u", r->misses, r->packets,
+        snprintf(a->why, sizeof a->why, "%s, %s: escalate DSCP %u -> %u",
+                 ev,
                  (host_dominates
                   ? "deadline at its floor"
                   : "network part dominates"),
@@ -123,9 +325,8 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         a->level = st->level;
         act(a, RTVCTL_ACT_SET_LEVEL);
     } else {
-        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses at the "
-                 "top of the DSCP ladder: nothing left to do", r->misses,
-                 r->packets);
+        snprintf(a->why, sizeof a->why, "%s at the top of the DSCP ladder: "
+                 "nothing left to do", ev);
         return;
     }
     if (now_ms - st->last_relax_ms
@@ -134,6 +335,7 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         st->quiet_factor = MIN(st->quiet_factor * 2, 16);
     }
     st->last_change_ms = now_ms;
+    window_clear(p, st, now_ms);
 }
 
 bool
@@ -180,6 +382,7 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     }
     st->last_change_ms = now_ms;
     st->last_relax_ms = now_ms;
+    window_clear(p, st, now_ms);
     if (!st->level && st->effective_us >= st->contract_us) {
         st->quiet_factor = 1;
     }

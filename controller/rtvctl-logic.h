@@ -35,7 +35,30 @@
  *      straight back to the bottom), then the deadline, back to the
  *      contract.
  *
- * Reports with a miss ratio below the policy's threshold are ignored.  The
+ * Two rules decide that misses call for a step (stage 1 or 2):
+ *
+ *   - Severe: a report whose own miss ratio is at least the policy's
+ *     'miss_ratio_threshold'.
+ *
+ *   - Windowed (the contract): the flow's miss ratio over its window
+ *     ('miss_window_ms', default 'miss_window_ms' of the policy) exceeds its
+ *     target ('miss_target', default the policy's 'miss_target'; 0: no
+ *     windowed rule) with enough evidence: at least the policy's
+ *     'miss_min_misses' misses in the window, spread over at least
+ *     max('miss_persist_ms', 'report_interval_ms') (so that one stall or one
+ *     bad report interval is not enough), and the Wilson score lower bound
+ *     (one-sided 95 %, z = 1.645) of the ratio above the target.  The window
+ *     counts misses from the reports in RTVCTL_MISS_BUCKETS buckets (bounded
+ *     state; older buckets expire); its packets are the flow's rate (from
+ *     heartbeats, summed over the receivers that count the flow, else from
+ *     the latest report) times the time the window covers.  Every change
+ *     of the flow empties the window: a further step needs evidence
+ *     gathered after the previous one.  A report after
+ *     which the window's lower bound is above the target also delays
+ *     relaxing (even with fewer than 'miss_min_misses'); other misses do
+ *     not.
+ *
+ * Reports below the threshold act only through the windowed rule.  The
  * others act only once misses have persisted for the policy's
  * 'miss_persist_ms': they form an episode while each follows the previous
  * one within that time, and the episode must have lasted that long (0: act
@@ -54,6 +77,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Buckets of a flow's miss window: each covers a tenth of the window. */
+#define RTVCTL_MISS_BUCKETS 10
+
+/* One-sided 95 % normal quantile for the Wilson score lower bound. */
+#define RTVCTL_WILSON_Z 1.645
+
 struct rtvctl_policy;
 struct rtvnic_report;
 
@@ -69,6 +98,21 @@ struct rtvctl_flow_state {
     unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
     uint64_t reports;
     uint64_t misses;
+
+    /* The contract's miss ratio, from the source list (0: the policy's). */
+    uint32_t miss_target_ppm;   /* Parts per million of packets. */
+    uint32_t miss_window_ms;
+
+    /* Soft state of the windowed rule (not kept in a database). */
+    uint32_t win_misses[RTVCTL_MISS_BUCKETS];
+    long long int win_first_ms[RTVCTL_MISS_BUCKETS]; /* First miss in it. */
+    long long int win_epoch;    /* now / bucket length of the newest. */
+    uint32_t win_bucket_ms;     /* 0: window not started. */
+    long long int win_start_ms; /* When the window was last emptied. */
+    double rate_pps;            /* Packets per second, 0 if unknown. */
+    long long int rate_beat_ms; /* Last heartbeat that gave 'rate_pps'. */
+    long long int rate_round_ms;    /* First heartbeat of this round. */
+    uint64_t rate_acc, rate_prev;   /* Packets: this round, the previous. */
 };
 
 enum rtvctl_action_type {
@@ -81,7 +125,7 @@ struct rtvctl_action {
     enum rtvctl_action_type type;
     uint64_t deadline_us;
     size_t level;
-    char why[160];              /* The numbers behind the decision. */
+    char why[256];              /* The numbers behind the decision. */
 };
 
 void rtvctl_flow_state_init(struct rtvctl_flow_state *);
@@ -89,6 +133,10 @@ void rtvctl_decide_report(const struct rtvctl_policy *,
                           struct rtvctl_flow_state *,
                           const struct rtvnic_report *, long long int now_ms,
                           struct rtvctl_action *);
+void rtvctl_flow_note_packets(const struct rtvctl_policy *,
+                              struct rtvctl_flow_state *, uint32_t packets,
+                              uint32_t interval_ms, long long int now_ms);
+double rtvctl_wilson_lower(double misses, double packets);
 void rtvctl_decide_relax(const struct rtvctl_policy *,
                          struct rtvctl_flow_state *, long long int now_ms,
                          struct rtvctl_action *);

@@ -44,6 +44,9 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->quiet_period_ms = 2000;
     p->min_step_interval_ms = 50;
     p->miss_persist_ms = 0;
+    p->miss_target = 0.001;
+    p->miss_window_ms = 1000;
+    p->miss_min_misses = 3;
     p->disconnected_grace_ms = 60000;
     p->escalation_table = 0;
     p->next_table = 1;
@@ -372,6 +375,22 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "miss_persist_ms")) {
         error = get_uint(val, key, 0, 60000, &x);
         p->miss_persist_ms = x;
+    } else if (!strcmp(key, "miss_target")) {
+        double d = (val->type == JSON_REAL ? json_real(val)
+                    : val->type == JSON_INTEGER ? json_integer(val) : -1);
+        if (!(d >= 0 && d <= 0.5)) {
+            char *text = json_text(val);
+            error = xasprintf("%s: %s is not a number in [0, 0.5]", key,
+                              text);
+            free(text);
+        }
+        p->miss_target = d;
+    } else if (!strcmp(key, "miss_window_ms")) {
+        error = get_uint(val, key, 100, 60000, &x);
+        p->miss_window_ms = x;
+    } else if (!strcmp(key, "miss_min_misses")) {
+        error = get_uint(val, key, 1, 1000000, &x);
+        p->miss_min_misses = x;
     } else if (!strcmp(key, "top_rung_deadline_us")) {
         error = get_uint(val, key, 0, 60000000, &x);
         p->top_rung_deadline_us = x;

@@ -69,6 +69,11 @@ struct rtvctl_policy {
     uint32_t quiet_period_ms;       /* Without misses, before relaxing. */
     uint32_t min_step_interval_ms;  /* Between two changes of one flow. */
     uint32_t miss_persist_ms;       /* Misses must last this long to act. */
+    double miss_target;             /* Windowed miss ratio a vNIC without
+                                     * its own 'miss-target' tolerates,
+                                     * 0..0.5 (0: no windowed rule). */
+    uint32_t miss_window_ms;        /* Its window, without 'miss-window'. */
+    uint32_t miss_min_misses;       /* Evidence: misses in the window. */
     uint32_t top_rung_deadline_us;  /* Flows with a contract deadline up to
                                      * this climb the ladder in one step, to
                                      * its top, and relax in one (0: none). */

@@ -31,7 +31,7 @@
 static const char *const rtvnic_keys[] = {
     "deadline", "min-rate", "burst",
     "max-rate", "default-deadline", "default-min-rate", "queue-limit",
-    "late-policy",
+    "late-policy", "miss-target", "miss-window",
 };
 
 /* Parses the leading decimal digits of 'value' into '*n'.  Returns the
@@ -72,6 +72,76 @@ number_error(const char *key, const char *value, bool overflow,
     } else {
         return xasprintf("%s=\"%s\": not %s", key, value, what);
     }
+}
+
+/* Parses 'value', a miss ratio written as a decimal fraction ("0.001") or a
+ * percentage ("0.1%"), into parts per million, which must be from 1 to
+ * RTVNIC_MAX_MISS_TARGET_PPM and exact (no finer than 1 ppm).  Returns NULL
+ * on success, otherwise a malloc()ed error message that names 'key' and
+ * 'value'. */
+char *
+rtvnic_parse_miss_target(const char *key, const char *value, uint32_t *ppm)
+{
+    uint64_t whole, frac = 0;
+    unsigned int frac_digits = 0;
+    bool overflow;
+    const char *p = parse_digits(value, &whole, &overflow);
+
+    if (!p) {
+        return number_error(key, value, overflow,
+                            "a ratio (e.g. 0.001) or a percentage (0.1%)");
+    }
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char) *p); p++) {
+            if (frac_digits++ < 8) {
+                frac = frac * 10 + (*p - '0');
+            } else if (*p != '0') {
+                return xasprintf("%s=\"%s\": finer than 1 ppm", key, value);
+            }
+        }
+    }
+
+    bool percent = *p == '%';
+    if (percent) {
+        p++;
+    }
+    if (*p) {
+        return xasprintf("%s=\"%s\": not a ratio (e.g. 0.001) or a "
+                         "percentage (0.1%%)", key, value);
+    }
+    if (whole > 100) {
+        return xasprintf("%s=\"%s\": out of range (at most 50%%)", key,
+                         value);
+    }
+
+    /* value = (whole + frac / 10^frac_digits) [/ 100]; in units of
+     * 10^-8 (of a ratio), exact. */
+    uint64_t e8 = whole * 100000000;
+    uint64_t scale = 100000000;
+    for (unsigned int i = 0; i < MIN(frac_digits, 8); i++) {
+        scale /= 10;
+    }
+    e8 += frac * scale;
+    if (percent) {
+        if (e8 % 100) {
+            return xasprintf("%s=\"%s\": finer than 1 ppm", key, value);
+        }
+        e8 /= 100;
+    }
+    if (e8 % 100) {
+        return xasprintf("%s=\"%s\": finer than 1 ppm", key, value);
+    }
+    e8 /= 100;                  /* Now in ppm. */
+    if (!e8) {
+        return xasprintf("%s=\"%s\": must be greater than zero", key,
+                         value);
+    }
+    if (e8 > RTVNIC_MAX_MISS_TARGET_PPM) {
+        return xasprintf("%s=\"%s\": out of range (at most 50%%)", key,
+                         value);
+    }
+    *ppm = e8;
+    return NULL;
 }
 
 /* Parses 'value', a positive whole number with a "us", "ms" or "s" suffix,
@@ -210,7 +280,8 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         value = nodes[i]->value;
         if (!is_known_key(key)) {
             error = xasprintf("%s=\"%s\": unknown key (valid keys: deadline, "
-                              "min-rate, burst, max-rate, default-deadline, "
+                              "min-rate, burst, miss-target, miss-window, "
+                              "max-rate, default-deadline, "
                               "default-min-rate, queue-limit, late-policy)",
                               key, value);
         } else if (!strcmp(key, "deadline")) {
@@ -222,6 +293,21 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         } else if (!strcmp(key, "burst")) {
             error = rtvnic_parse_rate(key, value, RTVNIC_MAX_BURST_BITS,
                                       &cfg->burst_bits);
+        } else if (!strcmp(key, "miss-target")) {
+            error = rtvnic_parse_miss_target(key, value,
+                                             &cfg->miss_target_ppm);
+        } else if (!strcmp(key, "miss-window")) {
+            uint64_t ns;
+
+            error = rtvnic_parse_duration(key, value, &ns);
+            if (!error && (ns % (1000 * 1000)
+                           || ns < RTVNIC_MIN_MISS_WINDOW_MS * 1000 * 1000)) {
+                error = xasprintf("%s=\"%s\": must be whole milliseconds, "
+                                  "at least %dms", key, value,
+                                  RTVNIC_MIN_MISS_WINDOW_MS);
+            } else if (!error) {
+                cfg->miss_window_ms = ns / (1000 * 1000);
+            }
         } else if (!strcmp(key, "max-rate")) {
             error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
                                       &cfg->max_rate_bps);
@@ -254,6 +340,12 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
         } else if (!cfg->is_source && cfg->burst_bits) {
             error = xasprintf("burst=\"%s\": a source needs deadline too",
                               smap_get(other_config, "burst"));
+        } else if (!cfg->is_source && cfg->miss_target_ppm) {
+            error = xasprintf("miss-target=\"%s\": a source needs deadline "
+                              "too", smap_get(other_config, "miss-target"));
+        } else if (!cfg->is_source && cfg->miss_window_ms) {
+            error = xasprintf("miss-window=\"%s\": a source needs deadline "
+                              "too", smap_get(other_config, "miss-window"));
         } else if (!cfg->is_egress
                    && (value = smap_get(other_config, "default-min-rate"))) {
             error = xasprintf("default-min-rate=\"%s\": only valid with "

@@ -25,7 +25,12 @@
  *     us/ms/s suffix) and optionally "min-rate" (bit/s) and "burst" (bits).
  *     A deadline without a min-rate is a valid contract: scheduled by that
  *     deadline, with no reserved bandwidth (unless an egress offers a
- *     default-min-rate);
+ *     default-min-rate).  "miss-target" (the tolerated ratio of missed
+ *     deadlines: a ratio such as "0.001" or a percentage such as "0.1%",
+ *     from 1 ppm to 50 %) and "miss-window" (a duration, 100ms to 60s, whole
+ *     milliseconds: the window over which the controller measures the
+ *     ratio) complete the contract; without them rtvctl's policy gives
+ *     them;
  *
  *   - egress (an EDF-scheduled, paced output port): "max-rate" (bit/s) and
  *     optionally "default-deadline", "default-min-rate" (bit/s, the
@@ -57,6 +62,9 @@ struct ds;
 #define RTVNIC_MAX_QUEUE_BYTES     (UINT64_C(1) << 34)
 #define RTVNIC_DEFAULT_DEADLINE_NS (UINT64_C(50) * 1000 * 1000)
 #define RTVNIC_DEFAULT_QUEUE_PACKETS 10000
+#define RTVNIC_MAX_MISS_TARGET_PPM 500000       /* 50 %. */
+#define RTVNIC_MIN_MISS_WINDOW_MS  100
+#define RTVNIC_MAX_MISS_WINDOW_MS  60000
 
 enum rtvnic_late_policy {
     RTVNIC_LATE_SEND,           /* Count late packets, send them anyway. */
@@ -69,6 +77,8 @@ struct rtvnic_config {
     uint64_t deadline_ns;       /* Contract deadline. */
     uint64_t min_rate_bps;      /* Guaranteed rate, bit/s; 0: none. */
     uint64_t burst_bits;        /* Token bucket depth; 0: one max packet. */
+    uint32_t miss_target_ppm;   /* Tolerated misses per million; 0: none. */
+    uint32_t miss_window_ms;    /* Its window; 0: none given. */
 
     /* Egress role. */
     bool is_egress;
@@ -100,6 +110,9 @@ char *rtvnic_parse_duration(const char *key, const char *value,
                             uint64_t *ns) OVS_WARN_UNUSED_RESULT;
 char *rtvnic_parse_rate(const char *key, const char *value, uint64_t max,
                         uint64_t *rate) OVS_WARN_UNUSED_RESULT;
+
+char *rtvnic_parse_miss_target(const char *key, const char *value,
+                               uint32_t *ppm) OVS_WARN_UNUSED_RESULT;
 
 void rtvnic_format_duration(struct ds *, uint64_t ns);
 

@@ -96,6 +96,8 @@ rtvnic_get_sources(struct rtvnic_source_info **sources)
                 .source_id = port->source_id,
                 .deadline_ns = port->cfg.deadline_ns,
                 .effective_deadline_ns = port->effective_deadline_ns,
+                .miss_target_ppm = port->cfg.miss_target_ppm,
+                .miss_window_ms = port->cfg.miss_window_ms,
             };
         }
     }

@@ -78,6 +78,28 @@ get_addr(const ovs_be32 src[4], struct in6_addr *addr)
 
 /* Returns the length of 'msg''s body, or SIZE_MAX if it has more entries
  * than one body holds (so that no 'n' can make the product wrap). */
+/* Whether 'msg', a SOURCES, needs the entry format with miss targets. */
+static bool
+sources_have_miss(const struct rtvnic_msg *msg)
+{
+    for (size_t i = 0; i < msg->sources.n; i++) {
+        const struct rtvnic_source_entry *e = &msg->sources.entries[i];
+
+        if (e->miss_target_ppm || e->miss_window_ms) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static size_t
+source_entry_len(const struct rtvnic_msg *msg)
+{
+    return (sources_have_miss(msg)
+            ? sizeof(struct rtvnic_wire_source_entry)
+            : sizeof(struct rtvnic_wire_source_entry_v1));
+}
+
 static size_t
 msg_body_len(const struct rtvnic_msg *msg)
 {
@@ -97,7 +119,7 @@ msg_body_len(const struct rtvnic_msg *msg)
         return (msg->sources.n > RTVNIC_SOURCES_MAX_ENTRIES
                 ? SIZE_MAX
                 : sizeof(struct rtvnic_wire_list)
-                  + msg->sources.n * sizeof(struct rtvnic_wire_source_entry));
+                  + msg->sources.n * source_entry_len(msg));
     }
     return SIZE_MAX;
 }
@@ -176,18 +198,27 @@ rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
     }
     case RTVNIC_MSG_SOURCES: {
         struct rtvnic_wire_list *l = ofpbuf_put_zeros(b, sizeof *l);
+        size_t entry_len = source_entry_len(msg);
 
         put_header(&l->header, msg, len);
         l->n = htonl(msg->sources.n);
+        if (entry_len != sizeof(struct rtvnic_wire_source_entry_v1)) {
+            l->entry_len = htons(entry_len);
+        }
         for (size_t i = 0; i < msg->sources.n; i++) {
             const struct rtvnic_source_entry *e = &msg->sources.entries[i];
-            struct rtvnic_wire_source_entry *w
-                = ofpbuf_put_zeros(b, sizeof *w);
+            /* The original entry is a prefix of the new one. */
+            struct rtvnic_wire_source_entry *w = ofpbuf_put_zeros(b,
+                                                                  entry_len);
 
             w->vnic_id = htons(e->vnic_id);
             w->ofp_port = htonl(e->ofp_port);
             w->deadline_us = htonl(e->deadline_us);
             w->effective_us = htonl(e->effective_us);
+            if (entry_len == sizeof *w) {
+                w->miss_target_ppm = htonl(e->miss_target_ppm);
+                w->miss_window_ms = htonl(e->miss_window_ms);
+            }
         }
         break;
     }
@@ -206,7 +237,8 @@ rtvnic_msg_encode_parts(const struct rtvnic_msg *msg_, struct ovs_list *bodies)
         max = RTVNIC_BEAT_MAX_ENTRIES;
     } else if (msg.type == RTVNIC_MSG_SOURCES) {
         n = msg_->sources.n;
-        max = RTVNIC_SOURCES_MAX_ENTRIES;
+        max = (sources_have_miss(msg_) ? RTVNIC_SOURCES_MAX_ENTRIES_MISS
+               : RTVNIC_SOURCES_MAX_ENTRIES);
     } else {
         n = max = 0;
     }
@@ -297,6 +329,11 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         if (len >= expected) {
             const struct rtvnic_wire_list *l = body;
 
+            if (l->entry_len) {
+                error = xasprintf("RTvNIC heartbeat has entry length %"
+                                  PRIu16", expected 0", ntohs(l->entry_len));
+                goto out;
+            }
             expected += (sizeof(struct rtvnic_wire_beat_entry)
                          * (uint64_t) ntohl(l->n));
         }
@@ -311,9 +348,18 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         expected = sizeof(struct rtvnic_wire_list);
         if (len >= expected) {
             const struct rtvnic_wire_list *l = body;
+            uint16_t entry_len = ntohs(l->entry_len);
 
-            expected += (sizeof(struct rtvnic_wire_source_entry)
-                         * (uint64_t) ntohl(l->n));
+            if (!entry_len) {
+                entry_len = sizeof(struct rtvnic_wire_source_entry_v1);
+            } else if (entry_len != sizeof(struct rtvnic_wire_source_entry)) {
+                error = xasprintf("RTvNIC sources have entry length %"PRIu16
+                                  ", expected 0 (16) or %"PRIuSIZE,
+                                  entry_len,
+                                  sizeof(struct rtvnic_wire_source_entry));
+                goto out;
+            }
+            expected += entry_len * (uint64_t) ntohl(l->n);
         }
         break;
     default:
@@ -396,18 +442,26 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
     }
     case RTVNIC_MSG_SOURCES: {
         const struct rtvnic_wire_list *l = body;
-        const struct rtvnic_wire_source_entry *w = (const void *) (l + 1);
+        const uint8_t *w = (const void *) (l + 1);
+        size_t entry_len = (l->entry_len
+                            ? sizeof(struct rtvnic_wire_source_entry)
+                            : sizeof(struct rtvnic_wire_source_entry_v1));
 
         msg->sources.n = ntohl(l->n);
         msg->sources.entries = xcalloc(msg->sources.n + 1,
                                        sizeof *msg->sources.entries);
-        for (size_t i = 0; i < msg->sources.n; i++, w++) {
+        for (size_t i = 0; i < msg->sources.n; i++, w += entry_len) {
+            const struct rtvnic_wire_source_entry *we = (const void *) w;
             struct rtvnic_source_entry *e = &msg->sources.entries[i];
 
-            e->vnic_id = ntohs(w->vnic_id);
-            e->ofp_port = ntohl(w->ofp_port);
-            e->deadline_us = ntohl(w->deadline_us);
-            e->effective_us = ntohl(w->effective_us);
+            e->vnic_id = ntohs(we->vnic_id);
+            e->ofp_port = ntohl(we->ofp_port);
+            e->deadline_us = ntohl(we->deadline_us);
+            e->effective_us = ntohl(we->effective_us);
+            if (entry_len == sizeof *we) {
+                e->miss_target_ppm = ntohl(we->miss_target_ppm);
+                e->miss_window_ms = ntohl(we->miss_window_ms);
+            }
         }
         break;
     }
@@ -495,8 +549,14 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
             const struct rtvnic_source_entry *e = &msg->sources.entries[i];
 
             ds_put_format(s, " (vnic=%"PRIu16" port=%"PRIu32" deadline_us=%"
-                          PRIu32" effective_us=%"PRIu32")", e->vnic_id,
+                          PRIu32" effective_us=%"PRIu32, e->vnic_id,
                           e->ofp_port, e->deadline_us, e->effective_us);
+            if (e->miss_target_ppm || e->miss_window_ms) {
+                ds_put_format(s, " miss_target_ppm=%"PRIu32
+                              " miss_window_ms=%"PRIu32, e->miss_target_ppm,
+                              e->miss_window_ms);
+            }
+            ds_put_char(s, ')');
         }
         break;
     }

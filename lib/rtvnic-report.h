@@ -42,18 +42,27 @@
  *   RTVNIC_REPORT_INTERVAL_MAX_US (1 ms to 10 s).
  *
  *   SOURCES (5), switch -> controller, every second, per bridge: struct
- *   rtvnic_wire_list, then n struct rtvnic_wire_source_entry: the RTvNIC
- *   sources on the bridge's ports, so that the controller can match their
- *   traffic in flow_mods.  It is the complete list: the controller replaces
- *   what it knew.
+ *   rtvnic_wire_list, then n entries: the RTvNIC sources on the bridge's
+ *   ports, so that the controller can match their traffic in flow_mods, and
+ *   their contracts.  It is the complete list: the controller replaces what
+ *   it knew.  The list's 'entry_len' says the entries' format: 0 for the
+ *   original 16-byte struct rtvnic_wire_source_entry_v1 (no miss target),
+ *   24 for struct rtvnic_wire_source_entry (with the source's miss-target
+ *   and miss-window, 0 where not configured); a decoder refuses any other.
+ *   An encoder writes the original format when no entry has a miss target
+ *   or window, so that controllers that predate them keep working with
+ *   switches that do not use them; otherwise a controller that predates
+ *   them refuses the message for its length, with an error that says so.
+ *   A HEARTBEAT's 'entry_len' is 0.
  *
  * Multi-part messages.  An OpenFlow message is at most 65535 bytes, so a body
  * is at most RTVNIC_MSG_MAX_LEN (65512) bytes: a HEARTBEAT carries at most
  * RTVNIC_BEAT_MAX_ENTRIES (2046) entries, a SOURCES at most
- * RTVNIC_SOURCES_MAX_ENTRIES (4093).  A longer list is sent as consecutive
- * parts on the same connection, like an OpenFlow multipart reply: every part
- * but the last has RTVNIC_MSG_F_MORE in 'flags' (cf. OFPSF_REPLY_MORE), and
- * 'part' numbers the parts 0, 1, 2... (modulo 65536).  A message that fits in
+ * RTVNIC_SOURCES_MAX_ENTRIES (4093), or RTVNIC_SOURCES_MAX_ENTRIES_MISS
+ * (2729) in the format with miss targets.  A longer list is sent as
+ * consecutive parts on the same connection, like an OpenFlow multipart
+ * reply: every part but the last has RTVNIC_MSG_F_MORE in 'flags' (cf.
+ * OFPSF_REPLY_MORE), and 'part' numbers the parts 0, 1, 2... (modulo 65536).  A message that fits in
  * one body has flags 0 and part 0, as before multi-part messages existed.  A
  * receiver acts on the whole list only once the last part arrived; a part out
  * of sequence (one was lost) discards the incomplete list.  The switch queues
@@ -122,7 +131,8 @@ OFP_ASSERT(sizeof(struct rtvnic_wire_report) == 72);
 struct rtvnic_wire_list {
     struct rtvnic_wire_header header;
     ovs_be32 n;                 /* Number of entries in this body. */
-    uint8_t pad[4];
+    ovs_be16 entry_len;         /* 0, or SOURCES: 24; was reserved (0). */
+    uint8_t pad[2];
 };
 OFP_ASSERT(sizeof(struct rtvnic_wire_list) == 16);
 
@@ -151,14 +161,27 @@ struct rtvnic_wire_config {
 };
 OFP_ASSERT(sizeof(struct rtvnic_wire_config) == 16);
 
-struct rtvnic_wire_source_entry {
+/* A SOURCES entry with 'entry_len' 0 (the original format). */
+struct rtvnic_wire_source_entry_v1 {
     ovs_be16 vnic_id;
     uint8_t pad[2];
     ovs_be32 ofp_port;
     ovs_be32 deadline_us;
     ovs_be32 effective_us;
 };
-OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry) == 16);
+OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry_v1) == 16);
+
+/* A SOURCES entry with 'entry_len' 24. */
+struct rtvnic_wire_source_entry {
+    ovs_be16 vnic_id;
+    uint8_t pad[2];
+    ovs_be32 ofp_port;
+    ovs_be32 deadline_us;
+    ovs_be32 effective_us;
+    ovs_be32 miss_target_ppm;   /* 0: none configured. */
+    ovs_be32 miss_window_ms;    /* 0: none configured. */
+};
+OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry) == 24);
 
 /* The longest body: OpenFlow's 16-bit message length less the 16-byte Nicira
  * header, rounded down to a multiple of 8. */
@@ -167,6 +190,10 @@ OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry) == 16);
     ((RTVNIC_MSG_MAX_LEN - sizeof(struct rtvnic_wire_list))             \
      / sizeof(struct rtvnic_wire_beat_entry))
 #define RTVNIC_SOURCES_MAX_ENTRIES                                      \
+    ((RTVNIC_MSG_MAX_LEN - sizeof(struct rtvnic_wire_list))             \
+     / sizeof(struct rtvnic_wire_source_entry_v1))
+/* ...if an entry has a miss target or window (2729). */
+#define RTVNIC_SOURCES_MAX_ENTRIES_MISS                                 \
     ((RTVNIC_MSG_MAX_LEN - sizeof(struct rtvnic_wire_list))             \
      / sizeof(struct rtvnic_wire_source_entry))
 
@@ -209,6 +236,8 @@ struct rtvnic_source_entry {
     uint32_t ofp_port;
     uint32_t deadline_us;
     uint32_t effective_us;
+    uint32_t miss_target_ppm;   /* 0: none configured. */
+    uint32_t miss_window_ms;    /* 0: none configured. */
 };
 
 struct rtvnic_msg {

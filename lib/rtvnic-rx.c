@@ -37,6 +37,8 @@
 #include "rtvnic-config.h"
 #include "rtvnic-report.h"
 #include "rtvnic-stamp.h"
+#include "openvswitch/poll-loop.h"
+#include "seq.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -47,6 +49,7 @@ COVERAGE_DEFINE(rtvnic_rx_evicted);
 COVERAGE_DEFINE(rtvnic_rx_implausible);
 COVERAGE_DEFINE(rtvnic_rx_bad_stamp);
 COVERAGE_DEFINE(rtvnic_rx_epoch);
+COVERAGE_DEFINE(rtvnic_rx_urgent);
 
 /* Histogram: log-linear, SUB_BUCKETS per octave, over the delays a plausible
  * stamp can have (below RTVNIC_RX_MAX_DELAY_NS < 2^MAX_OCTAVE ns).  Bucket 0
@@ -92,6 +95,11 @@ struct rx_stats {
 
     /* Since the last heartbeat. */
     uint32_t beat_packets, beat_misses;
+
+    /* Event-driven reporting: the latest miss, and how many more misses
+     * of this episode are urgent. */
+    long long int last_miss_ms;
+    uint8_t urgent_left;
 };
 
 struct rx_flow {
@@ -107,6 +115,23 @@ static struct ovs_mutex rx_mutex = OVS_MUTEX_INITIALIZER;
 static struct cmap rx_flows = CMAP_INITIALIZER;
 
 static atomic_bool rx_receiver = false;
+
+/* Set when a flow had an urgent miss; 'rx_urgent_seq' changes then, to wake
+ * the main thread. */
+static atomic_bool rx_urgent = false;
+static struct seq *rx_urgent_seq;
+
+static struct seq *
+urgent_seq(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+
+    if (ovsthread_once_start(&once)) {
+        rx_urgent_seq = seq_create();
+        ovsthread_once_done(&once);
+    }
+    return rx_urgent_seq;
+}
 static atomic_count rx_max_flows = ATOMIC_COUNT_INIT(
     RTVNIC_RX_MAX_FLOWS_DEFAULT);
 static atomic_count rx_idle_timeout_ms = ATOMIC_COUNT_INIT(
@@ -497,6 +522,8 @@ rtvnic_rx_record(const struct in6_addr *sender,
         return;
     }
 
+    bool urgent = false;
+
     ovs_mutex_lock(&f->mutex);
     struct rx_stats *s = &f->s;
 
@@ -533,6 +560,14 @@ rtvnic_rx_record(const struct in6_addr *sender,
         s->net_sum_ns += net;
         s->net_max_ns = MAX(s->net_max_ns, net);
         if (deadline && delay > deadline) {
+            if (now_ms - s->last_miss_ms >= RTVNIC_RX_EPISODE_GAP_MS) {
+                s->urgent_left = RTVNIC_RX_URGENT_MISSES;
+            }
+            s->last_miss_ms = now_ms;
+            if (s->urgent_left) {
+                s->urgent_left--;
+                urgent = true;
+            }
             s->misses++;
             s->excess_max_ns = MAX(s->excess_max_ns, delay - deadline);
             s->ival.misses++;
@@ -542,6 +577,44 @@ rtvnic_rx_record(const struct in6_addr *sender,
         }
     }
     ovs_mutex_unlock(&f->mutex);
+
+    if (urgent) {
+        struct seq *seq = urgent_seq();
+
+        COVERAGE_INC(rtvnic_rx_urgent);
+        /* Flag first, then the seq: rtvnic_rx_urgent_wait() reads them in
+         * the opposite order, so it cannot miss both. */
+        atomic_store(&rx_urgent, true);
+        seq_change(seq);
+    }
+}
+
+bool
+rtvnic_rx_urgent_pending(void)
+{
+    bool urgent;
+
+    atomic_read(&rx_urgent, &urgent);
+    return urgent;
+}
+
+void
+rtvnic_rx_urgent_clear(void)
+{
+    atomic_store(&rx_urgent, false);
+}
+
+void
+rtvnic_rx_urgent_wait(long long int not_before_ms)
+{
+    struct seq *seq = urgent_seq();
+    uint64_t seqno = seq_read(seq);
+
+    if (rtvnic_rx_urgent_pending()) {
+        poll_timer_wait_until(not_before_ms);
+    } else {
+        seq_wait(seq, seqno);
+    }
 }
 
 /* Counts a malformed stamp from 'sender' (and 'vnic_id', if it could be

@@ -39,6 +39,15 @@
  * (remote_ip=flow) is no trusted remote.  Everything else counts only as
  * "untrusted".
  *
+ * Event-driven reporting: a flow's first RTVNIC_RX_URGENT_MISSES misses of
+ * an episode (misses, each less than RTVNIC_RX_EPISODE_GAP_MS after the
+ * previous one) are urgent: rtvnic_rx_urgent_pending() becomes true and
+ * rtvnic_rx_urgent_wait() wakes the main thread, which then takes the
+ * reports at once instead of at the end of the report interval (see
+ * vswitchd/rtvnic-bridge.c, which rate-limits that to one early round per
+ * RTVNIC_REPORT_INTERVAL_MIN_US).  So urgent rounds are bounded by
+ * RTVNIC_RX_URGENT_MISSES per flow per episode and by 1000 a second.
+ *
  * Bounds: at most 'max_flows' flows; a stamp of a new key while the table is
  * full is refused (counted, not stored).  rtvnic_rx_run(), on the main
  * thread, expires flows idle for 'idle_timeout_ms' and evicts the least
@@ -75,6 +84,10 @@ struct rtvnic_stamp;
 #define RTVNIC_RX_SEQ_WINDOW (UINT32_C(1) << 20)
 #define RTVNIC_RX_EPOCH_MARGIN_NS (UINT64_C(1000) * 1000)
 
+/* Event-driven reporting (see above). */
+#define RTVNIC_RX_EPISODE_GAP_MS 1000
+#define RTVNIC_RX_URGENT_MISSES 4
+
 #define RTVNIC_RX_MAX_FLOWS_DEFAULT 16384
 #define RTVNIC_RX_IDLE_TIMEOUT_DEFAULT 60000    /* ms */
 
@@ -98,6 +111,9 @@ void rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id,
                           long long int now_ms);
 
 size_t rtvnic_rx_take_reports(struct rtvnic_report **, uint32_t interval_us);
+bool rtvnic_rx_urgent_pending(void);
+void rtvnic_rx_urgent_clear(void);
+void rtvnic_rx_urgent_wait(long long int not_before_ms);
 size_t rtvnic_rx_take_heartbeat(struct rtvnic_beat_entry **);
 bool rtvnic_rx_is_empty(void);
 

@@ -115,6 +115,8 @@ struct rtvnic_source_info {
     uint16_t source_id;
     uint64_t deadline_ns;
     uint64_t effective_deadline_ns;
+    uint32_t miss_target_ppm;   /* 0: not configured. */
+    uint32_t miss_window_ms;    /* 0: not configured. */
 };
 size_t rtvnic_get_sources(struct rtvnic_source_info **);
 

@@ -21,7 +21,10 @@
  *       each:
  *         TIME report PACKETS MISSES HOST_MEAN_US NET_MEAN_US EXCESS_US
  *         TIME relax
- *         TIME contract DEADLINE_US     (what SOURCES would say)
+ *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
+ *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
+ *                                        (what SOURCES would say)
+ *         TIME wilson MISSES PACKETS     (prints the lower bound, in ppm)
  *       TIME in ms.  Each output line: "TIME: <action> (<why>)" plus the
  *       flow's state (level, effective deadline, quiet factor). */
 
@@ -84,6 +87,8 @@ test_rtvctl_logic_main(int argc, char *argv[])
         char cmd[32];
         unsigned int pkts, misses, host_us, net_us, excess_us;
         unsigned long long int contract;
+        unsigned int target_ppm, window_ms;
+        int n;
 
         if (sscanf(line, "%lld %31s", &t, cmd) != 2) {
             continue;
@@ -103,9 +108,21 @@ test_rtvctl_logic_main(int argc, char *argv[])
         } else if (!strcmp(cmd, "relax")) {
             rtvctl_decide_relax(&policy, &st, t, &a);
             print_action(t, &a, &st);
+        } else if (!strcmp(cmd, "beat")
+                   && sscanf(line, "%*d %*s %u", &pkts) == 1) {
+            rtvctl_flow_note_packets(&policy, &st, pkts, 1000, t);
+        } else if (!strcmp(cmd, "wilson")
+                   && sscanf(line, "%*d %*s %u %u", &misses, &pkts) == 2) {
+            printf("%lld: wilson %u/%u: %.0f ppm\n", t, misses, pkts,
+                   rtvctl_wilson_lower(misses, pkts) * 1e6);
         } else if (!strcmp(cmd, "contract")
-                   && sscanf(line, "%*d %*s %llu", &contract) == 1) {
+                   && (n = sscanf(line, "%*d %*s %llu %u %u", &contract,
+                                  &target_ppm, &window_ms)) >= 1) {
             st.contract_us = st.effective_us = contract;
+            if (n == 3) {
+                st.miss_target_ppm = target_ppm;
+                st.miss_window_ms = window_ms;
+            }
         } else {
             ovs_fatal(0, "bad event: %s", line);
         }

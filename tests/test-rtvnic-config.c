@@ -29,7 +29,7 @@
  *       "error: ..." (and exits 1), and checks that encoding the result
  *       gives HEX back.
  *
- *   test-rtvnic-config split-msg heartbeat|sources N [DROP]
+ *   test-rtvnic-config split-msg heartbeat|sources|sources-miss N [DROP]
  *       Encodes a list of N entries as NXT_RTVNIC bodies, prints the parts
  *       (part/"more"/bytes), reassembles them (first without part DROP) and
  *       checks the result against the original list. */
@@ -86,6 +86,11 @@ test_parse(struct ovs_cmdl_context *ctx)
         rtvnic_format_duration(&ds, cfg.deadline_ns);
         ds_put_format(&ds, ", min-rate %"PRIu64", burst %"PRIu64"\n",
                       cfg.min_rate_bps, cfg.burst_bits);
+        if (cfg.miss_target_ppm || cfg.miss_window_ms) {
+            ds_put_format(&ds, "source: miss-target %"PRIu32" ppm, "
+                          "miss-window %"PRIu32" ms\n", cfg.miss_target_ppm,
+                          cfg.miss_window_ms);
+        }
     }
     if (cfg.is_egress) {
         ds_put_format(&ds, "egress: max-rate %"PRIu64", default-deadline ",
@@ -239,13 +244,15 @@ reassemble_parts(struct rtvnic_reassembly *r, const struct ovs_list *bodies,
     }
 }
 
-/* "split-msg heartbeat|sources N [DROP]": encodes a list of N entries as
- * parts, prints them (part/flags/bytes), and reassembles them, first without
+/* "split-msg heartbeat|sources|sources-miss N [DROP]": encodes a list of N
+ * entries (sources-miss: with miss targets) as parts, prints them
+ * (part/flags/bytes), and reassembles them, first without
  * part DROP if given. */
 static void
 test_split_msg(struct ovs_cmdl_context *ctx)
 {
     bool beat = !strcmp(ctx->argv[1], "heartbeat");
+    bool miss = !strcmp(ctx->argv[1], "sources-miss");
     struct rtvnic_msg msg = { .type = (beat ? RTVNIC_MSG_HEARTBEAT
                                        : RTVNIC_MSG_SOURCES) };
     struct rtvnic_reassembly r;
@@ -282,6 +289,10 @@ test_split_msg(struct ovs_cmdl_context *ctx)
             e->ofp_port = i + 10;
             e->deadline_us = 2000 + i;
             e->effective_us = 1000 + i;
+            if (miss) {
+                e->miss_target_ppm = 1 + i % 500000;
+                e->miss_window_ms = 1000;
+            }
         }
     }
 
@@ -290,7 +301,9 @@ test_split_msg(struct ovs_cmdl_context *ctx)
     error = rtvnic_msg_encode(&msg, &one);
     if (error
         ? error != EMSGSIZE || one.size
-          || n <= (beat ? RTVNIC_BEAT_MAX_ENTRIES : RTVNIC_SOURCES_MAX_ENTRIES)
+          || n <= (beat ? RTVNIC_BEAT_MAX_ENTRIES
+                   : miss ? RTVNIC_SOURCES_MAX_ENTRIES_MISS
+                   : RTVNIC_SOURCES_MAX_ENTRIES)
         : one.size > RTVNIC_MSG_MAX_LEN) {
         ovs_fatal(0, "single-body encoding of %u entries: %s, %"PRIu32
                   " bytes", n, ovs_strerror(error), one.size);
@@ -323,7 +336,8 @@ static const struct ovs_cmdl_command commands[] = {
     {"admit", "MAX_RATE LMAX_BITS DEADLINE:RATE:BURST...", 2, INT_MAX,
      test_admit, OVS_RO},
     {"decode-msg", "HEX", 1, 1, test_decode_msg, OVS_RO},
-    {"split-msg", "heartbeat|sources N [DROP]", 2, 3, test_split_msg,
+    {"split-msg", "heartbeat|sources|sources-miss N [DROP]", 2, 3,
+     test_split_msg,
      OVS_RO},
     {NULL, NULL, 0, 0, NULL, OVS_RO},
 };

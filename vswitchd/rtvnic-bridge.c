@@ -334,6 +334,7 @@ struct rtvnic_out {
 };
 
 static long long int next_report_usec;
+static long long int last_round_usec;   /* Reports were last taken. */
 static long long int next_beat_usec;
 static struct ovs_list pending = OVS_LIST_INITIALIZER(&pending);
 static bool send_sources;               /* Send each bridge its sources. */
@@ -363,14 +364,24 @@ rtvnic_bridge_reports_due(void)
      * nothing to tell its controllers. */
     if (rtvnic_rx_is_empty()
         && (!rtvnic_is_enabled() || now < next_beat_usec)) {
+        rtvnic_rx_urgent_clear();   /* Its flow is gone: no busy wait. */
         return false;
     }
+    /* A flow's first misses of an episode are reported at once, in an
+     * early round (one per RTVNIC_REPORT_INTERVAL_MIN_US at most) whose
+     * interval is the time since the previous round. */
+    uint32_t round_us = interval;
     if (now < next_report_usec) {
-        return false;
+        if (!rtvnic_rx_urgent_pending()
+            || now < last_round_usec + RTVNIC_REPORT_INTERVAL_MIN_US) {
+            return false;
+        }
+        round_us = MAX(now - last_round_usec, 1);
     }
+    rtvnic_rx_urgent_clear();
 
     struct rtvnic_report *reports;
-    size_t n = rtvnic_rx_take_reports(&reports, interval);
+    size_t n = rtvnic_rx_take_reports(&reports, round_us);
 
     for (size_t i = 0; i < n; i++) {
         struct rtvnic_msg msg = { .type = RTVNIC_MSG_REPORT,
@@ -390,6 +401,7 @@ rtvnic_bridge_reports_due(void)
         send_sources = true;
     }
     next_report_usec = now + interval;
+    last_round_usec = now;
     if (ovs_list_is_empty(&pending) && !send_sources) {
         rtvnic_bridge_reports_sent();
         return false;
@@ -438,6 +450,8 @@ send_bridge_sources(struct ofproto *ofproto)
             e->ofp_port = ofp_to_u16(ofp_port);
             e->deadline_us = sources[i].deadline_ns / 1000;
             e->effective_us = sources[i].effective_deadline_ns / 1000;
+            e->miss_target_ppm = sources[i].miss_target_ppm;
+            e->miss_window_ms = sources[i].miss_window_ms;
         }
         free(sources[i].name);
     }
@@ -501,6 +515,10 @@ rtvnic_bridge_reports_sent(void)
 void
 rtvnic_bridge_wait(void)
 {
+    /* Even with no flow yet: the first stamp may bring an urgent miss. */
+    rtvnic_rx_urgent_wait(DIV_ROUND_UP(last_round_usec
+                                       + RTVNIC_REPORT_INTERVAL_MIN_US,
+                                       1000));
     if (!rtvnic_rx_is_empty()) {
         poll_timer_wait_until(DIV_ROUND_UP(next_report_usec, 1000));
     } else if (rtvnic_is_enabled()) {

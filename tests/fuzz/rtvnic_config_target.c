@@ -58,6 +58,10 @@ check_bounds(const struct rtvnic_config *c)
         FUZZ_CHECK(c->deadline_ns && c->deadline_ns <= RTVNIC_MAX_DEADLINE_NS);
         FUZZ_CHECK(c->min_rate_bps <= RTVNIC_MAX_RATE_BPS);
         FUZZ_CHECK(c->burst_bits <= RTVNIC_MAX_BURST_BITS);
+        FUZZ_CHECK(c->miss_target_ppm <= RTVNIC_MAX_MISS_TARGET_PPM);
+        FUZZ_CHECK(!c->miss_window_ms
+                   || (c->miss_window_ms >= RTVNIC_MIN_MISS_WINDOW_MS
+                       && c->miss_window_ms <= RTVNIC_MAX_MISS_WINDOW_MS));
     } else {
         FUZZ_CHECK(!c->deadline_ns && !c->min_rate_bps && !c->burst_bits);
     }
@@ -102,6 +106,14 @@ check_round_trip(const struct rtvnic_config *c)
         }
         if (c->burst_bits) {
             smap_add_format(&smap, "burst", "%"PRIu64, c->burst_bits);
+        }
+        if (c->miss_target_ppm) {
+            smap_add_format(&smap, "miss-target", "0.%06"PRIu32,
+                            c->miss_target_ppm);
+        }
+        if (c->miss_window_ms) {
+            smap_add_format(&smap, "miss-window", "%"PRIu32"ms",
+                            c->miss_window_ms);
         }
     }
     if (c->is_egress) {

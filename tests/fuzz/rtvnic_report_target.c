@@ -98,7 +98,9 @@ msg_equal(const struct rtvnic_msg *a, const struct rtvnic_msg *b)
 
             if (x->vnic_id != y->vnic_id || x->ofp_port != y->ofp_port
                 || x->deadline_us != y->deadline_us
-                || x->effective_us != y->effective_us) {
+                || x->effective_us != y->effective_us
+                || x->miss_target_ppm != y->miss_target_ppm
+                || x->miss_window_ms != y->miss_window_ms) {
                 return false;
             }
         }
