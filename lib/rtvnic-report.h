@@ -62,13 +62,14 @@
  * (2729) in the format with miss targets.  A longer list is sent as
  * consecutive parts on the same connection, like an OpenFlow multipart
  * reply: every part but the last has RTVNIC_MSG_F_MORE in 'flags' (cf.
- * OFPSF_REPLY_MORE), and 'part' numbers the parts 0, 1, 2... (modulo 65536).  A message that fits in
- * one body has flags 0 and part 0, as before multi-part messages existed.  A
- * receiver acts on the whole list only once the last part arrived; a part out
- * of sequence (one was lost) discards the incomplete list.  The switch queues
- * either all parts of a message to a controller or, if that controller's
- * backlog is full, none of them.  REPORT, SET_DEADLINE and CONFIG are always
- * single bodies with flags 0 and part 0.
+ * OFPSF_REPLY_MORE), and 'part' numbers the parts 0, 1, 2... (modulo
+ * 65536).  A message that fits in one body has flags 0 and part 0, as before
+ * multi-part messages existed.  A receiver acts on the whole list only once
+ * the last part arrived; a part out of sequence (one was lost) discards the
+ * incomplete list.  The switch queues either all parts of a message to a
+ * controller or, if that controller's backlog is full, none of them.
+ * REPORT, SET_DEADLINE and CONFIG are always single bodies with flags 0 and
+ * part 0.
  *
  * This file is the only encoder and decoder of the format: ovs-vswitchd,
  * ovs-ofctl (printing) and rtvctl all use it. */
