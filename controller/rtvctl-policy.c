@@ -101,6 +101,26 @@ get_uint(const struct json *v, const char *key, uint64_t min, uint64_t max,
     return NULL;
 }
 
+/* Parses 'v', a JSON number, as a ratio from 0 up to 'max' (included if
+ * 'max_included'), into '*out'.  Returns NULL or an error naming 'key'. */
+static char *
+get_ratio(const struct json *v, const char *key, double max,
+          bool max_included, double *out)
+{
+    double d = (v->type == JSON_REAL ? json_real(v)
+                : v->type == JSON_INTEGER ? json_integer(v) : -1);
+
+    *out = d;
+    if (!(d >= 0 && (max_included ? d <= max : d < max))) {
+        char *text = json_text(v);
+        char *error = xasprintf("%s: %s is not a number in [0, %g%c", key,
+                                text, max, max_included ? ']' : ')');
+        free(text);
+        return error;
+    }
+    return NULL;
+}
+
 static char *
 get_datapath_id(const struct json *v, const char *key, uint64_t *dpid)
 {
@@ -353,14 +373,7 @@ parse_member(const char *key, const struct json *val, void *p_)
         error = get_uint(val, key, 1, 60000, &x);
         p->report_interval_ms = x;
     } else if (!strcmp(key, "miss_ratio_threshold")) {
-        double d = (val->type == JSON_REAL ? json_real(val)
-                    : val->type == JSON_INTEGER ? json_integer(val) : -1);
-        if (!(d >= 0 && d < 1)) {
-            char *text = json_text(val);
-            error = xasprintf("%s: %s is not a number in [0, 1)", key, text);
-            free(text);
-        }
-        p->miss_ratio_threshold = d;
+        error = get_ratio(val, key, 1, false, &p->miss_ratio_threshold);
     } else if (!strcmp(key, "tighten_floor_us")) {
         error = get_uint(val, key, 1, 60000000, &x);
         p->tighten_floor_us = x;
@@ -376,15 +389,7 @@ parse_member(const char *key, const struct json *val, void *p_)
         error = get_uint(val, key, 0, 60000, &x);
         p->miss_persist_ms = x;
     } else if (!strcmp(key, "miss_target")) {
-        double d = (val->type == JSON_REAL ? json_real(val)
-                    : val->type == JSON_INTEGER ? json_integer(val) : -1);
-        if (!(d >= 0 && d <= 0.5)) {
-            char *text = json_text(val);
-            error = xasprintf("%s: %s is not a number in [0, 0.5]", key,
-                              text);
-            free(text);
-        }
-        p->miss_target = d;
+        error = get_ratio(val, key, 0.5, true, &p->miss_target);
     } else if (!strcmp(key, "miss_window_ms")) {
         error = get_uint(val, key, 100, 60000, &x);
         p->miss_window_ms = x;
