@@ -288,7 +288,11 @@ parse_options(int argc, char *argv[])
         STREAM_SSL_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+    /* Static: an option that exits from inside the loop (a bad value,
+     * --help, --version) leaves it reachable rather than leaked. */
+    static char *short_options;
+
+    short_options = ovs_cmdl_long_options_to_short_options(long_options);
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -348,6 +352,7 @@ parse_options(int argc, char *argv[])
         }
     }
     free(short_options);
+    short_options = NULL;
 }
 
 static void
