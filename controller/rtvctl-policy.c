@@ -28,6 +28,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
+#include "sset.h"
 #include "util.h"
 
 void
@@ -505,13 +506,121 @@ parse_policy(const struct json *root, struct rtvctl_policy *p)
     return error;
 }
 
+/* One object or array being scanned by find_duplicate_key(). */
+struct json_scope {
+    bool is_object;
+    bool expect_key;        /* An object's next string is a key. */
+    struct sset keys;       /* An object's keys so far. */
+    size_t index;           /* An array's current member. */
+    char *path;             /* As the parser's errors name it, or NULL for
+                             * the top level. */
+};
+
+/* The path of a value that 'parent' holds: under key 'key' if 'parent' is
+ * an object, as its current member if it is an array. */
 static char *
-policy_from_json(struct json *root, struct rtvctl_policy *p)
+json_scope_child_path(const struct json_scope *parent, const char *key)
+{
+    if (!parent) {
+        return NULL;
+    } else if (parent->is_object) {
+        return (parent->path
+                ? xasprintf("%s.%s", parent->path, key)
+                : xstrdup(key));
+    } else {
+        return xasprintf("%s[%"PRIuSIZE"]", parent->path ? parent->path : "",
+                         parent->index);
+    }
+}
+
+/* OVS's JSON parser keeps the last of repeated keys in an object, so a
+ * policy that sets a key twice would silently take the second value.
+ * Scans 'text', which must be valid JSON, for an object that has a key twice
+ * (after unescaping: "a" and "\u0061" are the same key).  Returns NULL or a
+ * malloc()ed error naming the key and the object it is in. */
+static char *
+find_duplicate_key(const char *text)
+{
+    struct json_scope *stack = NULL;
+    size_t n = 0, allocated = 0;
+    char *last_key = NULL;
+    char *error = NULL;
+
+    for (const char *c = text; *c && !error; c++) {
+        struct json_scope *top = n ? &stack[n - 1] : NULL;
+
+        if (*c == '"') {
+            const char *start = ++c;
+            char *key;
+
+            while (*c && *c != '"') {
+                c += *c == '\\' && c[1] ? 2 : 1;
+            }
+            if (!*c) {
+                break;          /* Not valid JSON: the parser said so. */
+            }
+            if (!top || !top->is_object || !top->expect_key) {
+                continue;
+            }
+            if (!json_string_unescape(start, c - start, &key)) {
+                free(key);
+                continue;       /* The parser has refused it already. */
+            }
+            top->expect_key = false;
+            if (!sset_add(&top->keys, key)) {
+                error = (top->path
+                         ? xasprintf("%s: duplicate key \"%s\"", top->path,
+                                     key)
+                         : xasprintf("duplicate key \"%s\"", key));
+            }
+            free(last_key);
+            last_key = key;
+        } else if (*c == '{' || *c == '[') {
+            char *path = json_scope_child_path(top, last_key);
+
+            if (n >= allocated) {
+                stack = x2nrealloc(stack, &allocated, sizeof *stack);
+                for (size_t i = 0; i < n; i++) {
+                    sset_moved(&stack[i].keys);
+                }
+            }
+            stack[n].is_object = *c == '{';
+            stack[n].expect_key = *c == '{';
+            sset_init(&stack[n].keys);
+            stack[n].index = 0;
+            stack[n].path = path;
+            n++;
+        } else if ((*c == '}' || *c == ']') && n) {
+            n--;
+            sset_destroy(&stack[n].keys);
+            free(stack[n].path);
+        } else if (*c == ',' && top) {
+            if (top->is_object) {
+                top->expect_key = true;
+            } else {
+                top->index++;
+            }
+        }
+    }
+    while (n--) {
+        sset_destroy(&stack[n].keys);
+        free(stack[n].path);
+    }
+    free(stack);
+    free(last_key);
+    return error;
+}
+
+static char *
+policy_from_json(struct json *root, const char *text, struct rtvctl_policy *p)
 {
     char *error;
 
     rtvctl_policy_init_default(p);
     error = parse_policy(root, p);
+    if (!error && text) {
+        error = find_duplicate_key(text);
+    }
     json_destroy(root);
     if (error) {
         rtvctl_policy_destroy(p);
@@ -525,23 +634,44 @@ policy_from_json(struct json *root, struct rtvctl_policy *p)
 char *
 rtvctl_policy_from_string(const char *json, struct rtvctl_policy *p)
 {
-    return policy_from_json(json_from_string(json), p);
+    return policy_from_json(json_from_string(json), json, p);
 }
 
 char *
 rtvctl_policy_from_file(const char *file_name, struct rtvctl_policy *p)
 {
     FILE *file = fopen(file_name, "r");
+    struct ds text = DS_EMPTY_INITIALIZER;
     char *error;
+    int c;
 
     if (!file) {
         rtvctl_policy_init_default(p);
         return xasprintf("%s: cannot open (%s)", file_name,
                          ovs_strerror(errno));
     }
+    while ((c = getc(file)) != EOF && c) {
+        ds_put_char(&text, c);
+    }
+    if (ferror(file)) {
+        error = xasprintf("%s: cannot read (%s)", file_name,
+                          ovs_strerror(errno));
+        fclose(file);
+        ds_destroy(&text);
+        rtvctl_policy_init_default(p);
+        return error;
+    }
     fclose(file);
+    if (c != EOF) {
+        /* json_from_string() would stop at it and take what came before. */
+        rtvctl_policy_init_default(p);
+        ds_destroy(&text);
+        return xasprintf("%s: contains a NUL byte", file_name);
+    }
 
-    error = policy_from_json(json_from_file(file_name), p);
+    error = policy_from_json(json_from_string(ds_cstr(&text)),
+                             ds_cstr(&text), p);
+    ds_destroy(&text);
     if (error) {
         char *e = xasprintf("%s: %s", file_name, error);
         free(error);
