@@ -119,6 +119,7 @@ struct rt_flow {
     struct rtvctl_flow_state st;
     uint64_t packets;           /* From heartbeats. */
     bool changed;               /* 'st' changed since last popped. */
+    bool counters_changed;      /* Only its counters changed since then. */
     long long int orphan_since; /* When its host was first seen not
                                  * connected, 0 while it is. */
 };
@@ -138,6 +139,7 @@ struct rtvctl_core {
     bool have_generation;
     uint64_t generation;
     size_t n_changed;           /* Flows with 'changed'. */
+    size_t n_counters_changed;  /* Flows with 'counters_changed'. */
     size_t n_sw_changed;        /* Switches with 'installed_changed'. */
     bool classes_dropped;       /* A flow left its class (relaxed, freed,
                                  * resynchronised lower): a network switch
@@ -251,6 +253,9 @@ flow_destroy(struct rtvctl_core *c, struct rt_flow *flow)
     if (flow->changed) {
         c->n_changed--;
     }
+    if (flow->counters_changed) {
+        c->n_counters_changed--;
+    }
     hmap_remove(&c->flows, &flow->node);
     ovs_list_remove(&flow->sender_node);
     if (ovs_list_is_empty(&flow->sf->flows)) {
@@ -306,6 +311,8 @@ format_flow_name(const struct rt_flow *flow, struct ds *s)
     ds_put_format(s, " vnic %"PRIu16, flow->vnic_id);
 }
 
+/* Whether 'a' and 'b' agree on what a new leader needs to continue: all
+ * but the report and miss counters, which are for people to read. */
 static bool
 flow_state_equal(const struct rtvctl_flow_state *a,
                  const struct rtvctl_flow_state *b)
@@ -318,9 +325,7 @@ flow_state_equal(const struct rtvctl_flow_state *a,
             && a->last_relax_ms == b->last_relax_ms
             && a->episode_start_ms == b->episode_start_ms
             && a->episode_last_ms == b->episode_last_ms
-            && a->quiet_factor == b->quiet_factor
-            && a->reports == b->reports
-            && a->misses == b->misses);
+            && a->quiet_factor == b->quiet_factor);
 }
 
 static void
@@ -332,13 +337,19 @@ flow_changed(struct rtvctl_core *c, struct rt_flow *flow)
     }
 }
 
-/* Marks 'flow' changed if its state differs from 'old'. */
+/* Marks 'flow' changed if its state differs from 'old', or its counters
+ * changed if only they do. */
 static void
 flow_check_changed(struct rtvctl_core *c, struct rt_flow *flow,
                    const struct rtvctl_flow_state *old)
 {
     if (!flow_state_equal(old, &flow->st)) {
         flow_changed(c, flow);
+    } else if ((old->reports != flow->st.reports
+                || old->misses != flow->st.misses)
+               && !flow->counters_changed) {
+        flow->counters_changed = true;
+        c->n_counters_changed++;
     }
 }
 
@@ -600,9 +611,9 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
     struct rt_flow *flow = flow_get(c, &r->sender, r->vnic_id);
     struct rtvctl_sw *host = flow_host(c, flow);
     struct sw_source *src = host ? sw_source(host, r->vnic_id) : NULL;
+    struct rtvctl_flow_state before = flow->st;
     struct rtvctl_action a;
 
-    flow_changed(c, flow);
     c->n_reports++;
     if (src) {
         flow->st.contract_us = src->deadline_us;
@@ -633,6 +644,7 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
         old.rate_beat_ms = flow->st.rate_beat_ms;
         flow->st = old;
     }
+    flow_check_changed(c, flow, &before);
 }
 
 /* A host's list of sources is the truth about effective deadlines. */
@@ -1303,10 +1315,37 @@ rtvctl_core_pop_changed_flows(struct rtvctl_core *c, rtvctl_flow_func *func,
     HMAP_FOR_EACH (flow, node, &c->flows) {
         if (flow->changed) {
             flow->changed = false;
+            if (flow->counters_changed) {
+                flow->counters_changed = false;
+                c->n_counters_changed--;
+            }
             func(&flow->sender, flow->vnic_id, &flow->st, aux);
         }
     }
     c->n_changed = 0;
+}
+
+bool
+rtvctl_core_has_counter_changes(const struct rtvctl_core *c)
+{
+    return c->n_counters_changed > 0;
+}
+
+void
+rtvctl_core_flush_counters(struct rtvctl_core *c)
+{
+    struct rt_flow *flow;
+
+    if (!c->n_counters_changed) {
+        return;
+    }
+    HMAP_FOR_EACH (flow, node, &c->flows) {
+        if (flow->counters_changed) {
+            flow->counters_changed = false;
+            flow_changed(c, flow);
+        }
+    }
+    c->n_counters_changed = 0;
 }
 
 void

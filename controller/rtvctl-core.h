@@ -144,8 +144,10 @@ void rtvctl_core_set_role(struct rtvctl_core *, enum rtvctl_role,
 enum rtvctl_role rtvctl_core_get_role(const struct rtvctl_core *);
 const char *rtvctl_role_name(enum rtvctl_role);
 
-/* The state, for a database.  A flow "changes" when its
- * rtvctl_flow_state does (counters included); rtvctl_core_restore_flow()
+/* The state, for a database.  A flow "changes" when what a new leader needs
+ * of its rtvctl_flow_state does; a change of its report and miss counters
+ * alone waits for rtvctl_core_flush_counters(), so that reports that change
+ * nothing else cost no database write each.  rtvctl_core_restore_flow()
  * does not count as a change. */
 typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
                               const struct rtvctl_flow_state *, void *aux);
@@ -155,6 +157,10 @@ bool rtvctl_core_has_changes(const struct rtvctl_core *);
 void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                    void *aux);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
+/* Whether some flow's counters alone changed since popped, and marking
+ * those flows changed. */
+bool rtvctl_core_has_counter_changes(const struct rtvctl_core *);
+void rtvctl_core_flush_counters(struct rtvctl_core *);
 void rtvctl_core_mark_flow_changed(struct rtvctl_core *,
                                    const struct in6_addr *sender,
                                    uint16_t vnic_id);

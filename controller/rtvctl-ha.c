@@ -52,6 +52,11 @@ VLOG_DEFINE_THIS_MODULE(rtvctl_ha);
 /* After a failed takeover transaction, wait this long before the next. */
 #define TAKEOVER_RETRY_MS 20
 
+/* Report and miss counters that changed alone are written this often: a
+ * report that changes nothing else then costs no transaction of its own
+ * (10,000 switches send hundreds of thousands a second). */
+#define COUNTER_FLUSH_MS 1000
+
 enum ha_state {
     HA_STANDBY,
     HA_TAKING_OVER,             /* Generation transaction in flight. */
@@ -75,6 +80,7 @@ struct rtvctl_ha {
     size_t next_remote;         /* Rotation for reconnect_fast(). */
     long long int next_reconnect;
     long long int next_takeover; /* Earliest retry of a failed takeover. */
+    long long int next_counter_flush;
     uint64_t n_takeovers;
     uint64_t n_writes;          /* Flow rows written. */
     uint64_t n_txn_failures;
@@ -460,6 +466,10 @@ check_lock:;
             && ovsdb_idl_get_seqno(ha->idl) != ha->blocked_seqno) {
             ha->write_blocked = false;
         }
+        if (time_msec() >= ha->next_counter_flush) {
+            rtvctl_core_flush_counters(ha->core);
+            ha->next_counter_flush = time_msec() + COUNTER_FLUSH_MS;
+        }
         if (!ha->write_blocked) {
             write_changes(ha);
         }
@@ -478,6 +488,10 @@ rtvctl_ha_wait(struct rtvctl_ha *ha)
     }
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
+    }
+    if (ha->state == HA_LEADER && !ha->hold_writes
+        && rtvctl_core_has_counter_changes(ha->core)) {
+        poll_timer_wait_until(ha->next_counter_flush);
     }
     if (ha->state == HA_LEADER && !ha->hold_writes && !ha->write_blocked
         && rtvctl_core_has_changes(ha->core)) {
