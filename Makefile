@@ -204,11 +204,16 @@ check: build
 OVS_ASAN        := $(BUILD)/ovs-asan
 ASAN_CFLAGS     := -g -O1 -fno-omit-frame-pointer -fno-common \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+# OVS's test PKI (ovs-pki), for the TLS tests.
+TESTPKI         := tests/testpki-cacert.pem tests/testpki-cert.pem \
+	tests/testpki-privkey.pem tests/testpki-cert2.pem \
+	tests/testpki-privkey2.pem
 ASAN_TARGETS    := vswitchd/ovs-vswitchd ovsdb/ovsdb-server ovsdb/ovsdb-tool \
 	ovsdb/ovsdb-client utilities/ovs-vsctl utilities/ovs-ofctl \
 	utilities/ovs-appctl utilities/ovs-dpctl utilities/ovs-pcap \
 	controller/rtvctl tests/ovstest tests/testsuite tests/atconfig \
-	tests/atlocal python/ovs/dirs.py python/ovs/version.py
+	tests/atlocal python/ovs/dirs.py python/ovs/version.py \
+	$(TESTPKI)
 
 deps-asan: deps
 	@bash utilities/install-deps.sh clang libclang-rt-14-dev

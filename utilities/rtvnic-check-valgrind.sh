@@ -42,7 +42,9 @@ fi
 command -v valgrind >/dev/null ||
     { echo "check-valgrind-rtvnic: valgrind is not installed" >&2; exit 1; }
 make -s -C "$ovs" -j"$jobs" all tests/ovstest tests/testsuite \
-    tests/atconfig tests/atlocal >/dev/null ||
+    tests/atconfig tests/atlocal tests/testpki-cacert.pem \
+    tests/testpki-cert.pem tests/testpki-privkey.pem tests/testpki-cert2.pem \
+    tests/testpki-privkey2.pem >/dev/null ||
     { echo "check-valgrind-rtvnic: cannot build $ovs" >&2; exit 1; }
 wrappers=$ovs/tests/valgrind-rtvnic
 rm -rf "$wrappers"
