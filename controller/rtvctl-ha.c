@@ -123,7 +123,9 @@ void
 rtvctl_ha_destroy(struct rtvctl_ha *ha)
 {
     if (ha) {
-        ovsdb_idl_txn_destroy(ha->txn);
+        if (ha->txn) {
+            ovsdb_idl_txn_destroy(ha->txn);
+        }
         ovsdb_idl_destroy(ha->idl);
         sset_destroy(&ha->inserted);
         svec_destroy(&ha->remotes);
