@@ -503,7 +503,7 @@ class Feedback(Run):
         print("dscp %d, effective %d us, contract %d us"
               % (fin["dscp"], fin["effective_us"], fin["contract_us"]))
 
-    def end(self):
+    def at_end(self):
         """host1's table 0 has no escalation flow left; its effective
         deadlines are the contracts; the core's AF41 class carried
         packets, its EF class none."""
