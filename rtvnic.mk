@@ -174,4 +174,9 @@ tests_fuzz_rtvctl_switch_target_LDFLAGS = $(RTVNIC_FUZZ_ENGINE)
 rtvnic-built-sources: $(BUILT_SOURCES)
 .PHONY: rtvnic-built-sources
 
-SYSTEM_USERSPACE_TESTSUITE_AT += tests/system-rtvnic.at
+SYSTEM_USERSPACE_TESTSUITE_AT += \
+	tests/system-rtvnic.at \
+	tests/system-rtvnic-net.at \
+	tests/system-rtvnic-core.at \
+	tests/system-rtvnic-feedback.at
+EXTRA_DIST += tests/rtvnic-system-check.py

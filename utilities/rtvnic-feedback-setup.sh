@@ -14,7 +14,9 @@
 
 # rtvnic-feedback-setup.sh: the building blocks of the feedback scenarios,
 # sourced (not run) by utilities/rtvnic-demo-feedback.sh (make demo, make
-# bench-feedback) and tests/system-rtvnic-feedback.sh (make check).
+# bench-feedback) and the system autotests tests/system-rtvnic-core.at and
+# tests/system-rtvnic-feedback.at (make check), which drive it step by step
+# through fb_resume.
 #
 # The scenario: the two-host testbed (utilities/rtvnic-testbed) with an
 # RTvNIC egress on host1's uplink, RTvNIC sources on host1's VMs, rtvctl
@@ -40,6 +42,8 @@
 # The caller sets, before fb_init: TESTBED_PREFIX, HOST1_VMS, HOST2_VMS,
 # CORE_RATE (exported, read by the testbed), and calls:
 #   fb_init OVSDIR RUNDIR   checks, empties RUNDIR, builds rtvnic-traffic
+#   fb_resume OVSDIR RUNDIR takes up a run fb_init started, in another
+#                           shell (RUNDIR/pids: the tools' PIDs)
 #   fb_up                   testbed up; its env is sourced (VM1A_PORT, ...);
 #                           both ovs-vswitchd at nice FB_NICE (-10) and,
 #                           with FB_SCHED=fifo (the default), their main
@@ -94,9 +98,10 @@
 
 fb_die() { echo "rtvnic-feedback: $*" >&2; exit 1; }
 
-fb_init() {
-    fb_ovs=$(cd "${1:?fb_init OVSDIR RUNDIR}" && pwd)
-    fb_run=${2:?fb_init OVSDIR RUNDIR}
+# fb_vars OVSDIR RUNDIR: the variables every fb_* function uses.
+fb_vars() {
+    fb_ovs=$(cd "${1:?fb_vars OVSDIR RUNDIR}" && pwd)
+    fb_run=${2:?fb_vars OVSDIR RUNDIR}
     fb_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     fb_tb=$fb_top/utilities/rtvnic-testbed
     fb_rtvctl_bin=$fb_ovs/controller/rtvctl
@@ -109,6 +114,10 @@ fb_init() {
     FB_DPID1=0000000000000011
     FB_DPID2=0000000000000021
     export OVSDIR=$fb_ovs
+}
+
+fb_init() {
+    fb_vars "$@"
     [ "$(id -u)" = 0 ] || fb_die "must run as root (it creates network namespaces)"
     [ -x "$fb_rtvctl_bin" ] || fb_die "$fb_rtvctl_bin is missing (build OVS first)"
     command -v python3 >/dev/null || fb_die "python3 is missing"
@@ -123,6 +132,23 @@ fb_init() {
     gcc -O2 -Wall -pthread -o "$fb_stall_probe" \
         "$fb_top/utilities/rtvnic-stall-probe.c" \
         || fb_die "cannot build utilities/rtvnic-stall-probe.c"
+}
+
+# fb_resume OVSDIR RUNDIR: takes up, in another shell, the run that fb_init
+# and fb_up started (its testbed's variables, t = 0, the scheduling), so that
+# a caller can drive a run step by step from separate processes (the system
+# autotests, tests/system-rtvnic-feedback.at); the PIDs of the tools that
+# fb_recv and fb_send start are kept in RUNDIR/pids for fb_cleanup.
+fb_resume() {
+    fb_vars "$@"
+    [ -d "$fb_run" ] || fb_die "fb_resume: no run directory $fb_run"
+    local env
+    if env=$("$fb_tb" env 2>/dev/null); then
+        eval "$env"
+    fi
+    [ -f "$fb_run/t0" ] && fb_t0=$(cat "$fb_run/t0")
+    [ -f "$fb_run/sched" ] && fb_sched=$(cat "$fb_run/sched")
+    return 0
 }
 
 fb_up() {
@@ -313,6 +339,7 @@ fb_recv() {
         ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
         > "$fb_run/$name.out" 2>&1 &
     fb_pids+=($!)
+    echo $! >> "$fb_run/pids"
     fb_last_pid=$!
 }
 
@@ -324,6 +351,7 @@ fb_send() {
         --duration "$duration" --log "$fb_run/$name.send" "$@" \
         > "$fb_run/$name.sent" 2>&1 &
     fb_pids+=($!)
+    echo $! >> "$fb_run/pids"
     fb_last_pid=$!
 }
 
@@ -420,9 +448,11 @@ EOF
 fb_cleanup() {
     local p
     [ -n "${fb_tb:-}" ] || return 0     # fb_init did not run.
-    for p in "${fb_pids[@]}" ${fb_probe_pid:-}; do
+    for p in "${fb_pids[@]}" ${fb_probe_pid:-} \
+            $(cat "$fb_run/pids" 2>/dev/null); do
         kill "$p" 2>/dev/null
     done
+    rm -f "$fb_run/pids"
     fb_pids=()
     fb_probe_pid=
     fb_stop_rtvctl
