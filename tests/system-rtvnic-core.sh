@@ -14,7 +14,7 @@
 # limitations under the License.
 
 # system-rtvnic-core.sh: system test of an OVS core switch that is
-# deadline-scheduled too (CORE=ovs in utilities/rtvnic-testbed), with
+# deadline-scheduled too (CORE=ovs in testbed/rtvnic-testbed), with
 # rtvctl's DSCP->queue flows, on real kernel networking (about 40 s):
 #
 #   vm1a rt: 200 pps x 200 B, deadline 20 ms, min-rate 5 Mbit/s   host1
@@ -74,7 +74,7 @@ fi
 . "$top/tests/rtvnic-system-lib.sh"
 st_init system-rtvnic-core
 
-. "$top/utilities/rtvnic-feedback-setup.sh"
+. "$top/testbed/rtvnic-feedback-setup.sh"
 
 finish() {
     local rc=$?
@@ -157,7 +157,7 @@ fb_snapshot end
     > "$run/cross.delivered" 2>&1
 
 # ------------------------------------------------------------- analysis --
-python3 "$top/utilities/rtvnic-feedback-measure.py" "$run" \
+python3 "$top/bench/rtvnic-feedback-measure.py" "$run" \
     --json "$run/feedback.json" --floor-ms 500 > "$run/measure.txt" 2>&1 \
     || fail "measure the run" "$(tail -3 "$run/measure.txt")"
 

@@ -15,7 +15,7 @@
 
 # system-rtvnic-feedback.sh: system test of RTvNIC's feedback loop on real
 # kernel networking, short enough for make check (about 20 s).  It is the
-# scenario of make demo (utilities/rtvnic-feedback-setup.sh: two OVS hosts,
+# scenario of make demo (testbed/rtvnic-feedback-setup.sh: two OVS hosts,
 # DiffServ core, rtvctl on both br-int), made light so that a busy 2-CPU
 # machine keeps up with it:
 #
@@ -59,7 +59,7 @@
 #     rtvnic/show's effective deadlines are the contracts;
 #   - the core's AF41 class carried packets; its EF class none.
 # The convergence, escalation delay and relax time are measured
-# (utilities/rtvnic-feedback-measure.py) and printed as "INFO:" lines, not
+# (bench/rtvnic-feedback-measure.py) and printed as "INFO:" lines, not
 # asserted: on a busy CI machine they are noise-bound.  Last line
 # "system-rtvnic-feedback: N passed, M failed"; exit status 1 if any failed,
 # 77 (skip) if not root.  Run files are in build/system-rtvnic-feedback/
@@ -88,7 +88,7 @@ fi
 . "$top/tests/rtvnic-system-lib.sh"
 st_init system-rtvnic-feedback
 
-. "$top/utilities/rtvnic-feedback-setup.sh"
+. "$top/testbed/rtvnic-feedback-setup.sh"
 
 finish() {
     local rc=$?
@@ -201,7 +201,7 @@ open(d + "/stalls", "w").write(
                                      (t0 + 5) * s9 - 5 * 10**6))
 PYEOF
 measure_check() {
-    python3 "$top/utilities/rtvnic-feedback-measure.py" "$mrun" \
+    python3 "$top/bench/rtvnic-feedback-measure.py" "$mrun" \
         --json "$mrun/out.json" --floor-ms 500 > /dev/null 2>&1 \
         && python3 -c 'import json, sys
 f = json.load(open(sys.argv[1]))["flows"][0]
@@ -285,7 +285,7 @@ fb_snapshot end
 echo "relaxed=${relaxed:-no}" > "$run/relaxed"
 
 # ------------------------------------------------------------- analysis --
-python3 "$top/utilities/rtvnic-feedback-measure.py" "$run" \
+python3 "$top/bench/rtvnic-feedback-measure.py" "$run" \
     --json "$run/feedback.json" --floor-ms 500 > "$run/measure.txt" 2>&1
 mrc=$?
 [ "$mrc" = 0 ] || fail "measure the run" "$(tail -3 "$run/measure.txt")"

@@ -14,13 +14,13 @@
 # limitations under the License.
 
 # system-rtvnic.sh: system test of the RTvNIC Geneve wire stamp on real
-# kernel networking (utilities/rtvnic-testbed: two OVS hosts in network
+# kernel networking (testbed/rtvnic-testbed: two OVS hosts in network
 # namespaces, Geneve through a DiffServ core router).
 #
 # vm1a's port on host1 becomes an RTvNIC source (QoS rtvnic deadline=2ms
 # min-rate=5000000); vm1b is a best-effort guest (no source).  The tunnels
 # have options:tos=flow: the host, not the guest, owns the outer DSCP.  Real
-# ping and UDP (utilities/rtvnic-traffic) go from vm1a to vm2a in two phases:
+# ping and UDP (testbed/rtvnic-traffic) go from vm1a to vm2a in two phases:
 #   1. plain forwarding (NORMAL), vm1a not escalated: pings with DSCP 46
 #      (EF, the guest's own marking), 1372-byte UDP datagrams (1400-byte IP
 #      packets, the VM MTU);
@@ -51,7 +51,7 @@
 # Usage: tests/system-rtvnic.sh        (as root; OVSDIR as for the testbed)
 
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-testbed=$top/utilities/rtvnic-testbed
+testbed=$top/testbed/rtvnic-testbed
 lua=$top/utilities/wireshark/rtvnic.lua
 work=$top/build/system-rtvnic
 export TESTBED_PREFIX=rtvst$$
@@ -90,12 +90,12 @@ for t in tshark python3 gcc ethtool; do
     command -v "$t" >/dev/null || missing="$missing $t"
 done
 if [ -n "$missing" ]; then
-    fail "prerequisites" "missing:$missing; run utilities/install-deps.sh"
+    fail "prerequisites" "missing:$missing; run build-aux/install-deps.sh"
     done_ok=1
     exit 1
 fi
 traffic=$work/rtvnic-traffic
-if ! gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c" \
+if ! gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c" \
         2>"$work/gcc.log"; then
     fail "build rtvnic-traffic" "$(head -3 "$work/gcc.log")"
     done_ok=1
