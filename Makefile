@@ -54,7 +54,7 @@
 #
 # build/ovs is the work tree of a scratch git repository, build/ovs.git: its
 # first commit is the pristine Debian tree (tag "pristine"), then one commit
-# per patch.  Edit OVS files in build/ovs, commit with utilities/ovs-git, and
+# per patch.  Edit OVS files in build/ovs, commit with build-aux/ovs-git, and
 # run "make patches" to export them.
 
 OVS_VERSION     := 3.1.0
@@ -93,18 +93,18 @@ OVERLAY = $(shell find lib vswitchd tests Documentation controller \
 all: build $(if $(filter 1 yes,$(WITH_DPDK)),build-dpdk)
 
 deps:
-	@bash utilities/install-deps.sh
+	@bash build-aux/install-deps.sh
 
 $(OVS)/.unpacked: | deps
-	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS)" "$(OVS_VERSION)"
+	@bash build-aux/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS)" "$(OVS_VERSION)"
 	@touch $@
 
 $(OVS)/.patched: $(OVS)/.unpacked ovs-patches/series $(wildcard ovs-patches/*.patch)
-	@bash utilities/rtvnic-apply-patches.sh "$(OVS)" ovs-patches
+	@bash build-aux/rtvnic-apply-patches.sh "$(OVS)" ovs-patches
 	@touch $@
 
 overlay: $(OVS)/.patched
-	@bash utilities/rtvnic-overlay.sh "$(OVS)" $(OVERLAY)
+	@bash build-aux/rtvnic-overlay.sh "$(OVS)" $(OVERLAY)
 
 $(OVS)/Makefile: $(OVS)/.patched
 	@$(MAKE) --no-print-directory overlay
@@ -121,20 +121,20 @@ build: deps $(OVS)/Makefile
 # the same files), its own configure --with-dpdk=shared.  build/ovs is never
 # touched by these rules.
 deps-dpdk: deps
-	@bash utilities/install-deps.sh $(DPDK_DEPS)
+	@bash build-aux/install-deps.sh $(DPDK_DEPS)
 
 $(OVS_DPDK)/.unpacked: | deps-dpdk
-	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_DPDK)" \
+	@bash build-aux/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_DPDK)" \
 	    "$(OVS_VERSION)"
 	@touch $@
 
 $(OVS_DPDK)/.patched: $(OVS_DPDK)/.unpacked ovs-patches/series \
 		$(wildcard ovs-patches/*.patch)
-	@bash utilities/rtvnic-apply-patches.sh "$(OVS_DPDK)" ovs-patches
+	@bash build-aux/rtvnic-apply-patches.sh "$(OVS_DPDK)" ovs-patches
 	@touch $@
 
 overlay-dpdk: $(OVS_DPDK)/.patched
-	@bash utilities/rtvnic-overlay.sh "$(OVS_DPDK)" $(OVERLAY)
+	@bash build-aux/rtvnic-overlay.sh "$(OVS_DPDK)" $(OVERLAY)
 
 $(OVS_DPDK)/Makefile: $(OVS_DPDK)/.patched
 	@$(MAKE) --no-print-directory overlay-dpdk
@@ -145,33 +145,33 @@ $(OVS_DPDK)/Makefile: $(OVS_DPDK)/.patched
 
 build-dpdk: deps-dpdk $(OVS_DPDK)/Makefile
 	@$(MAKE) --no-print-directory overlay-dpdk
-	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_DPDK) -j$(JOBS)
+	@bash build-aux/rtvnic-busy.sh $(MAKE) -C $(OVS_DPDK) -j$(JOBS)
 
 check-dpdk: build-dpdk
-	@bash utilities/rtvnic-check-dpdk.sh "$(OVS_DPDK)"
+	@bash build-aux/rtvnic-check-dpdk.sh "$(OVS_DPDK)"
 
 bench-dpdk: build-dpdk
-	@bash utilities/rtvnic-bench-dpdk.sh "$(OVS_DPDK)"
+	@bash bench/rtvnic-bench-dpdk.sh "$(OVS_DPDK)"
 
 # The fuzz tree: same pristine OVS, same series, same overlay, configured
 # with clang and the sanitizers.  Only what the targets link is built:
 # OVS's generated sources, lib/libopenvswitch.la and the targets
 # (rtvnic.mk's rtvnic-fuzz-targets).  build/ovs is never touched.
 deps-fuzz: deps
-	@bash utilities/install-deps.sh $(FUZZ_DEPS)
+	@bash build-aux/install-deps.sh $(FUZZ_DEPS)
 
 $(OVS_FUZZ)/.unpacked: | deps-fuzz
-	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_FUZZ)" \
+	@bash build-aux/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_FUZZ)" \
 	    "$(OVS_VERSION)"
 	@touch $@
 
 $(OVS_FUZZ)/.patched: $(OVS_FUZZ)/.unpacked ovs-patches/series \
 		$(wildcard ovs-patches/*.patch)
-	@bash utilities/rtvnic-apply-patches.sh "$(OVS_FUZZ)" ovs-patches
+	@bash build-aux/rtvnic-apply-patches.sh "$(OVS_FUZZ)" ovs-patches
 	@touch $@
 
 overlay-fuzz: $(OVS_FUZZ)/.patched
-	@bash utilities/rtvnic-overlay.sh "$(OVS_FUZZ)" $(OVERLAY)
+	@bash build-aux/rtvnic-overlay.sh "$(OVS_FUZZ)" $(OVERLAY)
 
 $(OVS_FUZZ)/Makefile: $(OVS_FUZZ)/.patched
 	@$(MAKE) --no-print-directory overlay-fuzz
@@ -182,14 +182,14 @@ $(OVS_FUZZ)/Makefile: $(OVS_FUZZ)/.patched
 
 build-fuzz: deps-fuzz $(OVS_FUZZ)/Makefile
 	@$(MAKE) --no-print-directory overlay-fuzz
-	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_FUZZ) -j$(JOBS) \
+	@bash build-aux/rtvnic-busy.sh $(MAKE) -C $(OVS_FUZZ) -j$(JOBS) \
 	    rtvnic-fuzz-targets
 
 fuzz: build-fuzz
-	@bash utilities/rtvnic-fuzz.sh "$(OVS_FUZZ)" "$(FUZZ_SECONDS)"
+	@bash build-aux/rtvnic-fuzz.sh "$(OVS_FUZZ)" "$(FUZZ_SECONDS)"
 
 check: build
-	@bash utilities/rtvnic-check.sh "$(OVS)"
+	@bash build-aux/rtvnic-check.sh "$(OVS)"
 
 # --- Sanitizers and valgrind (issue 14) ---
 # The ASan/UBSan tree: same pristine OVS, same series, same overlay, its own
@@ -216,20 +216,20 @@ ASAN_TARGETS    := vswitchd/ovs-vswitchd ovsdb/ovsdb-server ovsdb/ovsdb-tool \
 	$(TESTPKI)
 
 deps-asan: deps
-	@bash utilities/install-deps.sh clang libclang-rt-14-dev
+	@bash build-aux/install-deps.sh clang libclang-rt-14-dev
 
 $(OVS_ASAN)/.unpacked: | deps-asan
-	@bash utilities/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_ASAN)" \
+	@bash build-aux/rtvnic-unpack.sh "$(OVS_TARBALL)" "$(OVS_ASAN)" \
 	    "$(OVS_VERSION)"
 	@touch $@
 
 $(OVS_ASAN)/.patched: $(OVS_ASAN)/.unpacked ovs-patches/series \
 		$(wildcard ovs-patches/*.patch)
-	@bash utilities/rtvnic-apply-patches.sh "$(OVS_ASAN)" ovs-patches
+	@bash build-aux/rtvnic-apply-patches.sh "$(OVS_ASAN)" ovs-patches
 	@touch $@
 
 overlay-asan: $(OVS_ASAN)/.patched
-	@bash utilities/rtvnic-overlay.sh "$(OVS_ASAN)" $(OVERLAY)
+	@bash build-aux/rtvnic-overlay.sh "$(OVS_ASAN)" $(OVERLAY)
 
 $(OVS_ASAN)/Makefile: $(OVS_ASAN)/.patched
 	@$(MAKE) --no-print-directory overlay-asan
@@ -240,46 +240,46 @@ $(OVS_ASAN)/Makefile: $(OVS_ASAN)/.patched
 
 build-asan: deps-asan $(OVS_ASAN)/Makefile
 	@$(MAKE) --no-print-directory overlay-asan
-	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
+	@bash build-aux/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
 	    rtvnic-built-sources
-	@bash utilities/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
+	@bash build-aux/rtvnic-busy.sh $(MAKE) -C $(OVS_ASAN) -j$(JOBS) \
 	    $(ASAN_TARGETS)
 
 check-asan: build-asan
-	@bash utilities/rtvnic-check-asan.sh "$(OVS_ASAN)"
+	@bash build-aux/rtvnic-check-asan.sh "$(OVS_ASAN)"
 
 check-valgrind-rtvnic: build
-	@bash utilities/install-deps.sh valgrind
-	@bash utilities/rtvnic-check-valgrind.sh "$(OVS)"
+	@bash build-aux/install-deps.sh valgrind
+	@bash build-aux/rtvnic-check-valgrind.sh "$(OVS)"
 # --- end of sanitizers and valgrind ---
 
 # --- Debian packages (issue 15) ---
 # build/deb is its own copy of the OVS tree (Debian's debian/ included),
 # patched and overlaid like build/ovs, with packaging/debian/ on top.
 deb: deps
-	@bash utilities/rtvnic-deb.sh $(BUILD)/deb $(OVERLAY)
+	@bash build-aux/rtvnic-deb.sh $(BUILD)/deb $(OVERLAY)
 
 check-deb: deb
-	@bash utilities/rtvnic-check-deb.sh $(BUILD)/deb $(BUILD)/debootstrap
+	@bash build-aux/rtvnic-check-deb.sh $(BUILD)/deb $(BUILD)/debootstrap
 # --- end of Debian packages ---
 
 bench-edf: build
-	@bash utilities/rtvnic-bench-edf.sh "$(OVS)"
+	@bash bench/rtvnic-bench-edf.sh "$(OVS)"
 
 bench-controller: build
-	@bash utilities/rtvnic-bench-controller.sh "$(OVS)"
+	@bash bench/rtvnic-bench-controller.sh "$(OVS)"
 
 bench-failover: build
-	@bash utilities/rtvnic-bench-failover.sh "$(OVS)"
+	@bash bench/rtvnic-bench-failover.sh "$(OVS)"
 
 bench-stamp: build
-	@bash utilities/rtvnic-bench-stamp.sh "$(OVS)"
+	@bash bench/rtvnic-bench-stamp.sh "$(OVS)"
 
 bench-rx: build
-	@bash utilities/rtvnic-bench-rx.sh "$(OVS)"
+	@bash bench/rtvnic-bench-rx.sh "$(OVS)"
 
 bench-e2e: build
-	@bash utilities/rtvnic-bench-e2e.sh "$(OVS)"
+	@bash bench/rtvnic-bench-e2e.sh "$(OVS)"
 
 # bench-dpdk builds the DPDK tree (installing Debian's DPDK) and prints a
 # clear "skipped" when hugepages cannot be had.
@@ -287,19 +287,19 @@ bench: bench-edf bench-controller bench-failover bench-stamp bench-rx bench-e2e 
 	bench-feedback bench-core bench-dpdk
 
 bench-feedback: build
-	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)" --bench
+	@bash testbed/rtvnic-demo-feedback.sh "$(OVS)" --bench
 
 bench-core: build
-	@bash utilities/rtvnic-bench-core.sh "$(OVS)"
+	@bash bench/rtvnic-bench-core.sh "$(OVS)"
 
 demo: build
-	@bash utilities/rtvnic-demo-feedback.sh "$(OVS)"
+	@bash testbed/rtvnic-demo-feedback.sh "$(OVS)"
 
 demo-compare: build
-	@bash utilities/rtvnic-demo.sh "$(OVS)"
+	@bash testbed/rtvnic-demo.sh "$(OVS)"
 
 patches:
-	@bash utilities/rtvnic-export-patches.sh "$(OVS)" ovs-patches
+	@bash build-aux/rtvnic-export-patches.sh "$(OVS)" ovs-patches
 
 clean:
 	-$(MAKE) -C $(OVS) clean

@@ -18,7 +18,7 @@
 #define RTVNIC_TRACE_H 1
 
 /* A per-packet record of what one RTvNIC egress scheduler did, for offline
- * analysis (e.g. the EDF oracle of utilities/rtvnic-oracle.c, which asks how
+ * analysis (e.g. the EDF oracle of tests/test-rtvnic-oracle.c, which asks how
  * few deadline misses were possible for the same arrivals).
  *
  * Contract

@@ -32,8 +32,8 @@ core-geneve.tsv and core-rtvnic.tsv (tshark fields of the core's capture),
 vm1a.pcap, vm1b.pcap, vm2a.pcap, flows.json and tc.txt.
 
 TOPIC core and feedback: DIR is a run directory of
-utilities/rtvnic-feedback-setup.sh, measured into DIR/feedback.json by
-utilities/rtvnic-feedback-measure.py.
+testbed/rtvnic-feedback-setup.sh, measured into DIR/feedback.json by
+bench/rtvnic-feedback-measure.py.
 
 TOPIC measure: "fixture" writes a made-up run into DIR, "fields FILE"
 prints the judged fields of rtvnic-feedback-measure.py's --json FILE."""
@@ -521,7 +521,7 @@ class Feedback(Run):
 
 
 class Measure:
-    """utilities/rtvnic-feedback-measure.py on a made-up run."""
+    """bench/rtvnic-feedback-measure.py on a made-up run."""
     def __init__(self, d):
         self.d = d
 

@@ -14,7 +14,7 @@
 
 # rtvnic-system-lib.sh: the result bookkeeping of the network-namespace
 # system tests (tests/system-rtvnic*.sh), sourced by them, not run.  The
-# runners (utilities/rtvnic-check.sh, rtvnic-check-dpdk.sh) count the
+# runners (build-aux/rtvnic-check.sh, rtvnic-check-dpdk.sh) count the
 # "PASS: " and "FAIL: " lines it prints.
 #
 #   st_init NAME        starts counting; NAME heads the summary line

@@ -48,7 +48,7 @@ ovs=$(cd "${1:-$top/build/ovs-dpdk}" 2>/dev/null && pwd)
 work=$top/build/system-rtvnic-dpdk-geneve
 prefix=rtvdt$$
 run=$work/h1
-. "$top/utilities/rtvnic-dpdk-lib.sh"
+. "$top/testbed/rtvnic-dpdk-lib.sh"
 ns_h1=$prefix-h1 ns_h2=$prefix-h2 ns_vm1=$prefix-vm1 ns_vm2=$prefix-vm2
 
 . "$top/tests/rtvnic-system-lib.sh"
@@ -85,7 +85,7 @@ finish() {
 }
 
 if ! command -v tshark >/dev/null; then
-    echo "system-rtvnic-dpdk-geneve: FAIL: tshark missing (utilities/install-deps.sh)"
+    echo "system-rtvnic-dpdk-geneve: FAIL: tshark missing (build-aux/install-deps.sh)"
     exit 1
 fi
 dpdk_test_prereqs "system-rtvnic-dpdk-geneve" "${1:-build/ovs-dpdk}"
@@ -95,7 +95,7 @@ trap 'exit 130' INT TERM
 rm -rf "$work"
 mkdir -p "$work/h1" "$work/h2"
 traffic=$work/rtvnic-traffic
-gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c" ||
+gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c" ||
     abort "build rtvnic-traffic" "gcc failed"
 dpdk_busy_on
 
@@ -127,7 +127,7 @@ up() {
     ip -n "$ns_vm2" neigh replace 10.79.0.1 lladdr \
         "$(ip netns exec "$ns_vm1" cat /sys/class/net/eth0/address)" dev eth0
     # The kernels of the hosts must leave the uplinks to OVS (see
-    # utilities/rtvnic-testbed).
+    # testbed/rtvnic-testbed).
     ip netns exec "$ns_h2" sysctl -qw net.ipv4.conf.h2up.rp_filter=1 \
         net.ipv4.conf.h2up.arp_ignore=8
     ip netns exec "$ns_h1" sysctl -qw net.ipv4.conf.up0.rp_filter=1 \

@@ -19,15 +19,15 @@
 # DPDK uplink that a best-effort namespace VM saturates; the receiving
 # application measures the guest's one-way delay.
 #
-# Topology: utilities/rtvnic-dpdk-lib.sh (OVS-DPDK in a namespace, vma, vmb
+# Topology: testbed/rtvnic-dpdk-lib.sh (OVS-DPDK in a namespace, vma, vmb
 # and the sink on af_packet vdevs) plus port vhu0 (type
 # dpdkvhostuserclient, ofport 4) whose socket server is QEMU -- or, with
 # VHOST_MODE=server, port vhs0 (type dpdkvhostuser) whose socket OVS
 # serves and QEMU connects to: the guest of
-# utilities/rtvnic-guest-image (Debian cloud kernel, busybox initramfs,
+# testbed/rtvnic-guest-image (Debian cloud kernel, busybox initramfs,
 # static rtvnic-traffic), virtio-net-pci with vectors=0 (TCG needs it), its
 # clock stepped to the host's over its serial command channel
-# (utilities/rtvnic-guest-ctl sync, error at most half a round trip).
+# (testbed/rtvnic-guest-ctl sync, error at most half a round trip).
 #
 # Two runs, identical but for up0's QoS: vmb floods ~42 Mbit/s of 1000-byte
 # datagrams for 6 s, meanwhile the guest sends 200 datagrams/s of 1000 bytes
@@ -63,8 +63,8 @@ name=system-rtvnic-dpdk-guest-$mode
 work=$top/build/$name
 run=$work/run
 prefix=rtvdg$$
-guestctl=$top/utilities/rtvnic-guest-ctl
-. "$top/utilities/rtvnic-dpdk-lib.sh"
+guestctl=$top/testbed/rtvnic-guest-ctl
+. "$top/testbed/rtvnic-dpdk-lib.sh"
 
 . "$top/tests/rtvnic-system-lib.sh"
 st_init "$name"
@@ -91,9 +91,9 @@ rm -rf "$work"
 mkdir -p "$run"
 
 # The guest image (cached in build/guest; built from Debian packages).
-if ! "$top/utilities/rtvnic-guest-image" > "$work/image.env" \
+if ! "$top/testbed/rtvnic-guest-image" > "$work/image.env" \
         2> "$work/image.log"; then
-    abort "guest image (utilities/rtvnic-guest-image)" "$(tail -2 "$work/image.log")"
+    abort "guest image (testbed/rtvnic-guest-image)" "$(tail -2 "$work/image.log")"
 fi
 . "$work/image.env"
 traffic=$(dirname "$GUEST_INITRD")/rtvnic-traffic

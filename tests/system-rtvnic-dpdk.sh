@@ -14,9 +14,9 @@
 # limitations under the License.
 
 # system-rtvnic-dpdk.sh: QoS type rtvnic on the DPDK datapath, with real
-# traffic (utilities/rtvnic-traffic) between network namespaces.
+# traffic (testbed/rtvnic-traffic) between network namespaces.
 #
-# Topology (utilities/rtvnic-dpdk-lib.sh): ovs-vswitchd built --with-dpdk in
+# Topology (testbed/rtvnic-dpdk-lib.sh): ovs-vswitchd built --with-dpdk in
 # its own namespace, every port type=dpdk on an af_packet vdev over a veth,
 # one PMD thread; vma and vmb send to a sink behind the uplink up0.
 #
@@ -63,7 +63,7 @@ ovs=$(cd "${1:-$top/build/ovs-dpdk}" 2>/dev/null && pwd)
 work=$top/build/system-rtvnic-dpdk
 run=$work/run
 prefix=rtvd$$
-. "$top/utilities/rtvnic-dpdk-lib.sh"
+. "$top/testbed/rtvnic-dpdk-lib.sh"
 
 . "$top/tests/rtvnic-system-lib.sh"
 st_init system-rtvnic-dpdk
@@ -84,7 +84,7 @@ trap 'exit 130' INT TERM
 rm -rf "$work"
 mkdir -p "$run"
 traffic=$work/rtvnic-traffic
-if ! gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c" \
+if ! gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c" \
         2>"$work/gcc.log"; then
     fail "build rtvnic-traffic" "$(head -3 "$work/gcc.log")"
     done_ok=1

@@ -14,7 +14,7 @@
 # limitations under the License.
 
 # system-rtvnic-libvirt.sh: the vNIC contract from libvirt, end to end.
-# Debian's libvirtd (QEMU driver, TCG guest from utilities/rtvnic-guest-image)
+# Debian's libvirtd (QEMU driver, TCG guest from testbed/rtvnic-guest-image)
 # with the hook utilities/rtvnic-libvirt-hook installed as
 # /etc/libvirt/hooks/qemu.d/rtvnic, and OVS from OVSDIR (build/ovs) at its
 # compiled-in paths (/usr/local/var/run/openvswitch), where libvirt's
@@ -63,7 +63,7 @@ skip() { echo "system-rtvnic-libvirt: SKIP: $*"; exit 77; }
 [ -c /dev/net/tun ] || skip "no /dev/net/tun: QEMU's taps cannot run here"
 pgrep -x libvirtd >/dev/null && \
     skip "a libvirtd is already running; this test starts its own"
-if ! bash "$top/utilities/install-deps.sh" libvirt-daemon-system \
+if ! bash "$top/build-aux/install-deps.sh" libvirt-daemon-system \
         libvirt-daemon-driver-qemu libvirt-clients \
         > /dev/null 2>&1 \
         || ! command -v libvirtd >/dev/null || ! command -v virtlogd >/dev/null; then
@@ -124,7 +124,7 @@ rm -rf "$work"
 mkdir -p "$work" "$rundir"
 
 # ----------------------------------------------------------------- guest --
-if ! "$top/utilities/rtvnic-guest-image" > "$work/image.env" \
+if ! "$top/testbed/rtvnic-guest-image" > "$work/image.env" \
         2> "$work/image.log"; then
     abort "build the guest image" "$(tail -3 "$work/image.log")"
 fi

@@ -48,7 +48,7 @@
  * given --pid), which tells which of the two saturates.  Exits 1 if
  * rtvctl did not absorb every report or some miss got no reaction (within
  * --reaction-timeout-ms), 0 otherwise: the performance floors are checked by
- * utilities/rtvnic-bench-controller.sh. */
+ * bench/rtvnic-bench-controller.sh. */
 
 #include <config.h>
 #undef NDEBUG

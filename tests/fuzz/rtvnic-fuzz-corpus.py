@@ -22,7 +22,7 @@ inputs in the formats that tests/fuzz/*_target.c document (the wire layouts
 of lib/rtvnic-stamp.h and lib/rtvnic-report.h).  The seeds are committed in
 tests/fuzz/corpus/; run this again after a format change.  Regression inputs
 (regress-*, named after the defect they found) are kept there by hand and not
-written here; utilities/rtvnic-fuzz.sh runs every file once, whole, before it
+written here; build-aux/rtvnic-fuzz.sh runs every file once, whole, before it
 fuzzes (which truncates inputs to the target's -max_len).
 """
 

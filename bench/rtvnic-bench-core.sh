@@ -23,8 +23,8 @@
 #        and queue 2 (AF41-like, 10 ms), which rtvctl's DSCP->queue flows
 #        select (it names the core as a network switch).
 #
-# Each run is the feedback scenario of make demo (utilities/rtvnic-feedback-
-# setup.sh, as utilities/rtvnic-demo-feedback.sh uses it), shortened and
+# Each run is the feedback scenario of make demo (testbed/rtvnic-feedback-
+# setup.sh, as testbed/rtvnic-demo-feedback.sh uses it), shortened and
 # scaled to what three userspace switches can forward on this 2-CPU
 # machine: vm1a voice (VOICE_PPS, 500, x 200 B, deadline VOICE_MS, 5), vm1b
 # video (bursts of VIDEO_BURST, 5, x 1172 B, VIDEO_PPS, 500, deadline
@@ -50,10 +50,10 @@
 # rate, and then the congestion was not the same in both runs.
 # The runs alternate htb, ovs, htb, ovs, ... (PAIRS pairs, default 3), each
 # on a fresh testbed, so that slow drifts of this shared machine's load hit
-# both cores alike; the stall probe (utilities/rtvnic-stall-probe.c) records
+# both cores alike; the stall probe (testbed/rtvnic-stall-probe.c) records
 # when the machine itself stopped running in every run.
 #
-# Measured per run by utilities/rtvnic-bench-core.py (definitions in its
+# Measured per run by bench/rtvnic-bench-core.py (definitions in its
 # header): per RT flow the one-way p99 of the datagrams sent during the
 # congestion and its misses (all; and without those on their way during a
 # machine stall), the time to restore the contract (misses stop, as
@@ -99,7 +99,7 @@ QUIET_MS=${QUIET_MS:-12000}
 RT_NICE=${RT_NICE:--10}
 results=$top/bench/results
 base=$top/build/bench-core
-. "$top/utilities/rtvnic-feedback-setup.sh"
+. "$top/testbed/rtvnic-feedback-setup.sh"
 
 say() { echo "== $*"; }
 # The script itself, which starts the cross traffic on time, must not wait
@@ -205,14 +205,14 @@ one_run() {
         "$fb_tb" core tc -s class show dev c-h2 > "$fb_run/tc.end" 2>&1
     fi
     fb_cleanup
-    python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" \
+    python3 "$top/bench/rtvnic-feedback-measure.py" "$fb_run" \
         --json "$fb_run/feedback.json" > "$fb_run/measure.txt"
     unset CORE
 }
 
 say "the machine alone: stall probe for 10 s"
 gcc -O2 -Wall -pthread -o "$base/rtvnic-stall-probe" \
-    "$top/utilities/rtvnic-stall-probe.c"
+    "$top/testbed/rtvnic-stall-probe.c"
 "$base/rtvnic-stall-probe" --duration 10 --min-us 500 > "$base/probe-idle.out" 2>&1 \
     || echo "rtvnic-bench-core: stall probe: $(cat "$base/probe-idle.out")" >&2
 runs=()
@@ -229,7 +229,7 @@ done
 
 hdr="# The OVS RTvNIC core vs the Linux htb core (make bench-core)
 
-Run $(date -u -d @"${start%.*}" '+%Y-%m-%d %H:%M:%S UTC') by utilities/rtvnic-bench-core.sh, $PAIRS pairs of runs
+Run $(date -u -d @"${start%.*}" '+%Y-%m-%d %H:%M:%S UTC') by bench/rtvnic-bench-core.sh, $PAIRS pairs of runs
 interleaved (htb, ovs, htb, ovs, ...), each on a fresh testbed; CPUs ${idle} %
 idle before the first${busy:+ (WARNING: another CPU-heavy job was running: not a final measurement)}.
 Scenario (make demo's, shortened and scaled, see the script's header):
@@ -251,7 +251,7 @@ applications at SCHED_FIFO 10, the other tools at nice -10.
 
 The stall probe alone on the machine for 10 s before the runs:
 $(sed 's/^/    /' "$base/probe-idle.out")"
-python3 "$top/utilities/rtvnic-bench-core.py" --header "$hdr" \
+python3 "$top/bench/rtvnic-bench-core.py" --header "$hdr" \
     --md "$results/core.md" --json "$results/core.json" "${runs[@]}"
 say "wrote $results/core.md"
 say "done in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", b - a }') s"

@@ -56,7 +56,7 @@ done
 
 # Coding style: every C file of ours that builds against OVS's library,
 # through OVS's utilities/checkpatch.py (a warning fails it).  The guest and
-# testbed tools in utilities/ are built without libopenvswitch, so OVS's
+# testbed tools in testbed/ are built without libopenvswitch, so OVS's
 # "use xcalloc()/ovs_strerror()" rules do not apply to them.
 if [ -z "${RTVNIC_CHECK_SUITES:-}" ]; then
     log=$results/checkpatch.log

@@ -7,7 +7,7 @@
 #
 # The repository lives beside the tree, not in DEST/.git: OVS's Makefile runs
 # git-based source checks whenever $(srcdir)/.git exists, and those flag the
-# generated files that the Debian tarball ships.  Use utilities/ovs-git to
+# generated files that the Debian tarball ships.  Use build-aux/ovs-git to
 # work in it.
 set -e
 tarball=$1 dest=$2 want=$3

@@ -4,7 +4,7 @@
 # check-valgrind" does (its tests/valgrind-wrapper.in, its VALGRIND options
 # and suppressions, CHECK_VALGRIND=true, -d), then counts, over every
 # valgrind.PID log of every test, the errors and the definitely-lost blocks
-# (utilities/rtvnic-valgrind-summary.py).  Ends with
+# (build-aux/rtvnic-valgrind-summary.py).  Ends with
 #   "check-valgrind-rtvnic: N passed, M failed, S skipped"
 #   "valgrind: L logs, E errors (...), D definitely lost blocks (...)..."
 # and fails unless M, E and D are all 0.  Slow (tens of minutes); runs at
@@ -64,7 +64,7 @@ ${RTVNIC_VALGRIND_OPTIONS:-} --num-callers=30 \
 --suppressions=$ovs/tests/glibc.supp --suppressions=$ovs/tests/openssl.supp \
 --suppressions=$top/tests/rtvnic-valgrind.supp"
 # Time limits of the tests x20 under valgrind; RSS bounds are make check's
-# (see utilities/rtvnic-check-asan.sh).
+# (see build-aux/rtvnic-check-asan.sh).
 export RTVNIC_SLOW=20 RTVNIC_SANITIZED=valgrind
 
 run_testsuite() {
@@ -106,7 +106,7 @@ if [ "$fail" != 0 ]; then
     fail=$still
 fi
 
-python3 "$top/utilities/rtvnic-valgrind-summary.py" "$dir" \
+python3 "$top/build-aux/rtvnic-valgrind-summary.py" "$dir" \
     $( [ -d "$first" ] && echo "$first") > "$results/valgrind-summary.txt"
 vg=$?
 grep -v '^valgrind: ' "$results/valgrind-summary.txt" | head -200

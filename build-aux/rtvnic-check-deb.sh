@@ -78,7 +78,7 @@ finish() {
 
 # ----------------------------------------------------- the Debian root --
 if [ ! -s "$tarball" ]; then
-    bash "$top/utilities/install-deps.sh" debootstrap >> "$log" 2>&1 \
+    bash "$top/build-aux/install-deps.sh" debootstrap >> "$log" 2>&1 \
         || skip "debootstrap is not installable: $(tail -1 "$log")"
     rm -rf "$cache/boot"
     echo "rtvnic-check-deb: debootstrap --variant=minbase bookworm" \

@@ -54,7 +54,7 @@ if [ -f "$out/.inputs" ] && [ "$(cat "$out/.inputs")" = "$inputs" ] \
 fi
 rm -f "$out/.inputs"
 
-bash utilities/install-deps.sh dpkg-dev debhelper dh-exec dh-python \
+bash build-aux/install-deps.sh dpkg-dev debhelper dh-exec dh-python \
     lintian fakeroot
 
 # The tree: made afresh when the patches changed (or there is none);
@@ -76,8 +76,8 @@ if [ -f "$src/.rtvnic-patches" ] && \
 else
     echo "rtvnic-deb: preparing $src"
     tarball=/usr/src/openvswitch/openvswitch.tar.gz
-    bash utilities/rtvnic-unpack.sh "$tarball" "$src" 3.1.0 >/dev/null
-    bash utilities/rtvnic-apply-patches.sh "$src" ovs-patches
+    bash build-aux/rtvnic-unpack.sh "$tarball" "$src" 3.1.0 >/dev/null
+    bash build-aux/rtvnic-apply-patches.sh "$src" ovs-patches
     echo "$patches_sum" > "$src/.rtvnic-patches"
     nc=
 fi
@@ -156,7 +156,7 @@ missing=$(cd "$src" && dpkg-checkbuilddeps -P "$profile" 2>&1 \
               | sed -n 's/.*Unmet build dependencies: //p' \
               | sed 's/([^)]*)//g; s/\[[^]]*\]//g; s/<[^>]*>//g; s/|[^ ]*//g')
 if [ -n "$missing" ]; then
-    bash utilities/install-deps.sh $missing
+    bash build-aux/install-deps.sh $missing
 fi
 
 echo "rtvnic-deb: dpkg-buildpackage (log: $out/build.log)"

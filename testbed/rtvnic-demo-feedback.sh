@@ -15,7 +15,7 @@
 
 # rtvnic-demo-feedback.sh OVSDIR [--bench]: the embedded default scenario of
 # RTvNIC with its feedback loop closed, on the two-host testbed
-# (utilities/rtvnic-testbed), built from utilities/rtvnic-feedback-setup.sh.
+# (testbed/rtvnic-testbed), built from testbed/rtvnic-feedback-setup.sh.
 #
 #   vm1a voice  (1000 pps x 200 B, deadline 2 ms)  ─┐ host1 br-int ─ gnv0 ─┐
 #   vm1b video  (bursts of 10 x 1172 B, 10 ms)     ─┤ h1-up: RTvNIC egress  │
@@ -49,7 +49,7 @@
 # oscillates every ~3.5 s).
 #
 # Prints a per-second timeline and the feedback measurement of
-# utilities/rtvnic-feedback-measure.py (per RT flow: escalation delay,
+# bench/rtvnic-feedback-measure.py (per RT flow: escalation delay,
 # convergence = when misses stop after the congestion onset, relax time,
 # misses; definitions there), and writes bench/results/demo.md and
 # bench/results/demo.png (gnuplot).  With --bench (make bench-feedback) it
@@ -63,7 +63,7 @@
 # build/demo-feedback-PREFIX/.
 #
 # CORE=ovs runs the same scenario through the testbed's OVS core switch
-# (utilities/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
+# (testbed/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
 # queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
 # network switch and pushes its DSCP->queue flows there) instead of the
 # Linux htb router; its result files are then named demo-ovs-core.md/.png,
@@ -80,7 +80,7 @@
 # POLICY: extra rtvctl policy settings, "key=value ..." (e.g.
 # POLICY="min_step_interval_ms=100").
 #
-# A SCHED_FIFO 99 probe (utilities/rtvnic-stall-probe.c) records when the
+# A SCHED_FIFO 99 probe (testbed/rtvnic-stall-probe.c) records when the
 # machine itself stopped running, for the measurement to set the misses of
 # those moments apart.
 set -e -o pipefail
@@ -111,10 +111,10 @@ QUIET_MS=${QUIET_MS:-12000}
 FLOOR_MS=${FLOOR_MS:-500}
 RT_NICE=${RT_NICE:--10}
 results=$top/bench/results
-. "$top/utilities/rtvnic-feedback-setup.sh"
+. "$top/testbed/rtvnic-feedback-setup.sh"
 
 say() { echo "== $*"; }
-command -v gnuplot >/dev/null || fb_die "gnuplot is missing (utilities/install-deps.sh)"
+command -v gnuplot >/dev/null || fb_die "gnuplot is missing (build-aux/install-deps.sh)"
 
 cleanup() {
     local rc=$?
@@ -209,7 +209,7 @@ best-effort ones at nice 0."
 the RT VMs' senders and receivers at nice $RT_NICE, the best-effort ones at 0."
     fi
 }
-hdr="# RTvNIC feedback (utilities/rtvnic-demo-feedback.sh)
+hdr="# RTvNIC feedback (testbed/rtvnic-demo-feedback.sh)
 
 Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC'), CPUs ${idle} % idle before it${busy:+ (WARNING: another CPU-heavy job was running)}.
 host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate 5 Mbit/s), vm1b
@@ -222,7 +222,7 @@ Per second: packets, misses and p99 one-way delay as vm2a's application
 measures them (by receive time); DSCP and effective deadline from rtvctl's
 decisions (\`>>\` lines, its log).  $(sched_text)"
 say "timeline (t = seconds since the traffic started)"
-python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" --timeline \
+python3 "$top/bench/rtvnic-feedback-measure.py" "$fb_run" --timeline \
     --floor-ms "$FLOOR_MS" --json "$fb_run/feedback.json" \
     --demo-md "$results/demo$sfx.md" --header "$hdr" \
     --plot-prefix "$fb_run/delay" --png "$results/demo$sfx.png" \
@@ -234,8 +234,8 @@ if [ -n "$bench" ]; then
     fhdr="# Feedback convergence and relax time (make bench-feedback)
 
 Measured $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC') from the run's own data by
-utilities/rtvnic-feedback-measure.py (definitions in its header), scenario
-of utilities/rtvnic-demo-feedback.sh: cross traffic congests the core's
+bench/rtvnic-feedback-measure.py (definitions in its header), scenario
+of testbed/rtvnic-demo-feedback.sh: cross traffic congests the core's
 best-effort class from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s (onset and end:
 first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
 miss_persist_ms 50, top_rung_deadline_us 2000.  $(sched_text)${busy:+
@@ -252,7 +252,7 @@ A miss: an RT datagram whose application-measured one-way delay exceeded
 its deadline (at its receive time), or that was lost (at its send time +
 deadline).  Convergence (misses stop): from the onset to the last miss
 during the congestion.  Machine stall: a CPU did not run the SCHED_FIFO 99
-stall probe (utilities/rtvnic-stall-probe.c) for more than 0.5 ms, so it
+stall probe (testbed/rtvnic-stall-probe.c) for more than 0.5 ms, so it
 ran nothing else either (the hypervisor descheduled it, or the kernel kept
 preemption off; the probe sees such stalls on this machine when it is
 idle, too).  Convergence without machine stalls, on which the floor is
@@ -267,7 +267,7 @@ first decision after it that put the flow back at DSCP 0 with its contract
 deadline (rtvctl log, ms).  Host late / dropped: host1's rtvnic/show.  Lost:
 sent by the application and never received."
     cp "$fb_run/feedback.json" "$results/feedback$sfx.json"
-    python3 "$top/utilities/rtvnic-feedback-measure.py" "$fb_run" \
+    python3 "$top/bench/rtvnic-feedback-measure.py" "$fb_run" \
         --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback$sfx.md" \
         --header "$fhdr" > /dev/null
     say "wrote $results/feedback$sfx.md"

@@ -15,7 +15,7 @@
 
 # rtvnic-bench-dpdk.sh OVS-DPDK-DIR: "make bench-dpdk".  RTvNIC on the DPDK
 # datapath (PMD thread) against the same RTvNIC on system ports (main
-# thread), measured in one run on the topology of utilities/rtvnic-dpdk-lib.sh
+# thread), measured in one run on the topology of testbed/rtvnic-dpdk-lib.sh
 # (one OVS host in a namespace; vma, vmb and a sink behind up0).
 #
 # 1. Latency and pacing, once with every port type=dpdk (af_packet vdevs,
@@ -49,7 +49,7 @@
 # Exit status 1 if a floor is missed.  A PMD thread busy-polls a core while
 # it runs: /tmp/rtvnic-dpdk-busy exists meanwhile.
 #
-# Usage: utilities/rtvnic-bench-dpdk.sh OVS-DPDK-DIR   (RUN_S, REPS: env)
+# Usage: bench/rtvnic-bench-dpdk.sh OVS-DPDK-DIR   (RUN_S, REPS: env)
 
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 ovs=$(cd "${1:-$top/build/ovs-dpdk}" 2>/dev/null && pwd)
@@ -60,7 +60,7 @@ out=$top/bench/results/dpdk.md
 RUN_S=${RUN_S:-4}
 REPS=${REPS:-3}
 LAT_REPS=${LAT_REPS:-3}
-. "$top/utilities/rtvnic-dpdk-lib.sh"
+. "$top/testbed/rtvnic-dpdk-lib.sh"
 
 if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
         ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
@@ -82,7 +82,7 @@ trap 'exit 130' INT TERM
 rm -rf "$work"
 mkdir -p "$run"
 traffic=$work/rtvnic-traffic
-gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c" || exit 1
+gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c" || exit 1
 dpdk_busy_on
 
 # latency MODE: the latency and pacing scenario; trace in $work/MODE.trace.
@@ -326,7 +326,7 @@ floors = [
 L = []
 L.append("# RTvNIC on the DPDK datapath: PMD vs main thread, throughput")
 L.append("")
-L.append("Measured by `make bench-dpdk` (utilities/rtvnic-bench-dpdk.sh) on this "
+L.append("Measured by `make bench-dpdk` (bench/rtvnic-bench-dpdk.sh) on this "
          "machine (%s CPUs, no KVM; another engineer's jobs may share the CPUs), "
          "one run, RUN_S=%s, REPS=%s. OVS 3.1.0 + RTvNIC built `--with-dpdk=shared` "
          "against Debian's DPDK 22.11; DPDK ports are af_packet vdevs on veths; "

@@ -15,7 +15,7 @@
 
 # rtvnic-bench-stamp.sh [OVSDIR]: forwarding throughput of the Geneve wire
 # stamp against plain Geneve, measured in one run on the two-host testbed
-# (utilities/rtvnic-testbed).
+# (testbed/rtvnic-testbed).
 #
 # vm1a (host1) sends UDP datagrams to vm2a (host2) through Geneve, offered
 # well above what the two userspace datapaths forward.  Runs alternate
@@ -43,7 +43,7 @@ set -o pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 OVSDIR=$(cd "${1:-${OVSDIR:-$top/build/ovs}}" && pwd) || exit 2
 export OVSDIR
-testbed=$top/utilities/rtvnic-testbed
+testbed=$top/testbed/rtvnic-testbed
 results=$top/bench/results
 work=$top/build/bench-stamp
 runs=${BENCH_RUNS:-3}
@@ -73,7 +73,7 @@ trap 'exit 130' INT TERM
 rm -rf "$work"
 mkdir -p "$work" "$results"
 traffic=$work/rtvnic-traffic
-gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c" || exit 1
+gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c" || exit 1
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== testbed up ($TESTBED_PREFIX)"
@@ -208,7 +208,7 @@ out.append("# RTvNIC wire stamp: forwarding throughput, stamped vs plain Geneve\
 out.append("- Date: %s" % time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
 out.append("- Machine: %s, %s (%s CPUs), Linux %s" % (arch, cpu, ncpu, kernel))
 out.append("- Code: %s" % (commit or "unknown"))
-out.append("- Set-up: utilities/rtvnic-testbed (two ovs-vswitchd, userspace "
+out.append("- Set-up: testbed/rtvnic-testbed (two ovs-vswitchd, userspace "
            "datapath, veth, Geneve through a core router namespace, no "
            "bottleneck); vm1a -> vm2a UDP, %s-byte payload (%d-byte inner "
            "frames), offered %s pps in bursts of %s; delivered = vm2a eth0 "

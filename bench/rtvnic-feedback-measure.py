@@ -14,12 +14,12 @@
 # limitations under the License.
 
 """rtvnic-feedback-measure.py RUNDIR [options]: measures a feedback run
-(utilities/rtvnic-feedback-setup.sh) from its own data, afterwards.
+(testbed/rtvnic-feedback-setup.sh) from its own data, afterwards.
 
 Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
 rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
 at the end), rtvctl.end (rtvctl/show at the end), and if it is there
-stalls (utilities/rtvnic-stall-probe.c's log).
+stalls (testbed/rtvnic-stall-probe.c's log).
 
 Definitions (times are CLOCK_REALTIME, as every log here):
   onset      the send time of the first cross-traffic datagram;

@@ -3,7 +3,7 @@
 # building RTvNIC (OVS 3.1.0 from openvswitch-source plus our overlay) and
 # running `make check` need.  Idempotent: asks apt only for what is missing.
 #
-# Usage: utilities/install-deps.sh [extra-package...]
+# Usage: build-aux/install-deps.sh [extra-package...]
 set -e
 
 packages="openvswitch-source autoconf automake libtool make gcc pkg-config

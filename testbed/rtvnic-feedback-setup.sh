@@ -13,12 +13,12 @@
 # limitations under the License.
 
 # rtvnic-feedback-setup.sh: the building blocks of the feedback scenarios,
-# sourced (not run) by utilities/rtvnic-demo-feedback.sh (make demo, make
+# sourced (not run) by testbed/rtvnic-demo-feedback.sh (make demo, make
 # bench-feedback) and the system autotests tests/system-rtvnic-core.at and
 # tests/system-rtvnic-feedback.at (make check), which drive it step by step
 # through fb_resume.
 #
-# The scenario: the two-host testbed (utilities/rtvnic-testbed) with an
+# The scenario: the two-host testbed (testbed/rtvnic-testbed) with an
 # RTvNIC egress on host1's uplink, RTvNIC sources on host1's VMs, rtvctl
 # connected to both br-int (host1 datapath ID 0x11, host2 0x21; br-int's
 # pipeline: table 0 rtvctl's DSCP flows, else resubmit(,1); table 1 NORMAL),
@@ -35,7 +35,7 @@
 # br-core's internal port (a static MAC entry sends it out c-h2 only).
 #
 # Every traffic tool logs one line per datagram (rtvnic-traffic --log) in the
-# run directory, so utilities/rtvnic-feedback-measure.py can measure the run
+# run directory, so bench/rtvnic-feedback-measure.py can measure the run
 # from its own data afterwards.  Nothing samples during the run: a process
 # started every second costs a 2-CPU machine enough to delay packets.
 #
@@ -103,7 +103,7 @@ fb_vars() {
     fb_ovs=$(cd "${1:?fb_vars OVSDIR RUNDIR}" && pwd)
     fb_run=${2:?fb_vars OVSDIR RUNDIR}
     fb_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-    fb_tb=$fb_top/utilities/rtvnic-testbed
+    fb_tb=$fb_top/testbed/rtvnic-testbed
     fb_rtvctl_bin=$fb_ovs/controller/rtvctl
     fb_appctl=$fb_ovs/utilities/ovs-appctl
     fb_traffic=$fb_run/rtvnic-traffic
@@ -127,11 +127,11 @@ fb_init() {
     mkdir -p "$fb_run"
     : > "$fb_run/flows"
     : > "$fb_run/events"
-    gcc -O2 -Wall -o "$fb_traffic" "$fb_top/utilities/rtvnic-traffic.c" \
-        || fb_die "cannot build utilities/rtvnic-traffic.c"
+    gcc -O2 -Wall -o "$fb_traffic" "$fb_top/testbed/rtvnic-traffic.c" \
+        || fb_die "cannot build testbed/rtvnic-traffic.c"
     gcc -O2 -Wall -pthread -o "$fb_stall_probe" \
-        "$fb_top/utilities/rtvnic-stall-probe.c" \
-        || fb_die "cannot build utilities/rtvnic-stall-probe.c"
+        "$fb_top/testbed/rtvnic-stall-probe.c" \
+        || fb_die "cannot build testbed/rtvnic-stall-probe.c"
 }
 
 # fb_resume OVSDIR RUNDIR: takes up, in another shell, the run that fb_init

@@ -23,9 +23,9 @@
 #
 # TOPOLOGY selects the path after the uplink:
 #   onehost (default)  the uplink up0 is a veth straight to the sink
-#                      namespace (utilities/rtvnic-onehost.sh): the delay
+#                      namespace (testbed/rtvnic-onehost.sh): the delay
 #                      measured is the host under test's;
-#   testbed            the two-host testbed (utilities/rtvnic-testbed): VMs
+#   testbed            the two-host testbed (testbed/rtvnic-testbed): VMs
 #                      vm1a-c on host1, uplink h1-up, Geneve through the
 #                      core (forwarding freely) to host2 and vm2a.  On a
 #                      2-CPU machine host2's switch and the last hop add
@@ -72,7 +72,7 @@
 # for the voice and video tools, as make demo does -- it speeds up (b) as
 # much as (c), see bench/README.md).
 #
-# A SCHED_FIFO 99 probe (utilities/rtvnic-stall-probe.c) runs during (c):
+# A SCHED_FIFO 99 probe (testbed/rtvnic-stall-probe.c) runs during (c):
 # a late or dropped RT packet whose time in the switch (from 10 ms before
 # its arrival to its release) overlaps a stall of the machine itself is
 # counted apart in the host-loss floor, with the strict count beside it.
@@ -111,8 +111,8 @@ case $topology in
 onehost)
     prefix=rtve$$
     vms="a b c"
-    . "$top/utilities/rtvnic-onehost.sh"
-    topo_desc="one host (utilities/rtvnic-onehost.sh): VM namespaces vma,
+    . "$top/testbed/rtvnic-onehost.sh"
+    topo_desc="one host (testbed/rtvnic-onehost.sh): VM namespaces vma,
 vmb, vmc on one ovs-vswitchd (userspace datapath, bridge br0); its uplink
 up0, the 100 Mbit/s bottleneck, is a veth to a sink namespace where the
 receivers run.  Nothing but the host under test is on the path."
@@ -134,12 +134,12 @@ receivers run.  Nothing but the host under test is on the path."
     vswitchd_pids() { cat "$run/ovs-vswitchd.pid"; }
     ;;
 testbed)
-    testbed=$top/utilities/rtvnic-testbed
+    testbed=$top/testbed/rtvnic-testbed
     export OVSDIR=$ovs
     export TESTBED_PREFIX=${TESTBED_PREFIX:-rtve2e}
     export HOST1_VMS="vm1a vm1b vm1c" HOST2_VMS=vm2a VM=ns
     unset CORE_RATE CORE_RATE_REV QEMU_VMS
-    topo_desc="the two-host testbed (utilities/rtvnic-testbed): VM
+    topo_desc="the two-host testbed (testbed/rtvnic-testbed): VM
 namespaces vm1a, vm1b, vm1c on host1, vm2a (the receivers) on host2, each
 host its own ovs-vswitchd (userspace datapath), Geneve (tos=flow)
 through a core router namespace that forwards freely; host1's uplink h1-up
@@ -191,9 +191,9 @@ trap 'exit 130' INT TERM HUP
 start=$(date +%s.%N)
 rm -rf "$run"
 mkdir -p "$run" "$results"
-gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
+gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c"
 probe=$run/rtvnic-stall-probe
-gcc -O2 -Wall -pthread -o "$probe" "$top/utilities/rtvnic-stall-probe.c"
+gcc -O2 -Wall -pthread -o "$probe" "$top/testbed/rtvnic-stall-probe.c"
 
 say "topology $topology, OVS from $ovs"
 topo_up
@@ -613,7 +613,7 @@ now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 sched_text = (", its main thread at SCHED_FIFO 20 (the voice and video "
               "senders and receivers at SCHED_FIFO 10)"
               if sched == "fifo" else "")
-hdr = f"""# RTvNIC end-to-end benchmark (utilities/rtvnic-bench-e2e.sh)
+hdr = f"""# RTvNIC end-to-end benchmark (bench/rtvnic-bench-e2e.sh)
 
 Run {now} on {machine}; total {time.time() - float(start):.0f} s.
 

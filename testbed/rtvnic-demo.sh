@@ -31,7 +31,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-. "$top/utilities/rtvnic-onehost.sh"
+. "$top/testbed/rtvnic-onehost.sh"
 
 cleanup() {
     set +e
@@ -43,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-gcc -O2 -Wall -o "$traffic" "$top/utilities/rtvnic-traffic.c"
+gcc -O2 -Wall -o "$traffic" "$top/testbed/rtvnic-traffic.c"
 rm -rf "$run"
 mkdir -p "$run"
 

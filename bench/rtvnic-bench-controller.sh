@@ -312,7 +312,7 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- Machine: $(uname -m), $cpu ($ncpu CPUs), Linux $(uname -r)"
-    echo "- Command: \`utilities/rtvnic-bench-controller.sh OVSDIR $n$(
+    echo "- Command: \`bench/rtvnic-bench-controller.sh OVSDIR $n$(
           [ $# -gt 0 ] && printf ' %s' "$@")\` (runs \`$cmd\` against" \
          "\`rtvctl --policy=... punix:SOCK\` on the same machine)"
     echo "- Setup: $switches simulated switches (OpenFlow over Unix sockets)," \

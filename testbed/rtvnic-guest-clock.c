@@ -15,8 +15,8 @@
  */
 
 /* rtvnic-guest-clock: the guest half of the clock synchronisation between a
- * QEMU guest of utilities/rtvnic-testbed and the machine it runs on, over
- * the guest's command channel (a serial port; see utilities/rtvnic-guest-ctl
+ * QEMU guest of testbed/rtvnic-testbed and the machine it runs on, over
+ * the guest's command channel (a serial port; see testbed/rtvnic-guest-ctl
  * for the host half).
  *
  * A TCG guest starts with the RTC's whole seconds as its wall clock, so
@@ -34,7 +34,7 @@
  *   "E"          prints "@@RTVQ ID RC 0" and exits.
  * Exits 1 on end of file or a read error.
  *
- * Built statically by utilities/rtvnic-guest-image into the guest's
+ * Built statically by testbed/rtvnic-guest-image into the guest's
  * initramfs; it has no other use. */
 
 #include <errno.h>

@@ -14,11 +14,11 @@
 # limitations under the License.
 
 """rtvnic-bench-core.py [--md FILE] [--json FILE] [--header TEXT] RUNDIR...:
-the table of make bench-core (utilities/rtvnic-bench-core.sh) from its runs'
+the table of make bench-core (bench/rtvnic-bench-core.sh) from its runs'
 own data.  RUNDIRs in run order; consecutive runs through the htb core and
 the OVS core (RUNDIR/core: "linux" or "ovs") form the pairs.
 
-Per run, from utilities/rtvnic-feedback-measure.py's measurement (its
+Per run, from bench/rtvnic-feedback-measure.py's measurement (its
 definitions: congestion = [first, last cross datagram sent], miss, machine
 stall, convergence) and the run's files:
   p99        per RT flow, the one-way delay p99 of the datagrams sent during
