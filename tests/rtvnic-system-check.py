@@ -566,6 +566,7 @@ class Measure:
         with open(path) as f:
             fl = json.load(f)["flows"][0]
         print(fl["convergence_ms"], fl["convergence_own_ms"],
+              fl["restore_ms"], fl["restore_own_ms"],
               fl["misses_machine_stall"], fl["misses_baseline"],
               fl["misses_baseline_own"], fl["pass"])
 
