@@ -178,5 +178,6 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-rtvnic.at \
 	tests/system-rtvnic-net.at \
 	tests/system-rtvnic-core.at \
-	tests/system-rtvnic-feedback.at
+	tests/system-rtvnic-feedback.at \
+	tests/system-rtvnic-libvirt.at
 EXTRA_DIST += tests/rtvnic-system-check.py

@@ -40,8 +40,31 @@ skip() { echo "rtvnic-check-deb: SKIP: $*"; exit 77; }
 [ -s "$debdir/packages" ] || { echo "rtvnic-check-deb: no packages in" \
     "$debdir (make deb)" >&2; exit 1; }
 
-. "$top/tests/rtvnic-system-lib.sh"
-st_init check-deb
+# Result printing: pass/fail print one line per check and count it; check
+# WHAT CMD... passes or fails by CMD's status ($why holds the details of a
+# failure); abort fails and ends the run at once.  The EXIT trap prints the
+# summary, "check-deb: N passed, M failed (S s)", or "aborted" when the run
+# did not get to its end (done_ok unset).
+passed=0
+failed=0
+start_s=$(date +%s)
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1 (${2:-})"; failed=$((failed + 1)); }
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else fail "$what" "$why"; fi
+}
+abort() { fail "$1" "$2"; done_ok=1; exit 1; }
+summary() {
+    if [ "${done_ok:-}" = 1 ]; then
+        echo "check-deb: $passed passed, $failed failed" \
+             "($(( $(date +%s) - start_s )) s)"
+        [ "$failed" = 0 ] && exit 0 || exit 1
+    fi
+    echo "check-deb: aborted (status $1); $passed passed, $failed failed"
+    exit 1
+}
 : > "$log"
 
 # inroot CMD...: runs CMD in the root, in its network namespace.
@@ -73,7 +96,7 @@ finish() {
     umount "$root/proc" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
     [ "$rc" = 77 ] && exit 77
-    st_summary "$rc"
+    summary "$rc"
 }
 
 # ----------------------------------------------------- the Debian root --
