@@ -491,8 +491,11 @@ rtvctl_ha_wait(struct rtvctl_ha *ha)
     if (ha->txn) {
         ovsdb_idl_txn_wait(ha->txn);
     }
-    if (ha->state == HA_LEADER && !ha->hold_writes
+    if (ha->state == HA_LEADER && !ha->hold_writes && !ha->txn
         && rtvctl_core_has_counter_changes(ha->core)) {
+        /* With a transaction in flight the flush waits for it (its
+         * completion wakes us through ovsdb_idl_wait()): a timer already
+         * due would make the loop spin until then. */
         poll_timer_wait_until(ha->next_counter_flush);
     }
     if (ha->state == HA_LEADER && !ha->hold_writes && !ha->write_blocked
