@@ -181,3 +181,10 @@ SYSTEM_USERSPACE_TESTSUITE_AT += \
 	tests/system-rtvnic-feedback.at \
 	tests/system-rtvnic-libvirt.at
 EXTRA_DIST += tests/rtvnic-system-check.py
+
+# RTvNIC's DPDK system tests join OVS's system-dpdk testsuite (patch
+# "tests: RTvNIC's DPDK system tests in the system-dpdk testsuite").
+SYSTEM_DPDK_TESTSUITE_AT += \
+	tests/system-rtvnic-dpdk.at \
+	tests/system-rtvnic-dpdk-geneve.at \
+	tests/system-rtvnic-dpdk-guest.at

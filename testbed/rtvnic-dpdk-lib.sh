@@ -9,6 +9,9 @@
 #                                             │  vdev, one PMD thread]
 #   <prefix>-sink ns (10.78.0.100) ─veth─ up0 ┘
 #
+# POSIX shell (it is sourced by bash scripts and by autotests, which run
+# under /bin/sh).
+#
 # Contract:
 #   - The caller sets 'ovs' (an OVS tree built --with-dpdk), 'run' (a state
 #     directory) and 'prefix' (a short, unique namespace prefix) before
@@ -40,10 +43,6 @@
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
 #     other timing-sensitive jobs on the machine that a PMD thread is
 #     busy-polling a core.
-#   - dpdk_test_prereqs NAME TREE: for the system tests: exits 1 with a
-#     "NAME: FAIL:" line unless 'ovs' is an OVS tree built --with-dpdk
-#     (TREE names it in the message), and 77 with a "NAME: SKIP:" line
-#     unless dpdk_hugepages_get can have 512 pages.
 
 ns_host=$prefix-host
 ns_sink=$prefix-sink
@@ -69,18 +68,6 @@ dpdk_busy_off() {
         rm -f "$busy_file"
     fi
     busy_mine=
-}
-
-dpdk_test_prereqs() {
-    if [ ! -x "$ovs/vswitchd/ovs-vswitchd" ] ||
-            ! grep -q '^#define DPDK_NETDEV' "$ovs/config.h" 2>/dev/null; then
-        echo "$1: FAIL: $2 is not an OVS tree built --with-dpdk"
-        exit 1
-    fi
-    if ! dpdk_hugepages_get 512; then
-        echo "$1: SKIP: $dpdk_skip_reason"
-        exit 77
-    fi
 }
 
 hugepages_total() {
@@ -244,11 +231,17 @@ rtvnic_sent() {
     local show
     show=$(appctl rtvnic/show "$1") || return 1
     if [ -z "${2:-}" ]; then
-        sed -n 's/.*enqueued: [0-9]*, sent: [0-9]* packets, \([0-9]*\) bytes.*/\1/p' <<<"$show"
+        sed -n 's/.*enqueued: [0-9]*, sent: [0-9]* packets, \([0-9]*\) bytes.*/\1/p' <<EOF
+$show
+EOF
     elif [ "$2" = "best effort" ]; then
-        sed -n 's/.*best effort: .* sent [0-9]* (\([0-9]*\) bytes).*/\1/p' <<<"$show"
+        sed -n 's/.*best effort: .* sent [0-9]* (\([0-9]*\) bytes).*/\1/p' <<EOF
+$show
+EOF
     else
-        sed -n "s/.*source $2: .* sent [0-9]* (\([0-9]*\) bytes).*/\1/p" <<<"$show"
+        sed -n "s/.*source $2: .* sent [0-9]* (\([0-9]*\) bytes).*/\1/p" <<EOF
+$show
+EOF
     fi
 }
 
@@ -257,20 +250,26 @@ thread_cpu_ticks() {
     awk '{ print $14 + $15 }' "/proc/$1/task/$2/stat" 2>/dev/null
 }
 
+is_pid() {                      # is_pid WORD: WORD is a process id
+    case $1 in
+    ''|*[!0-9]*) return 1 ;;
+    esac
+}
+
 dpdk_stop_daemons() {
     local dir d pid alive
 
     for dir in "$@"; do
         for d in ovs-vswitchd ovsdb-server; do
             pid=$(cat "$dir/$d.pid" 2>/dev/null)
-            [[ $pid =~ ^[0-9]+$ ]] && kill "$pid" 2>/dev/null
+            is_pid "$pid" && kill "$pid" 2>/dev/null
         done
     done
     for _ in $(seq 50); do
         alive=
         for dir in "$@"; do
             pid=$(cat "$dir/ovs-vswitchd.pid" 2>/dev/null)
-            [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && alive=1
+            is_pid "$pid" && kill -0 "$pid" 2>/dev/null && alive=1
         done
         [ -n "$alive" ] || break
         sleep 0.1
