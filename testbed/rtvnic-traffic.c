@@ -29,7 +29,7 @@
  *       it still prints its summary and completes the log.
  *
  *   rtvnic-traffic recv PORT --duration SEC [--deadline-us US] [--quiet]
- *                       [--log FILE]
+ *                       [--log FILE] [--count N]
  *       Receives them and prints, every second and at the end, per flow id:
  *       packets, lost (sequence gaps), bytes, one-way delay p50/p99/p999/max
  *       and misses (delay above the deadline).  Sender and receiver must
@@ -39,6 +39,8 @@
  *       RECV_NS - SEND_NS), after a first line starting with "#".  The
  *       printed output is the same with or without --log.  SIGTERM or SIGINT
  *       ends the receiving early, with the final "total" lines printed.
+ *       --count N ends it once N datagrams have arrived (a test that knows
+ *       how many to expect need not wait out a long --duration).
  *
  *   --mlock (either mode) locks the tool's memory first: where the kernel
  *   pages out idle file-backed memory (DAMON with a "pageout" scheme does,
@@ -122,7 +124,8 @@ usage(void)
             "usage: rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES "
             "--duration SEC [--id N] [--burst N] [--log FILE] [--mlock]\n"
             "       rtvnic-traffic recv PORT --duration SEC "
-            "[--deadline-us US] [--quiet] [--log FILE] [--mlock]\n");
+            "[--deadline-us US] [--quiet] [--log FILE] [--count N] "
+            "[--mlock]\n");
     exit(2);
 }
 
@@ -294,6 +297,8 @@ do_recv(int argc, char *argv[])
     uint64_t deadline_ns = arg_number(argc, argv, "--deadline-us", 0) * 1000;
     bool quiet = arg_flag(argc, argv, "--quiet");
     FILE *log = arg_log(argc, argv, "--log");
+    uint64_t count = arg_number(argc, argv, "--count", 0);
+    uint64_t received = 0;
     static struct flow flows[MAX_FLOWS];
     uint64_t start, end, next_report;
     unsigned int second = 0;
@@ -393,6 +398,9 @@ do_recv(int argc, char *argv[])
         }
         if (f->n_all < MAX_SAMPLES * 8) {
             f->all[f->n_all++] = delay;
+        }
+        if (count && ++received >= count) {
+            end = now_ns(CLOCK_MONOTONIC);
         }
     }
 
