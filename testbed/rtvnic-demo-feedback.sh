@@ -183,10 +183,13 @@ say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s t
 # The RT VMs' applications at SCHED_FIFO 10 (below the switches' 20; nice
 # RT_NICE, -10, where the kernel refuses SCHED_FIFO), the best-effort ones
 # at nice 0: each VM of a real host has its own vCPU, these share 2 CPUs.
+# The receivers outlive the senders by 5 s: starting the senders, the probe
+# and the CPU accounting can take seconds on a loaded machine, and a
+# receiver that ended first counted the senders' last datagrams as lost.
 rt() { FB_TOOL_NICE=$RT_NICE FB_TOOL_RT=1 "$@"; }
-rt fb_recv voice vm2a 5001 $((DURATION + 1)) 2000
-rt fb_recv video vm2a 5002 $((DURATION + 1)) 10000
-fb_recv be vm2a 5003 $((DURATION + 1)) "" nolog
+rt fb_recv voice vm2a 5001 $((DURATION + 5)) 2000
+rt fb_recv video vm2a 5002 $((DURATION + 5)) 10000
+fb_recv be vm2a 5003 $((DURATION + 5)) "" nolog
 fb_t0
 fb_probe $((DURATION + 2))
 fb_cpu start
