@@ -40,6 +40,8 @@
 #     whose pidfiles are in each DIR, waits (up to 5 s) until every
 #     ovs-vswitchd has exited, so that its hugepages are free, and removes
 #     the pidfiles and the EAL runtime directory of "$prefix".
+#   - dpdk_tool CMD...: runs CMD at a higher priority than the machine's
+#     other jobs (its own session, autogroup nice -10).
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
 #     other timing-sensitive jobs on the machine that a PMD thread is
 #     busy-polling a core.
@@ -123,8 +125,13 @@ dpdk_hugepages_put() {
 }
 
 # dpdk_veth NS DEV HOSTDEV [IP]: a veth from NS (DEV) into the host (HOSTDEV).
+# Both ends hand what they receive to CPU 0 (RPS): a veth receives in the
+# softirq of the CPU that sent, and on the PMD thread's CPU 1 that softirq,
+# once the kernel defers it to ksoftirqd, waits behind the busy-polling PMD
+# thread at nice -20; the sink then saw seconds of delay and lost datagrams
+# that up0 had sent in time.
 dpdk_veth() {
-    local ns=$1 dev=$2 hdev=$3 ip=$4
+    local ns=$1 dev=$2 hdev=$3 ip=$4 n d
 
     ip link add "$hdev" netns "$ns_host" type veth peer name "$dev" netns "$ns"
     [ -n "$ip" ] && ip -n "$ns" addr add "$ip/24" dev "$dev"
@@ -132,6 +139,11 @@ dpdk_veth() {
     ip -n "$ns_host" link set "$hdev" up
     ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
     ip netns exec "$ns_host" ethtool -K "$hdev" tx off >/dev/null
+    for n in "$ns:$dev" "$ns_host:$hdev"; do
+        d=${n#*:}
+        ip netns exec "${n%%:*}" sh -c \
+            "echo 1 > /sys/class/net/$d/queues/rx-0/rps_cpus" 2>/dev/null
+    done
 }
 
 mac_of() {                      # mac_of NS DEV
@@ -210,6 +222,12 @@ dpdk_host_up() {
 # 2-core machine, at nice 0 it gets half a core whenever anything else runs
 # there, and a PMD preempted for more than the pacer's 1 ms catch-up slack
 # loses link time.  At nice -20 other tasks still run, in short slices.
+# With autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled, on
+# in Debian's kernels) a thread's nice counts only within its session's
+# group, and ovs-vswitchd --detach starts a session: its group competes
+# with every other session's at equal weight, so a PMD thread at nice -20
+# still waited half its time behind a nice 19 job.  Its group gets nice -20
+# too (/proc/PID/autogroup; without autogroup the write fails harmlessly).
 dpdk_pmd_nice() {
     local pid t
     pid=$(cat "$run/ovs-vswitchd.pid" 2>/dev/null) || return 1
@@ -222,7 +240,18 @@ dpdk_pmd_nice() {
         [ -n "$pmd_tid" ] && break
         sleep 0.1
     done
-    [ -n "$pmd_tid" ] && renice -n -20 -p "$pmd_tid" >/dev/null
+    [ -n "$pmd_tid" ] || return 1
+    echo -20 2>/dev/null > "/proc/$pid/autogroup"
+    renice -n -20 -p "$pmd_tid" >/dev/null
+}
+
+# dpdk_tool CMD...: runs CMD (a traffic tool, a guest) in a session of its
+# own whose autogroup has nice -10, so that with autogroup scheduling it is
+# not one group among the machine's other jobs at equal weight (see
+# dpdk_pmd_nice).  Without autogroup it is just CMD.
+dpdk_tool() {
+    setsid -w sh -c 'echo -10 2>/dev/null > /proc/self/autogroup; exec "$@"' \
+        dpdk_tool "$@"
 }
 
 # rtvnic_sent PORT [SOURCE]: bytes RTvNIC egress PORT has sent (in total, or
