@@ -125,13 +125,8 @@ dpdk_hugepages_put() {
 }
 
 # dpdk_veth NS DEV HOSTDEV [IP]: a veth from NS (DEV) into the host (HOSTDEV).
-# Both ends hand what they receive to CPU 0 (RPS): a veth receives in the
-# softirq of the CPU that sent, and on the PMD thread's CPU 1 that softirq,
-# once the kernel defers it to ksoftirqd, waits behind the busy-polling PMD
-# thread at nice -20; the sink then saw seconds of delay and lost datagrams
-# that up0 had sent in time.
 dpdk_veth() {
-    local ns=$1 dev=$2 hdev=$3 ip=$4 n d
+    local ns=$1 dev=$2 hdev=$3 ip=$4
 
     ip link add "$hdev" netns "$ns_host" type veth peer name "$dev" netns "$ns"
     [ -n "$ip" ] && ip -n "$ns" addr add "$ip/24" dev "$dev"
@@ -139,11 +134,6 @@ dpdk_veth() {
     ip -n "$ns_host" link set "$hdev" up
     ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null
     ip netns exec "$ns_host" ethtool -K "$hdev" tx off >/dev/null
-    for n in "$ns:$dev" "$ns_host:$hdev"; do
-        d=${n#*:}
-        ip netns exec "${n%%:*}" sh -c \
-            "echo 1 > /sys/class/net/$d/queues/rx-0/rps_cpus" 2>/dev/null
-    done
 }
 
 mac_of() {                      # mac_of NS DEV
@@ -225,9 +215,12 @@ dpdk_host_up() {
 # With autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled, on
 # in Debian's kernels) a thread's nice counts only within its session's
 # group, and ovs-vswitchd --detach starts a session: its group competes
-# with every other session's at equal weight, so a PMD thread at nice -20
-# still waited half its time behind a nice 19 job.  Its group gets nice -20
-# too (/proc/PID/autogroup; without autogroup the write fails harmlessly).
+# with every other session's at equal weight, so beside other jobs (a
+# valgrind run at nice 19) the PMD thread waited half its time.  Giving
+# the group nice -20 as well (/proc/PID/autogroup) fixed that, but on a
+# quiet machine it starved the softirq that delivers up0's packets to the
+# sink (ksoftirqd on the PMD's CPU): not done; the real-time tests need an
+# otherwise idle machine.
 dpdk_pmd_nice() {
     local pid t
     pid=$(cat "$run/ovs-vswitchd.pid" 2>/dev/null) || return 1
@@ -240,9 +233,7 @@ dpdk_pmd_nice() {
         [ -n "$pmd_tid" ] && break
         sleep 0.1
     done
-    [ -n "$pmd_tid" ] || return 1
-    echo -20 2>/dev/null > "/proc/$pid/autogroup"
-    renice -n -20 -p "$pmd_tid" >/dev/null
+    [ -n "$pmd_tid" ] && renice -n -20 -p "$pmd_tid" >/dev/null
 }
 
 # dpdk_tool CMD...: runs CMD (a traffic tool, a guest) in a session of its
