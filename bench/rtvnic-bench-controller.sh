@@ -26,8 +26,10 @@
 # against three rtvctl --db on a 3-member OVSDB cluster, the switches
 # connected to the leader: a second row, whose reports/s must be within 10 %
 # of one instance's.  Prints each phase's CPU time of the benchmark and of
-# rtvctl and the load average.  Exits with status 1 if a floor is not met
-# (or the benchmark failed).
+# rtvctl and the load average.  With KEEP_LOGS=DIR in the environment, the
+# daemons' logs and the benchmark's output of each run are copied to
+# DIR/single and DIR/ha.  Exits with status 1 if a floor is not met (or the
+# benchmark failed).
 
 set -e -o pipefail
 
@@ -202,6 +204,10 @@ run_bench() {
                   "/proc/$pid/status")
     "$appctl" -t "$ctl" exit 2>/dev/null || true
     stop_all
+    if [ -n "$KEEP_LOGS" ]; then
+        mkdir -p "$KEEP_LOGS/$mode"
+        cp "$tmp"/*.log "$out" "$KEEP_LOGS/$mode"
+    fi
 
     result=$(grep '^RESULT ' "$out" || true)
     if [ -z "$result" ]; then
