@@ -153,9 +153,10 @@ typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
                               const struct rtvctl_flow_state *, void *aux);
 /* Whether a flow or a switch changed since popped. */
 bool rtvctl_core_has_changes(const struct rtvctl_core *);
-/* Calls 'func' for every flow that changed since the last call. */
-void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
-                                   void *aux);
+/* Calls 'func' for the flows that changed since popped, at most 'max' of
+ * them, those that changed first first; returns how many. */
+size_t rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
+                                     void *aux, size_t max);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
 /* Whether some flow's counters alone changed since popped, and marking
  * those flows changed. */
