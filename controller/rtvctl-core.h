@@ -59,7 +59,8 @@
  *     the flow table is bounded by the real sources, whatever a receiver
  *     reports (others are counted: rtvctl_heartbeat_unknown_flow).
  *   - Flows whose sending host has not been connected for the policy's
- *     disconnected_grace_ms (checked every RTVCTL_GC_TICK_MS) are freed.
+ *     disconnected_grace_ms (checked about every RTVCTL_GC_TICK_MS, a slice
+ *     of the hosts at a time) are freed.
  *   - ECHO_REQUEST gets its reply; errors from switches are logged.
  *   - A datapath ID is held by one connection: a second one that claims a
  *     connected switch's ID is refused (logged at WARN).
@@ -80,6 +81,7 @@ struct rtvctl_policy;
 
 #define RTVCTL_RELAX_TICK_MS 50
 #define RTVCTL_GC_TICK_MS 1000
+#define RTVCTL_GC_SLICES 20         /* Calls of the flow GC per tick. */
 
 struct rtvctl_core;
 struct rtvctl_sw;
