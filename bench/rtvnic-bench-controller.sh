@@ -331,7 +331,11 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
     echo "- Latency: $misses miss reports at $miss_rate/s in total, round" \
          "robin over switches and vNICs (one outstanding per vNIC); from" \
          "sending the report to receiving rtvctl's SET_DEADLINE or" \
-         "FLOW_MOD on that switch's connection"
+         "FLOW_MOD on that switch's connection, read when its socket is" \
+         "ready (epoll); the benchmark's longest pass (its own work between" \
+         "two waits, which a reaction arriving meanwhile waits for, CPU" \
+         "waits included) $(get pass_max_ms) ms, $(get long_passes) passes" \
+         "over 1 ms"
     echo "- 1 rtvctl: load average (1, 5, 15 min) $single_load;" \
          "$single_cpu; resident memory peak $single_rss MiB," \
          "$single_rss_end MiB at the end"
