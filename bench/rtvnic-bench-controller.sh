@@ -272,6 +272,7 @@ if [ "$status" -eq 0 ] && [ "$switches" -ge "$min_switches" ] \
 else
     verdict=FAIL
 fi
+single_verdict=$verdict
 floor="$switches switches (floor >= $min_switches), $rps reports/s\
  (floor >= $min_rps), p99 $p99 ms (floor <= $max_p99_ms)"
 if [ "$status" -ne 0 ]; then
@@ -354,7 +355,7 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
     echo "$single_row"
     [ -z "$ha_result" ] || echo "$ha_row"
     echo
-    echo "Floor: $floor: **$verdict**"
+    echo "Floor: $floor: **$single_verdict**"
     [ -z "$ha_result" ] || echo "HA: $ha_floor: **$ha_verdict**"
 } > "$md"
 
