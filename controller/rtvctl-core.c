@@ -122,6 +122,7 @@ struct rt_flow {
     struct rtvctl_flow_state st;
     uint64_t packets;           /* From heartbeats. */
     bool changed;               /* 'st' changed since last popped. */
+    bool counters_only;         /* 'changed' by its counters only. */
     struct ovs_list changed_node;   /* In 'core->changed' if 'changed'. */
     bool counters_changed;      /* Only its counters changed since then. */
     struct ovs_list counters_node;  /* In 'core->counters_changed' if
@@ -273,6 +274,7 @@ sender_flows_get(struct rtvctl_core *c, const struct in6_addr *sender,
 static void
 flow_set_changed(struct rtvctl_core *c, struct rt_flow *flow)
 {
+    flow->counters_only = false;
     if (!flow->changed) {
         flow->changed = true;
         c->n_changed++;
@@ -1474,19 +1476,23 @@ rtvctl_core_pop_changed_flows(struct rtvctl_core *c, rtvctl_flow_func *func,
 {
     size_t n = MIN(max, c->n_changed);
     struct rt_flow **flows = xmalloc(n * sizeof *flows);
+    bool *counters_only = xmalloc(n * sizeof *counters_only);
 
     /* Taken off the list first: 'func' may mark a flow changed again. */
     for (size_t i = 0; i < n; i++) {
         struct rt_flow *flow = CONTAINER_OF(ovs_list_front(&c->changed),
                                             struct rt_flow, changed_node);
 
+        counters_only[i] = flow->counters_only;
         flow_clear_changed(c, flow);
         flow_clear_counters_changed(c, flow);
         flows[i] = flow;
     }
     for (size_t i = 0; i < n; i++) {
-        func(&flows[i]->sender, flows[i]->vnic_id, &flows[i]->st, aux);
+        func(&flows[i]->sender, flows[i]->vnic_id, &flows[i]->st,
+             counters_only[i], aux);
     }
+    free(counters_only);
     free(flows);
     return n;
 }
@@ -1506,7 +1512,10 @@ rtvctl_core_flush_counters(struct rtvctl_core *c)
             counters_node);
 
         flow_clear_counters_changed(c, flow);
-        flow_set_changed(c, flow);
+        if (!flow->changed) {
+            flow_set_changed(c, flow);
+            flow->counters_only = true;
+        }
     }
 }
 

@@ -152,11 +152,14 @@ const char *rtvctl_role_name(enum rtvctl_role);
  * nothing else cost no database write each.  rtvctl_core_restore_flow()
  * does not count as a change. */
 typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
-                              const struct rtvctl_flow_state *, void *aux);
+                              const struct rtvctl_flow_state *,
+                              bool counters_only, void *aux);
 /* Whether a flow or a switch changed since popped. */
 bool rtvctl_core_has_changes(const struct rtvctl_core *);
 /* Calls 'func' for the flows that changed since popped, at most 'max' of
- * them, those that changed first first; returns how many. */
+ * them, those that changed first first; returns how many.  'counters_only'
+ * tells 'func' that only the counters changed since the flow was last
+ * popped (flushed by rtvctl_core_flush_counters()). */
 size_t rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                      void *aux, size_t max);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
