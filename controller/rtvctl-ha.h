@@ -46,8 +46,9 @@
  *     adopts what the switch has (the core re-reads its flows and source
  *     lists before acting on a host), so no step is repeated or skipped.
  *     A flow whose report and miss counters alone changed is written with
- *     the next other change or within a second (COUNTER_FLUSH_MS): the
- *     counters are for people, a successor needs the rest.
+ *     the next other change or within a second (COUNTER_FLUSH_MS), then as
+ *     those two columns only: the counters are for people, a successor
+ *     needs the rest.
  *
  *   - Losing the lock (the database connection dropped or the server said
  *     so): the instance becomes a standby at once and acts on nothing.
