@@ -26,8 +26,10 @@
 # against three rtvctl --db on a 3-member OVSDB cluster, the switches
 # connected to the leader: a second row, whose reports/s must be within 10 %
 # of one instance's.  Prints each phase's CPU time of the benchmark and of
-# rtvctl and the load average.  Exits with status 1 if a floor is not met
-# (or the benchmark failed).
+# rtvctl and the load average.  With KEEP_LOGS=DIR in the environment, the
+# daemons' logs and the benchmark's output of each run are copied to
+# DIR/single and DIR/ha.  Exits with status 1 if a floor is not met (or the
+# benchmark failed).
 
 set -e -o pipefail
 
@@ -202,6 +204,10 @@ run_bench() {
                   "/proc/$pid/status")
     "$appctl" -t "$ctl" exit 2>/dev/null || true
     stop_all
+    if [ -n "$KEEP_LOGS" ]; then
+        mkdir -p "$KEEP_LOGS/$mode"
+        cp "$tmp"/*.log "$out" "$KEEP_LOGS/$mode"
+    fi
 
     result=$(grep '^RESULT ' "$out" || true)
     if [ -z "$result" ]; then
@@ -266,6 +272,7 @@ if [ "$status" -eq 0 ] && [ "$switches" -ge "$min_switches" ] \
 else
     verdict=FAIL
 fi
+single_verdict=$verdict
 floor="$switches switches (floor >= $min_switches), $rps reports/s\
  (floor >= $min_rps), p99 $p99 ms (floor <= $max_p99_ms)"
 if [ "$status" -ne 0 ]; then
@@ -325,7 +332,11 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
     echo "- Latency: $misses miss reports at $miss_rate/s in total, round" \
          "robin over switches and vNICs (one outstanding per vNIC); from" \
          "sending the report to receiving rtvctl's SET_DEADLINE or" \
-         "FLOW_MOD on that switch's connection"
+         "FLOW_MOD on that switch's connection, read when its socket is" \
+         "ready (epoll); the benchmark's longest pass (its own work between" \
+         "two waits, which a reaction arriving meanwhile waits for, CPU" \
+         "waits included) $(get pass_max_ms) ms, $(get long_passes) passes" \
+         "over 1 ms"
     echo "- 1 rtvctl: load average (1, 5, 15 min) $single_load;" \
          "$single_cpu; resident memory peak $single_rss MiB," \
          "$single_rss_end MiB at the end"
@@ -344,7 +355,7 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
     echo "$single_row"
     [ -z "$ha_result" ] || echo "$ha_row"
     echo
-    echo "Floor: $floor: **$verdict**"
+    echo "Floor: $floor: **$single_verdict**"
     [ -z "$ha_result" ] || echo "HA: $ha_floor: **$ha_verdict**"
 } > "$md"
 

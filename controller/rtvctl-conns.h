@@ -24,8 +24,9 @@
  * the controller's core (rtvctl_sw_create()).  rtvctl_conns_run() runs
  * only the connections that are "ready": their socket became readable or
  * writable, one of their rconn timers (inactivity probe, reconnect backoff,
- * connect timeout) is due, they were just added, or they still had
- * messages after the last pass.  Each ready connection handles at most
+ * connect timeout) is due (or was, before it moved later: such a run finds
+ * nothing to do), they were just added, or they still had messages after
+ * the last pass.  Each ready connection handles at most
  * RTVCTL_CONNS_BATCH messages per pass; one with more waits for the next
  * pass, behind the others (round robin).  A connection that closes
  * (passive, not alive any more) or whose switch the core refused is

@@ -59,7 +59,8 @@
  *     the flow table is bounded by the real sources, whatever a receiver
  *     reports (others are counted: rtvctl_heartbeat_unknown_flow).
  *   - Flows whose sending host has not been connected for the policy's
- *     disconnected_grace_ms (checked every RTVCTL_GC_TICK_MS) are freed.
+ *     disconnected_grace_ms (checked about every RTVCTL_GC_TICK_MS, a slice
+ *     of the hosts at a time) are freed.
  *   - ECHO_REQUEST gets its reply; errors from switches are logged.
  *   - A datapath ID is held by one connection: a second one that claims a
  *     connected switch's ID is refused (logged at WARN).
@@ -80,6 +81,7 @@ struct rtvctl_policy;
 
 #define RTVCTL_RELAX_TICK_MS 50
 #define RTVCTL_GC_TICK_MS 1000
+#define RTVCTL_GC_SLICES 20         /* Calls of the flow GC per tick. */
 
 struct rtvctl_core;
 struct rtvctl_sw;
@@ -150,12 +152,16 @@ const char *rtvctl_role_name(enum rtvctl_role);
  * nothing else cost no database write each.  rtvctl_core_restore_flow()
  * does not count as a change. */
 typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
-                              const struct rtvctl_flow_state *, void *aux);
+                              const struct rtvctl_flow_state *,
+                              bool counters_only, void *aux);
 /* Whether a flow or a switch changed since popped. */
 bool rtvctl_core_has_changes(const struct rtvctl_core *);
-/* Calls 'func' for every flow that changed since the last call. */
-void rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
-                                   void *aux);
+/* Calls 'func' for the flows that changed since popped, at most 'max' of
+ * them, those that changed first first; returns how many.  'counters_only'
+ * tells 'func' that only the counters changed since the flow was last
+ * popped (flushed by rtvctl_core_flush_counters()). */
+size_t rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
+                                     void *aux, size_t max);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
 /* Whether some flow's counters alone changed since popped, and marking
  * those flows changed. */

@@ -37,15 +37,18 @@
  *   - As leader: after each main-loop iteration, the state of every flow
  *     that changed, and the DSCP-to-queue flows of each network switch
  *     (table Switch, for operators: a new leader reads them back from the
- *     switches), are written in one transaction (one in flight at a time,
- *     so they batch under load).  The core acts first and the state is
+ *     switches), are written in a transaction (one in flight at a time,
+ *     so they batch under load; at most MAX_FLOWS_PER_TXN flows each, those
+ *     that changed first, so that no iteration is held up by a huge one).
+ *     The core acts first and the state is
  *     written right after, in the same iteration; a leader that dies in
  *     between leaves the switch ahead of the database, and its successor
  *     adopts what the switch has (the core re-reads its flows and source
  *     lists before acting on a host), so no step is repeated or skipped.
  *     A flow whose report and miss counters alone changed is written with
- *     the next other change or within a second (COUNTER_FLUSH_MS): the
- *     counters are for people, a successor needs the rest.
+ *     the next other change or within a second (COUNTER_FLUSH_MS), then as
+ *     those two columns only: the counters are for people, a successor
+ *     needs the rest.
  *
  *   - Losing the lock (the database connection dropped or the server said
  *     so): the instance becomes a standby at once and acts on nothing.

@@ -19,6 +19,7 @@
 #include "rtvctl-logic.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -338,17 +339,25 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
     window_clear(p, st, now_ms);
 }
 
-bool
-rtvctl_relax_is_due(const struct rtvctl_policy *p,
-                    const struct rtvctl_flow_state *st, long long int now_ms)
+long long int
+rtvctl_relax_due_ms(const struct rtvctl_policy *p,
+                    const struct rtvctl_flow_state *st)
 {
     long long int quiet_ms = (long long int) p->quiet_period_ms
                              * st->quiet_factor;
 
-    return (now_ms - st->last_miss_ms >= quiet_ms
-            && now_ms - st->last_change_ms >= quiet_ms
-            && (st->level > 0
-                || (st->contract_us && st->effective_us < st->contract_us)));
+    if (!st->level
+        && !(st->contract_us && st->effective_us < st->contract_us)) {
+        return LLONG_MAX;
+    }
+    return MAX(st->last_miss_ms, st->last_change_ms) + quiet_ms;
+}
+
+bool
+rtvctl_relax_is_due(const struct rtvctl_policy *p,
+                    const struct rtvctl_flow_state *st, long long int now_ms)
+{
+    return now_ms >= rtvctl_relax_due_ms(p, st);
 }
 
 void

@@ -145,6 +145,11 @@ void rtvctl_decide_relax(const struct rtvctl_policy *,
 bool rtvctl_relax_is_due(const struct rtvctl_policy *,
                          const struct rtvctl_flow_state *,
                          long long int now_ms);
+/* The time from which rtvctl_relax_is_due() is true as long as the state
+ * does not change (LLONG_MAX: a flow at rest never is), for a caller that
+ * keeps its flows in a timer heap rather than scanning them. */
+long long int rtvctl_relax_due_ms(const struct rtvctl_policy *,
+                                  const struct rtvctl_flow_state *);
 const char *rtvctl_stage_name(const struct rtvctl_flow_state *);
 
 #endif /* rtvctl-logic.h */
