@@ -264,7 +264,7 @@ sender_flows_get(struct rtvctl_core *c, const struct in6_addr *sender,
     if (!create) {
         return NULL;
     }
-    sf = xmalloc(sizeof *sf);
+    sf = xzalloc(sizeof *sf);
     sf->sender = *sender;
     ovs_list_init(&sf->flows);
     hmap_insert(&c->senders, &sf->node, hash);
