@@ -240,13 +240,20 @@ sw_source(const struct rtvctl_sw *sw, uint16_t vnic_id)
     return NULL;
 }
 
+/* The connected host switch whose address is 'sender', or NULL. */
+static struct rtvctl_sw *
+sender_host(const struct rtvctl_core *c, const struct in6_addr *sender)
+{
+    const struct rtvctl_host *host = rtvctl_policy_host_by_ip(c->policy,
+                                                              sender);
+    return host ? sw_by_dpid(c, host->datapath_id) : NULL;
+}
+
 /* The connected host switch that sent 'flow', or NULL. */
 static struct rtvctl_sw *
 flow_host(const struct rtvctl_core *c, const struct rt_flow *flow)
 {
-    const struct rtvctl_host *host = rtvctl_policy_host_by_ip(c->policy,
-                                                              &flow->sender);
-    return host ? sw_by_dpid(c, host->datapath_id) : NULL;
+    return sender_host(c, &flow->sender);
 }
 
 static struct sender_flows *
@@ -1331,11 +1338,9 @@ gc_flows(struct rtvctl_core *c, long long int now)
 
         struct sender_flows *sf = CONTAINER_OF(node, struct sender_flows,
                                                node);
-        const struct rtvctl_host *host
-            = rtvctl_policy_host_by_ip(c->policy, &sf->sender);
         struct rt_flow *flow;
 
-        if (host && sw_by_dpid(c, host->datapath_id)) {
+        if (sender_host(c, &sf->sender)) {
             if (sf->orphans) {
                 LIST_FOR_EACH (flow, sender_node, &sf->flows) {
                     flow->orphan_since = 0;
