@@ -227,6 +227,31 @@ struct write_ctx {
     size_t n_deferred;          /* Rows not visible yet. */
 };
 
+/* Writes into 'row' the part of 'st' that is not a counter. */
+static void
+write_flow_state(const struct rtvrec_flow *row,
+                 const struct rtvctl_flow_state *st,
+                 const struct write_ctx *ctx)
+{
+    rtvrec_flow_set_level(row, st->level);
+    rtvrec_flow_set_effective_us(row, st->effective_us);
+    rtvrec_flow_set_contract_us(row, st->contract_us);
+    rtvrec_flow_set_last_miss(row, time_to_db(st->last_miss_ms,
+                                              ctx->mono_now, ctx->wall_now));
+    rtvrec_flow_set_last_change(row, time_to_db(st->last_change_ms,
+                                                ctx->mono_now,
+                                                ctx->wall_now));
+    rtvrec_flow_set_last_relax(row, time_to_db(st->last_relax_ms,
+                                               ctx->mono_now, ctx->wall_now));
+    rtvrec_flow_set_episode_start(row, time_to_db(st->episode_start_ms,
+                                                  ctx->mono_now,
+                                                  ctx->wall_now));
+    rtvrec_flow_set_episode_last(row, time_to_db(st->episode_last_ms,
+                                                 ctx->mono_now,
+                                                 ctx->wall_now));
+    rtvrec_flow_set_quiet_factor(row, MIN(st->quiet_factor, 16));
+}
+
 static void
 write_flow(const struct in6_addr *sender, uint16_t vnic_id,
            const struct rtvctl_flow_state *st, bool counters_only,
@@ -245,22 +270,17 @@ write_flow(const struct in6_addr *sender, uint16_t vnic_id,
     row = rtvrec_flow_index_find(ha->flow_by_key, key);
     rtvrec_flow_index_destroy_row(key);
 
+    /* Whether to write more than the counters: a flow whose counters alone
+     * changed had the rest written before (or all of it is written again
+     * after a failed transaction); the counters of all 40,000 flows of a
+     * benchmark change every second, and writing only them keeps the
+     * database's work (3 servers and the other instances' replicas)
+     * small. */
+    bool whole = true;
     char *k = flow_key(ds_cstr(&s), vnic_id);
     if (row) {
         sset_find_and_delete(&ha->inserted, k);
-        if (counters_only) {
-            /* The rest was written before (or all of it is written again
-             * after a failed transaction): the counters of all 40,000
-             * flows of a benchmark change every second, and writing only
-             * them keeps the database's work (3 servers and the other
-             * instances' replicas) small. */
-            rtvrec_flow_set_reports(row, MIN(st->reports, INT64_MAX));
-            rtvrec_flow_set_misses(row, MIN(st->misses, INT64_MAX));
-            ctx->n++;
-            free(k);
-            ds_destroy(&s);
-            return;
-        }
+        whole = !counters_only;
     } else if (sset_contains(&ha->inserted, k)) {
         /* Inserted by a transaction whose update has not reached us: write
          * it with the next transaction. */
@@ -280,23 +300,9 @@ write_flow(const struct in6_addr *sender, uint16_t vnic_id,
     free(k);
     ds_destroy(&s);
 
-    rtvrec_flow_set_level(row, st->level);
-    rtvrec_flow_set_effective_us(row, st->effective_us);
-    rtvrec_flow_set_contract_us(row, st->contract_us);
-    rtvrec_flow_set_last_miss(row, time_to_db(st->last_miss_ms,
-                                              ctx->mono_now, ctx->wall_now));
-    rtvrec_flow_set_last_change(row, time_to_db(st->last_change_ms,
-                                                ctx->mono_now,
-                                                ctx->wall_now));
-    rtvrec_flow_set_last_relax(row, time_to_db(st->last_relax_ms,
-                                               ctx->mono_now, ctx->wall_now));
-    rtvrec_flow_set_episode_start(row, time_to_db(st->episode_start_ms,
-                                                  ctx->mono_now,
-                                                  ctx->wall_now));
-    rtvrec_flow_set_episode_last(row, time_to_db(st->episode_last_ms,
-                                                 ctx->mono_now,
-                                                 ctx->wall_now));
-    rtvrec_flow_set_quiet_factor(row, MIN(st->quiet_factor, 16));
+    if (whole) {
+        write_flow_state(row, st, ctx);
+    }
     rtvrec_flow_set_reports(row, MIN(st->reports, INT64_MAX));
     rtvrec_flow_set_misses(row, MIN(st->misses, INT64_MAX));
     ctx->n++;
