@@ -26,6 +26,17 @@ make -s -C "$ovs" tests/testsuite tests/atconfig tests/atlocal \
     tests/testpki-cert2.pem tests/testpki-privkey2.pem >/dev/null ||
     { echo "rtvnic-check: cannot build $ovs/tests/testsuite" >&2; exit 1; }
 
+# For each failed test of LOG, whose test directories are under DIR: the
+# check or wait that failed and the log's last lines, so that a CI run's
+# output alone says where a test failed.
+show_failures () {
+    local log=$1 dir=$2 n
+    for n in $(sed -n 's/^ *\([0-9][0-9]*\): .* FAILED (.*/\1/p' "$log"); do
+        echo "    --- test $n: $dir/$n/testsuite.log, last lines:"
+        tail -n 25 "$dir/$n/testsuite.log" 2>/dev/null | sed 's/^/    | /'
+    done
+}
+
 total_pass=0
 total_fail=0
 for suite in $suites; do
@@ -47,8 +58,10 @@ for suite in $suites; do
         "$name" "$pass" "$fail" "$skip" $(( $(date +%s) - start ))
     if [ "$fail" != 0 ]; then
         grep -E 'FAILED \(' "$log" | sed 's/^/    /'
+        rm -rf "$results/$name.testsuite.dir"
         cp -r "$ovs/tests/testsuite.dir" "$results/$name.testsuite.dir" \
             2>/dev/null || true
+        show_failures "$log" "$results/$name.testsuite.dir"
     fi
     total_pass=$((total_pass + pass))
     total_fail=$((total_fail + fail))
@@ -113,8 +126,10 @@ if [ -z "${RTVNIC_CHECK_SUITES:-}" ] || [ "${RTVNIC_CHECK_SYSTEM:-}" = yes ]; th
         "$pass" "$fail" "$skip" $(( $(date +%s) - start ))
     if [ "$fail" != 0 ]; then
         grep -E 'FAILED \(' "$log" | sed 's/^/    /'
+        rm -rf "$results/system-userspace.testsuite.dir"
         cp -r "$ovs/tests/system-userspace-testsuite.dir" \
             "$results/system-userspace.testsuite.dir" 2>/dev/null || true
+        show_failures "$log" "$results/system-userspace.testsuite.dir"
     fi
     total_pass=$((total_pass + pass))
     total_fail=$((total_fail + fail))

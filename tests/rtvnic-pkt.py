@@ -34,8 +34,8 @@
       unixctl socket is CTL: B (default 100, the most a dummy rx queue
       holds) per "netdev-dummy/receive" request, over Q (default 1) rx
       queues in turn, each request after the previous one's reply and
-      only while fewer than Q * 25 packets are queued (by
-      "dpif-netdev/pmd-stats-show").
+      only while at most 100 - B packets are queued in all (by
+      "dpif-netdev/pmd-stats-show"), so that none is dropped.
   rtvnic-pkt.py options HEX...
       For each frame: the RTvNIC option fields found in its Geneve header.
   rtvnic-pkt.py check-udp-csum HEX...
@@ -143,6 +143,9 @@ def received(sock, buf):
 
 
 def inject(a):
+    if not 1 <= a.batch <= 100:
+        sys.exit('rtvnic-pkt.py: --batch %d: a dummy rx queue holds 1 to 100'
+                 % a.batch)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(a.frames[0])
     port = a.frames[1]
@@ -151,9 +154,11 @@ def inject(a):
     buf = [b'']
     batch = []
     n = 0
-    # A dummy rx queue drops what does not fit: keep what is queued well
-    # below what the queues hold.
-    limit = a.queues * 100 // 4
+    # A dummy rx queue drops what does not fit (NETDEV_DUMMY_MAX_QUEUE,
+    # 100) without counting it.  A batch is sent only while no more than
+    # 100 - B packets are queued in all, so that even the queue it goes to
+    # holds them all.
+    limit = max(0, 100 - a.batch)
     start = received(sock, buf)
     done = 0                    # Received, as last seen.
     for i in range(a.count):
