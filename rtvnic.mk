@@ -22,6 +22,8 @@ lib_librtvnic_la_SOURCES = \
 	lib/rtvnic-datapath.c \
 	lib/rtvnic-edf.c \
 	lib/rtvnic-edf.h \
+	lib/rtvnic-kernel-rx.c \
+	lib/rtvnic-kernel-rx.h \
 	lib/rtvnic-metrics.c \
 	lib/rtvnic-metrics.h \
 	lib/rtvnic-packet.h \

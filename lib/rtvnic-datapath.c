@@ -36,6 +36,7 @@
 #include <sys/timerfd.h>
 #endif
 
+#include "coverage.h"
 #include "dp-packet.h"
 #include "netdev-provider.h"
 #include "openvswitch/hmap.h"
@@ -51,9 +52,42 @@
 
 #define this_module RTVNIC_THIS_MODULE
 
+COVERAGE_DEFINE(rtvnic_rx_kernel_time);
+COVERAGE_DEFINE(rtvnic_rx_kernel_time_implausible);
+
+/* A kernel receive timestamp further from the present than this (the
+ * wall clock was stepped) is not believed. */
+#define KERNEL_RX_MAX_AGE_NS (UINT64_C(10) * 1000 * 1000 * 1000)
+
+/* The arrival, in OVS's monotonic ns, of a packet that the kernel received
+ * at wall-clock 'kernel_rx_ns' and the datapath at 'now_ns': 'now_ns' less
+ * the time since the kernel's timestamp.  '*wall_now_ns' caches the wall
+ * clock for one batch (0: not read yet). */
+static uint64_t
+kernel_arrival(uint64_t kernel_rx_ns, uint64_t now_ns, uint64_t *wall_now_ns)
+{
+    if (!*wall_now_ns) {
+        struct timespec ts;
+
+        xclock_gettime(CLOCK_REALTIME, &ts);
+        *wall_now_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    if (kernel_rx_ns >= *wall_now_ns) {
+        return now_ns;
+    }
+
+    uint64_t age = *wall_now_ns - kernel_rx_ns;
+    if (age > KERNEL_RX_MAX_AGE_NS || age > now_ns) {
+        COVERAGE_INC(rtvnic_rx_kernel_time_implausible);
+        return now_ns;
+    }
+    return now_ns - age;
+}
+
 /* Stamps every packet of 'batch', just received on 'netdev' at 'now_usec',
- * with its arrival time and, if 'netdev' is an RTvNIC source, the source's
- * id and effective deadline. */
+ * with its arrival time (when the kernel received it, if the netdev got its
+ * timestamp: rtvnic-kernel-rx.h) and, if 'netdev' is an RTvNIC source, the
+ * source's id and effective deadline. */
 void
 rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
                 long long int now_usec)
@@ -62,6 +96,8 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
                                           &netdev->rtvnic);
     const struct rtvnic_rx_info *info = NULL;
     uint64_t now_ns = (uint64_t) now_usec * 1000;
+    uint64_t wall_now_ns = 0;
+    size_t n_kernel_time = 0;
     struct dp_packet *packet;
 
     if (port) {
@@ -69,10 +105,17 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
     }
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
         struct rtvnic_packet_meta *meta = &packet->rtvnic;
+        uint64_t arrival_ns = now_ns;
         uint8_t dscp;
 
+        /* A DPDK mbuf keeps what a clone once copied into it. */
+        if (meta->kernel_rx_ns && packet->source != DPBUF_DPDK) {
+            arrival_ns = kernel_arrival(meta->kernel_rx_ns, now_ns,
+                                        &wall_now_ns);
+            n_kernel_time++;
+        }
         rtvnic_packet_meta_init(meta);
-        meta->arrival_ns = now_ns;
+        meta->arrival_ns = arrival_ns;
         if (info) {
             meta->source_id = info->source_id;
             meta->rel_deadline_ns = info->rel_deadline_ns;
@@ -81,6 +124,9 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
                 meta->orig_dscp = (dscp << 2) | RTVNIC_ORIG_DSCP_VALID;
             }
         }
+    }
+    if (n_kernel_time) {
+        COVERAGE_ADD(rtvnic_rx_kernel_time, n_kernel_time);
     }
 }
 
@@ -98,6 +144,7 @@ rtvnic_rx_reset(struct dp_packet_batch *batch)
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
         packet->rtvnic.source_id = 0;
         packet->rtvnic.arrival_ns = 0;
+        packet->rtvnic.kernel_rx_ns = 0;
     }
 }
 

@@ -37,6 +37,12 @@
 
 struct rtvnic_packet_meta {
     uint64_t arrival_ns;        /* OVS monotonic time of reception, ns. */
+
+    /* CLOCK_REALTIME ns at which the kernel received the packet, set by a
+     * receiving netdev that asks the kernel for it (lib/rtvnic-kernel-rx.h);
+     * 0: none.  rtvnic_rx_stamp() turns it into 'arrival_ns' and clears
+     * it. */
+    uint64_t kernel_rx_ns;
     uint64_t rel_deadline_ns;   /* Source's effective deadline; 0: none. */
     uint32_t contract_deadline_us; /* Source's configured deadline. */
     uint16_t source_id;         /* RTvNIC source vNIC id; 0: best effort. */
@@ -60,6 +66,7 @@ static inline void
 rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
 {
     meta->arrival_ns = 0;
+    meta->kernel_rx_ns = 0;
     meta->rel_deadline_ns = 0;
     meta->contract_deadline_us = 0;
     meta->source_id = 0;

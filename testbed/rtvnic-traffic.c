@@ -41,6 +41,13 @@
  *       ends the receiving early, with the final "total" lines printed.
  *       --count N ends it once N datagrams have arrived (a test that knows
  *       how many to expect need not wait out a long --duration).
+ *       --kernel-time takes RECV_NS from the kernel's receive timestamp
+ *       (SO_TIMESTAMPNS: when the datagram entered the receiving
+ *       namespace's stack) instead of the time the tool read it, so that
+ *       the delay ends where the path ends, not when a busy machine gets
+ *       round to scheduling the receiver; a datagram without a timestamp
+ *       is timed when read and counted in the final line
+ *       "kernel-time missing=N".
  *
  *   --mlock (either mode) locks the tool's memory first: where the kernel
  *   pages out idle file-backed memory (DAMON with a "pageout" scheme does,
@@ -125,7 +132,7 @@ usage(void)
             "--duration SEC [--id N] [--burst N] [--log FILE] [--mlock]\n"
             "       rtvnic-traffic recv PORT --duration SEC "
             "[--deadline-us US] [--quiet] [--log FILE] [--count N] "
-            "[--mlock]\n");
+            "[--kernel-time] [--mlock]\n");
     exit(2);
 }
 
@@ -289,6 +296,23 @@ print_flow(const char *when, uint32_t id, uint64_t packets, uint64_t lost,
            n ? v[n - 1] / 1e6 : 0.0, misses);
 }
 
+/* The SO_TIMESTAMPNS receive time that came with 'msg', CLOCK_REALTIME ns,
+ * or 0 if none did. */
+static uint64_t
+kernel_timestamp(struct msghdr *msg)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS
+            && c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec ts;
+
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+        }
+    }
+    return 0;
+}
+
 static int
 do_recv(int argc, char *argv[])
 {
@@ -298,7 +322,8 @@ do_recv(int argc, char *argv[])
     bool quiet = arg_flag(argc, argv, "--quiet");
     FILE *log = arg_log(argc, argv, "--log");
     uint64_t count = arg_number(argc, argv, "--count", 0);
-    uint64_t received = 0;
+    bool kernel_time = arg_flag(argc, argv, "--kernel-time");
+    uint64_t received = 0, no_kernel_time = 0;
     static struct flow flows[MAX_FLOWS];
     uint64_t start, end, next_report;
     unsigned int second = 0;
@@ -319,6 +344,12 @@ do_recv(int argc, char *argv[])
     }
     if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr)) {
         perror("rtvnic-traffic: bind");
+        return 1;
+    }
+    int on = 1;
+    if (kernel_time
+        && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on)) {
+        perror("rtvnic-traffic: --kernel-time: SO_TIMESTAMPNS");
         return 1;
     }
 
@@ -361,7 +392,16 @@ do_recv(int argc, char *argv[])
             continue;
         }
 
-        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        union {
+            char buf[CMSG_SPACE(sizeof(struct timespec))];
+            struct cmsghdr align;
+        } control;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1,
+            .msg_control = &control, .msg_controllen = sizeof control,
+        };
+        ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
         uint64_t rx = now_ns(CLOCK_REALTIME);
         struct header h;
         if (n < (ssize_t) sizeof h) {
@@ -371,6 +411,15 @@ do_recv(int argc, char *argv[])
         uint32_t id = ntohl(h.id);
         if (ntohl(h.magic) != MAGIC || id >= MAX_FLOWS) {
             continue;
+        }
+        if (kernel_time) {
+            uint64_t kernel_rx = kernel_timestamp(&msg);
+
+            if (kernel_rx) {
+                rx = kernel_rx;
+            } else {
+                no_kernel_time++;
+            }
         }
 
         struct flow *f = &flows[id];
@@ -418,6 +467,9 @@ do_recv(int argc, char *argv[])
                        f->total_bytes,
                        f->total_misses, f->all, f->n_all);
         }
+    }
+    if (kernel_time) {
+        printf("kernel-time missing=%"PRIu64"\n", no_kernel_time);
     }
     close(fd);
     return close_log(log);
