@@ -74,7 +74,8 @@ TESTSUITE_AT += \
 	tests/rtvnic-layout.at \
 	tests/rtvnic-ctl.at \
 	tests/rtvnic-scale.at \
-	tests/rtvnic-dscp.at
+	tests/rtvnic-dscp.at \
+	tests/rtvnic-bench.at
 
 DOC_SOURCE += Documentation/topics/rtvnic.rst
 
