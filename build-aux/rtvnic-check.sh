@@ -26,14 +26,18 @@ make -s -C "$ovs" tests/testsuite tests/atconfig tests/atlocal \
     tests/testpki-cert2.pem tests/testpki-privkey2.pem >/dev/null ||
     { echo "rtvnic-check: cannot build $ovs/tests/testsuite" >&2; exit 1; }
 
-# For each failed test of LOG, whose test directories are under DIR: the
-# check or wait that failed and the log's last lines, so that a CI run's
+# For each failed test of LOG, whose test directories are under DIR: its
+# log's last lines (the check or wait that failed), so that a CI run's
 # output alone says where a test failed.
 show_failures () {
     local log=$1 dir=$2 n
     for n in $(sed -n 's/^ *\([0-9][0-9]*\): .* FAILED (.*/\1/p' "$log"); do
-        echo "    --- test $n: $dir/$n/testsuite.log, last lines:"
-        tail -n 25 "$dir/$n/testsuite.log" 2>/dev/null | sed 's/^/    | /'
+        # The log is named after the suite: testsuite.log,
+        # system-userspace-testsuite.log.
+        for f in "$dir/$n/"*testsuite.log; do
+            echo "    --- test $n: $f, last lines:"
+            tail -n 25 "$f" 2>/dev/null | sed 's/^/    | /'
+        done
     done
 }
 
