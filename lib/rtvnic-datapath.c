@@ -85,9 +85,9 @@ kernel_arrival(uint64_t kernel_rx_ns, uint64_t now_ns, uint64_t *wall_now_ns)
 }
 
 /* Stamps every packet of 'batch', just received on 'netdev' at 'now_usec',
- * with its arrival time (when the kernel received it, if the netdev got its
- * timestamp: rtvnic-kernel-rx.h) and, if 'netdev' is an RTvNIC source, the
- * source's id and effective deadline. */
+ * with its arrival time (and how long before it the kernel received it, if
+ * the netdev got its timestamp: rtvnic-kernel-rx.h) and, if 'netdev' is an
+ * RTvNIC source, the source's id and effective deadline. */
 void
 rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
                 long long int now_usec)
@@ -105,17 +105,18 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
     }
     DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
         struct rtvnic_packet_meta *meta = &packet->rtvnic;
-        uint64_t arrival_ns = now_ns;
+        uint64_t ingress_wait_ns = 0;
         uint8_t dscp;
 
         /* A DPDK mbuf keeps what a clone once copied into it. */
         if (meta->kernel_rx_ns && packet->source != DPBUF_DPDK) {
-            arrival_ns = kernel_arrival(meta->kernel_rx_ns, now_ns,
-                                        &wall_now_ns);
+            ingress_wait_ns = now_ns - kernel_arrival(meta->kernel_rx_ns,
+                                                      now_ns, &wall_now_ns);
             n_kernel_time++;
         }
         rtvnic_packet_meta_init(meta);
-        meta->arrival_ns = arrival_ns;
+        meta->arrival_ns = now_ns;
+        meta->ingress_wait_ns = ingress_wait_ns;
         if (info) {
             meta->source_id = info->source_id;
             meta->rel_deadline_ns = info->rel_deadline_ns;
@@ -145,6 +146,7 @@ rtvnic_rx_reset(struct dp_packet_batch *batch)
         packet->rtvnic.source_id = 0;
         packet->rtvnic.arrival_ns = 0;
         packet->rtvnic.kernel_rx_ns = 0;
+        packet->rtvnic.ingress_wait_ns = 0;
     }
 }
 

@@ -34,9 +34,10 @@
  *     that then comes with each packet into its
  *     struct rtvnic_packet_meta's 'kernel_rx_ns';
  *
- *   - rtvnic_rx_stamp() (lib/rtvnic-datapath.c) makes that the packet's
- *     arrival: OVS's receive time minus how long ago, by CLOCK_REALTIME,
- *     the kernel received it.
+ *   - rtvnic_rx_stamp() (lib/rtvnic-datapath.c) keeps how long ago, by
+ *     CLOCK_REALTIME, the kernel received it ('ingress_wait_ns'), which
+ *     the wire stamp counts as host delay; the EDF deadline starts at
+ *     OVS's receive time (see rtvnic-packet.h).
  *
  * Where no timestamp comes (tap ports, read with read(2); DPDK ports, whose
  * drivers in use here offer no receive timestamp), the arrival is the time

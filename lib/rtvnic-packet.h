@@ -43,6 +43,12 @@ struct rtvnic_packet_meta {
      * 0: none.  rtvnic_rx_stamp() turns it into 'arrival_ns' and clears
      * it. */
     uint64_t kernel_rx_ns;
+
+    /* How long before 'arrival_ns' the kernel received the packet (0 if
+     * unknown).  The wire stamp counts it as host delay; the scheduler does
+     * not: its deadlines start at 'arrival_ns', because a packet overdue on
+     * enqueue would go last and hold up its source behind best effort. */
+    uint64_t ingress_wait_ns;
     uint64_t rel_deadline_ns;   /* Source's effective deadline; 0: none. */
     uint32_t contract_deadline_us; /* Source's configured deadline. */
     uint16_t source_id;         /* RTvNIC source vNIC id; 0: best effort. */
@@ -67,6 +73,7 @@ rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
 {
     meta->arrival_ns = 0;
     meta->kernel_rx_ns = 0;
+    meta->ingress_wait_ns = 0;
     meta->rel_deadline_ns = 0;
     meta->contract_deadline_us = 0;
     meta->source_id = 0;

@@ -405,7 +405,8 @@ rtvnic_geneve_stamp(struct dp_packet *packet,
     /* Packets not stamped on receipt (e.g. packet-outs) arrive now.  The
      * departure is written by the EDF egress, if the packet goes through
      * one; until then the host part of the delay counts as zero. */
-    uint64_t arrival = (meta->arrival_ns ? meta->arrival_ns
+    uint64_t arrival = (meta->arrival_ns
+                        ? meta->arrival_ns - meta->ingress_wait_ns
                         : (uint64_t) time_usec() * 1000);
     stamp = (struct rtvnic_stamp) {
         .arrival_ns = rtvnic_clock_wall_ns(arrival),
@@ -443,7 +444,8 @@ rtvnic_stamp_depart(struct dp_packet *packet, uint64_t now_ns)
         return;
     }
 
-    uint64_t delta = now_ns > meta->arrival_ns ? now_ns - meta->arrival_ns : 0;
+    uint64_t delta = (now_ns > meta->arrival_ns ? now_ns - meta->arrival_ns
+                      : 0) + meta->ingress_wait_ns;
     uint8_t *field = base + size - meta->stamp_tail;
     ovs_be32 old, new = htonl(MIN(delta, UINT32_MAX));
 
