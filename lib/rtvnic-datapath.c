@@ -59,12 +59,12 @@ COVERAGE_DEFINE(rtvnic_rx_kernel_time_implausible);
  * wall clock was stepped) is not believed. */
 #define KERNEL_RX_MAX_AGE_NS (UINT64_C(10) * 1000 * 1000 * 1000)
 
-/* The arrival, in OVS's monotonic ns, of a packet that the kernel received
- * at wall-clock 'kernel_rx_ns' and the datapath at 'now_ns': 'now_ns' less
- * the time since the kernel's timestamp.  '*wall_now_ns' caches the wall
- * clock for one batch (0: not read yet). */
+/* How long ago, by the wall clock, the kernel received a packet at
+ * wall-clock 'kernel_rx_ns' that the datapath received at 'now_ns' (OVS
+ * monotonic); 0 if the timestamp is not believable.  '*wall_now_ns' caches
+ * the wall clock for one batch (0: not read yet). */
 static uint64_t
-kernel_arrival(uint64_t kernel_rx_ns, uint64_t now_ns, uint64_t *wall_now_ns)
+kernel_rx_age(uint64_t kernel_rx_ns, uint64_t now_ns, uint64_t *wall_now_ns)
 {
     if (!*wall_now_ns) {
         struct timespec ts;
@@ -73,15 +73,15 @@ kernel_arrival(uint64_t kernel_rx_ns, uint64_t now_ns, uint64_t *wall_now_ns)
         *wall_now_ns = (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
     }
     if (kernel_rx_ns >= *wall_now_ns) {
-        return now_ns;
+        return 0;
     }
 
     uint64_t age = *wall_now_ns - kernel_rx_ns;
     if (age > KERNEL_RX_MAX_AGE_NS || age > now_ns) {
         COVERAGE_INC(rtvnic_rx_kernel_time_implausible);
-        return now_ns;
+        return 0;
     }
-    return now_ns - age;
+    return age;
 }
 
 /* Stamps every packet of 'batch', just received on 'netdev' at 'now_usec',
@@ -110,8 +110,8 @@ rtvnic_rx_stamp(const struct netdev *netdev, struct dp_packet_batch *batch,
 
         /* A DPDK mbuf keeps what a clone once copied into it. */
         if (meta->kernel_rx_ns && packet->source != DPBUF_DPDK) {
-            ingress_wait_ns = now_ns - kernel_arrival(meta->kernel_rx_ns,
-                                                      now_ns, &wall_now_ns);
+            ingress_wait_ns = kernel_rx_age(meta->kernel_rx_ns, now_ns,
+                                            &wall_now_ns);
             n_kernel_time++;
         }
         rtvnic_packet_meta_init(meta);
