@@ -12,9 +12,12 @@
 #   make bench-rx   receiver: ns per stamped packet with 10,000 flows while
 #                   rtvnic/flows is formatted in a loop, vs without.
 #   make bench-e2e  one host: linux-htb FIFO vs htb DSCP classes vs RTvNIC.
-#   make bench-feedback  the demo's scenario, measured: per RT flow the
-#                   feedback convergence (congestion onset -> misses stop),
-#                   escalation delay and relax time (bench/results/feedback.md).
+#   make bench-feedback  the feedback loop against six congestion shapes
+#                   (step, ramp, on/off, mild, TCP, the sending host's own),
+#                   each RUNS (5) times with two baselines in the same run
+#                   (no rtvctl; the RT flows in EF from the start): time to
+#                   restore the contract, misses, escalations, relax time,
+#                   floors (bench/results/feedback.md, feedback-*.png).
 #   make bench-core  the same congestion through the testbed's Linux htb core
 #                   and its OVS RTvNIC core (CORE=ovs), interleaved pairs:
 #                   RT p99/misses, time to restore the contract, best-effort
@@ -287,7 +290,7 @@ bench: bench-edf bench-controller bench-failover bench-stamp bench-rx bench-e2e 
 	bench-feedback bench-core bench-dpdk
 
 bench-feedback: build
-	@bash testbed/rtvnic-demo-feedback.sh "$(OVS)" --bench
+	@bash bench/rtvnic-bench-feedback.sh "$(OVS)"
 
 bench-core: build
 	@bash bench/rtvnic-bench-core.sh "$(OVS)"

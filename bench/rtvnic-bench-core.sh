@@ -122,19 +122,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 start=$(date +%s.%N)
-idle_pct() {
-    local a b
-    a=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
-    sleep "$1"
-    b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
-    echo "$a $b" | awk '{ printf "%d", 100 * ($3 - $1) / ($4 - $2) }'
-}
-idle=$(idle_pct 2)
+idle=$(fb_idle_pct 2)
 if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; then
     say "CPUs ${idle} % idle: waiting up to ${BUSY_WAIT:-600} s for a quiet machine"
     waited=0
     while [ "$waited" -lt "${BUSY_WAIT:-600}" ]; do
-        idle=$(idle_pct 2)
+        idle=$(fb_idle_pct 2)
         [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$idle" -ge 80 ] && break
         sleep 3
         waited=$((waited + 5))
@@ -153,7 +146,7 @@ one_run() {
     export CORE=$core
     fb_init "$ovs" "$base/$n-$core"
     echo "$core" > "$fb_run/core"
-    idle_pct 1 > "$fb_run/idle"
+    fb_idle_pct 1 > "$fb_run/idle"
     fb_up
     fb_egress 100000000 300
     fb_source voice vm1a "${VOICE_MS}ms" 5000000

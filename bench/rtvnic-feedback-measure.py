@@ -18,11 +18,14 @@
 
 Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
 rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
-at the end), rtvctl.end (rtvctl/show at the end), and if it is there
-stalls (testbed/rtvnic-stall-probe.c's log).
+at the end), rtvctl.end (rtvctl/show at the end), and if they are there
+stalls (testbed/rtvnic-stall-probe.c's log) and congestion ("ONSET END",
+epoch seconds: the congestion as the scenario declares it, instead of the
+first and last cross datagram).
 
 Definitions (times are CLOCK_REALTIME, as every log here):
-  onset      the send time of the first cross-traffic datagram;
+  onset      the send time of the first cross-traffic datagram (or as
+             RUNDIR/congestion declares it);
   end        the send time of the last one (congestion = [onset, end]);
   miss       an RT datagram whose application-measured one-way delay
              (receive time - send time in its payload) exceeds the flow's
@@ -284,11 +287,20 @@ def restore_time(misses, due, on, end, target):
 
 def measure(run, floor_ms):
     t0 = float(open(run + "/t0").read())
-    cross, _ = read_sends(run + "/cross.send")
-    if not cross:
-        die("%s/cross.send: no cross traffic was sent" % run)
-    on = min(cross.values()) / 1e9
-    end = max(cross.values()) / 1e9
+    try:
+        cross, _ = read_sends(run + "/cross.send")
+    except OSError:
+        cross = {}
+    try:
+        # A scenario whose congestion is not its cross datagrams (TCP, the
+        # sending host's own VMs, a ramp's first part) declares it.
+        w = open(run + "/congestion").read().split()
+        on, end = float(w[0]), float(w[1])
+    except OSError:
+        if not cross:
+            die("%s/cross.send: no cross traffic was sent" % run)
+        on = min(cross.values()) / 1e9
+        end = max(cross.values()) / 1e9
     decisions = read_decisions(run + "/rtvctl.log")
     ids, counters = read_show(run + "/show.end")
     try:
@@ -377,6 +389,11 @@ def measure(run, floor_ms):
         f["windows_with_misses_baseline"] = len(set(int((on - t) * 10)
                                                     for t in base))
         f["misses_machine_stall"] = len(cong) - len(cong_own)
+        f["misses_congestion_own"] = len(cong_own)
+        # When they happened, ms after the onset (the scenario matrix,
+        # bench/rtvnic-feedback-matrix.py, compares variants over a window).
+        f["miss_times_ms"] = [round((t - on) * 1000, 1) for t in cong]
+        f["miss_times_own_ms"] = [round((t - on) * 1000, 1) for t in cong_own]
         if pre:
             f["convergence_ms"] = f["convergence_own_ms"] = None
             f["convergence_note"] = "escalated before the onset"

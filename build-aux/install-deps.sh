@@ -8,7 +8,7 @@ set -e
 
 packages="openvswitch-source autoconf automake libtool make gcc pkg-config
 python3 ccache libssl-dev libcap-ng-dev iproute2 ethtool procps xz-utils
-tar patch iputils-ping tshark gnuplot-nox prometheus
+tar patch iputils-ping tshark gnuplot-nox prometheus iperf3
 qemu-system-x86 busybox-static cpio libc6-dev $*"
 
 missing=

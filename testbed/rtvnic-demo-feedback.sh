@@ -132,23 +132,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 start=$(date +%s.%N)
-# idle_pct SECONDS: the machine's idle CPU time in percent over SECONDS.
-idle_pct() {
-    local a b
-    a=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
-    sleep "$1"
-    b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
-    echo "$a $b" | awk '{ printf "%d", 100 * ($3 - $1) / ($4 - $2) }'
-}
 # A timing measurement on 2 shared CPUs: with --bench, wait (up to
 # BUSY_WAIT s, 600) while another job says it is busy-polling or building
 # (/tmp/rtvnic-dpdk-busy) or the CPUs are less than 80 % idle.
-idle=$(idle_pct 2)
+idle=$(fb_idle_pct 2)
 if [ -n "$bench" ] && { [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; }; then
     say "CPUs ${idle} % idle: waiting up to ${BUSY_WAIT:-600} s for a quiet machine"
     waited=0
     while [ "$waited" -lt "${BUSY_WAIT:-600}" ]; do
-        idle=$(idle_pct 2)
+        idle=$(fb_idle_pct 2)
         [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$idle" -ge 80 ] && break
         sleep 3
         waited=$((waited + 5))

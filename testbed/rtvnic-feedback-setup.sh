@@ -89,6 +89,7 @@
 #                           RUNDIR/{core,qos,coreflows}.SUFFIX
 #   fb_cpu SUFFIX           CPU time of every process (RUNDIR/cpu.SUFFIX)
 #   fb_cleanup              stops what fb_* started (by PID), testbed down
+#   fb_idle_pct SECONDS     the machine's idle CPU time in percent over SECONDS
 # Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
 # NAME.recv/NAME.send (per-datagram logs), NAME.out/NAME.sent (the tools'
 # summaries), cross.send, events (cross-on/cross-off epoch times), policy.json,
@@ -97,6 +98,15 @@
 # Needs root; the testbed's own needs; gcc.
 
 fb_die() { echo "rtvnic-feedback: $*" >&2; exit 1; }
+
+# fb_idle_pct SECONDS: the machine's idle CPU time in percent over SECONDS.
+fb_idle_pct() {
+    local a b
+    a=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+    sleep "$1"
+    b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+    echo "$a $b" | awk '{ printf "%d", 100 * ($3 - $1) / ($4 - $2) }'
+}
 
 # fb_vars OVSDIR RUNDIR: the variables every fb_* function uses.
 fb_vars() {

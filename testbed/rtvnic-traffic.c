@@ -27,6 +27,10 @@
  *       time; a datagram whose send() failed is logged with a trailing " E").
  *       SIGTERM or SIGINT (e.g. from timeout(1)) ends the sending early, and
  *       it still prints its summary and completes the log.
+ *       Shapes (for congestion scenarios): --ramp SEC raises the rate
+ *       linearly from PPS/100 to PPS over the first SEC seconds;
+ *       --on-off ON_MS:OFF_MS sends only in the first ON_MS of every
+ *       ON_MS + OFF_MS cycle, at PPS while on.
  *
  *   rtvnic-traffic recv PORT --duration SEC [--deadline-us US] [--quiet]
  *                       [--log FILE] [--count N]
@@ -130,6 +134,7 @@ usage(void)
     fprintf(stderr,
             "usage: rtvnic-traffic send DST-IP PORT --rate PPS --size BYTES "
             "--duration SEC [--id N] [--burst N] [--log FILE] [--mlock]\n"
+            "                           [--ramp SEC] [--on-off ON_MS:OFF_MS]\n"
             "       rtvnic-traffic recv PORT --duration SEC "
             "[--deadline-us US] [--quiet] [--log FILE] [--count N] "
             "[--kernel-time] [--mlock]\n");
@@ -201,6 +206,17 @@ close_log(FILE *f)
     return 0;
 }
 
+/* The time to the next burst, 'elapsed' ns after the start: 'interval' at
+ * full rate, longer while a ramp of 'ramp' seconds is still rising (from
+ * 1/100 of the rate, so that the first burst is not a long wait). */
+static uint64_t
+next_interval(uint64_t interval, double ramp, uint64_t elapsed)
+{
+    double share = ramp > 0 ? elapsed / (ramp * 1e9) : 1;
+
+    return share >= 1 ? interval : interval / (share < 0.01 ? 0.01 : share);
+}
+
 static int
 do_send(int argc, char *argv[])
 {
@@ -210,10 +226,29 @@ do_send(int argc, char *argv[])
     double duration = arg_number(argc, argv, "--duration", -1);
     uint32_t id = arg_number(argc, argv, "--id", 1);
     unsigned int burst = arg_number(argc, argv, "--burst", 1);
-    FILE *log = arg_log(argc, argv, "--log");
+    double ramp = arg_number(argc, argv, "--ramp", 0);
+    uint64_t on_ns = 0, cycle_ns = 0;
+    FILE *log;
     char buf[65536];
     uint64_t start, end, interval, next, seq = 0, errors = 0;
     int fd;
+
+    for (int i = 0; i < argc - 1; i++) {
+        if (!strcmp(argv[i], "--on-off")) {
+            unsigned int on_ms, off_ms;
+            char c;
+
+            if (sscanf(argv[i + 1], "%u:%u%c", &on_ms, &off_ms, &c) != 2
+                || !on_ms) {
+                fprintf(stderr, "rtvnic-traffic: --on-off %s: not "
+                        "ON_MS:OFF_MS with ON_MS > 0\n", argv[i + 1]);
+                return 2;
+            }
+            on_ns = on_ms * UINT64_C(1000000);
+            cycle_ns = on_ns + off_ms * UINT64_C(1000000);
+        }
+    }
+    log = arg_log(argc, argv, "--log");
 
     if (argc < 2 || inet_pton(AF_INET, argv[0], &dst.sin_addr) != 1) {
         usage();
@@ -235,7 +270,15 @@ do_send(int argc, char *argv[])
     interval = 1e9 / rate * burst;
     start = now_ns(CLOCK_MONOTONIC);
     end = start + duration * 1e9;
-    for (next = start; next < end && !stop_sending; next += interval) {
+    for (next = start; next < end && !stop_sending;
+         next += next_interval(interval, ramp, next - start)) {
+        if (cycle_ns && (next - start) % cycle_ns >= on_ns) {
+            /* Off: on again at the next cycle. */
+            next += cycle_ns - (next - start) % cycle_ns;
+            if (next >= end) {
+                break;
+            }
+        }
         struct timespec ts = { next / 1000000000, next % 1000000000 };
 
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
