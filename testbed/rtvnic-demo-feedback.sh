@@ -18,10 +18,10 @@
 # (testbed/rtvnic-testbed), built from testbed/rtvnic-feedback-setup.sh.
 #
 #   vm1a voice  (1000 pps x 200 B, deadline 2 ms)  ─┐ host1 br-int ─ gnv0 ─┐
-#   vm1b video  (bursts of 10 x 1172 B, 10 ms)     ─┤ h1-up: RTvNIC egress  │
-#   vm1c best effort (9000 pps x 1400 B)           ─┘ paced at 100 Mbit/s   │
+#   vm1b video  (bursts of 3 x 1172 B, 10 ms)      ─┤ h1-up: RTvNIC egress  │
+#   vm1c best effort (1500 pps x 1400 B)           ─┘ paced at 25 Mbit/s    │
 #                                                                          core
-#   cross traffic (from the core router, 6000 pps x 1500 B, best effort) ► htb
+#   cross traffic (from the core router, 3000 pps x 1500 B, best effort) ► htb
 #                                                   CORE_RATE towards host2
 #                                                   EF prio 0, AF41 1, BE 7
 #   vm2a (receivers: one-way delay measured by the application) ◄── host2 ◄┘
@@ -37,6 +37,13 @@
 # video's bursts in AF41); they stop missing.  At T_CROSS_OFF the congestion
 # ends and, after the quiet period, rtvctl relaxes them (voice 46 -> 0 in
 # one step, video one step at a time).
+#
+# The rates are make bench-feedback's (bench/rtvnic-bench-feedback.sh says
+# why): at 100-120 Mbit/s the three userspace switches saturated the 2 CPUs,
+# the cross traffic could not congest the core, and voice missed as often
+# in EF as in best effort.  The contracts tolerate 0.5 % of misses over 1 s
+# (MISS_TARGET, rtvctl's miss_target): this machine's stalls alone make a
+# 2 ms flow miss 0.1-0.5 %.
 #
 # Policy choices: miss_ratio_threshold 0.5 (a 2-CPU machine delays single
 # packets by more than 2 ms now and then; congestion makes every packet of
@@ -73,8 +80,8 @@
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
 # BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go
 # and the CPUs to be at least 80 % idle),
-# T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (120mbit), CROSS_PPS (6000),
-# BE_PPS (9000), QUIET_MS (12000), FLOOR_MS (500), FB_SCHED (fifo: the
+# T_CROSS_ON (10), T_CROSS_OFF (21), CORE_RATE (30mbit), CORE_QUEUE_PKTS
+# (50), CROSS_PPS (3000), BE_PPS (1500), MISS_TARGET (0.005), QUIET_MS (12000), FLOOR_MS (500), FB_SCHED (fifo: the
 # switches' main threads at SCHED_FIFO 20, the RT VMs' senders and
 # receivers at 10; nice: nice values only, as before), RT_NICE (-10: the
 # nice value of the RT VMs' senders and receivers without SCHED_FIFO);
@@ -93,7 +100,8 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvfb}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
-export CORE_RATE=${CORE_RATE:-120mbit}
+export CORE_RATE=${CORE_RATE:-30mbit}
+export CORE_QUEUE_PKTS=${CORE_QUEUE_PKTS:-50}
 export CORE=${CORE:-linux}
 case $CORE in
     linux) sfx= core_text="htb $CORE_RATE (EF prio 0, AF41 prio 1, BE prio 7)" ;;
@@ -106,8 +114,9 @@ esac
 DURATION=${DURATION:-40}
 T_CROSS_ON=${T_CROSS_ON:-10}
 T_CROSS_OFF=${T_CROSS_OFF:-21}
-CROSS_PPS=${CROSS_PPS:-6000}
-BE_PPS=${BE_PPS:-9000}
+CROSS_PPS=${CROSS_PPS:-3000}
+BE_PPS=${BE_PPS:-1500}
+MISS_TARGET=${MISS_TARGET:-0.005}
 QUIET_MS=${QUIET_MS:-12000}
 FLOOR_MS=${FLOOR_MS:-500}
 RT_NICE=${RT_NICE:--10}
@@ -161,14 +170,15 @@ fi
 say "testbed up: host1 (vm1a vm1b vm1c), host2 (vm2a), core ($CORE) $CORE_RATE towards host2"
 fb_up
 
-say "host1: RTvNIC egress h1-up at 100 Mbit/s; vm1a voice 2 ms, vm1b video 10 ms, vm1c best effort"
-fb_egress 100000000 300
+say "host1: RTvNIC egress h1-up at 25 Mbit/s; vm1a voice 2 ms, vm1b video 10 ms, vm1c best effort"
+fb_egress 25000000 300
 fb_source voice vm1a 2ms 5000000
-fb_source video vm1b 10ms 20000000 200000
+fb_source video vm1b 10ms 4000000 40000
 
 say "rtvctl: host1 $HOST1_IP -> 0x11, ladder [0, 34, 46]" \
     "([0, 46] for deadlines up to 2 ms), quiet period $QUIET_MS ms"
-fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000 $POLICY
+fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000 \
+    miss_target="$MISS_TARGET" $POLICY
 
 say "traffic for ${DURATION}s; cross traffic in the core from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s"
 # vm2a: one receiver per flow (ids: 1 voice, 2 video, 3 best effort).
@@ -187,10 +197,10 @@ fb_probe $((DURATION + 2))
 fb_cpu start
 fb_send be vm1c "$VM2A_IP" 5003 3 "$DURATION" --rate "$BE_PPS" --size 1372
 rt fb_send video vm1b "$VM2A_IP" 5002 2 "$DURATION" \
-    --rate 1500 --size 1172 --burst 10
+    --rate 300 --size 1172 --burst 3
 rt fb_send voice vm1a "$VM2A_IP" 5001 1 "$DURATION" \
     --rate 1000 --size 172
-fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
+FB_CROSS_RT=1 FB_CROSS_BURST=5 fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
 fb_wait
 fb_cpu end
 fb_snapshot end
@@ -209,9 +219,10 @@ hdr="# RTvNIC feedback (testbed/rtvnic-demo-feedback.sh)
 
 Run $(date -u -d @"${fb_t0%.*}" '+%Y-%m-%d %H:%M:%S UTC'), CPUs ${idle} % idle before it${busy:+ (WARNING: another CPU-heavy job was running)}.
 host1: vm1a voice (1000 pps x 200 B, deadline 2 ms, min-rate 5 Mbit/s), vm1b
-video (bursts of 10 x 1172 B, 1500 pps, 10 ms, 20 Mbit/s), vm1c best effort
-($BE_PPS pps x 1400 B, more than the uplink takes); host1's uplink an RTvNIC
-egress paced at 100 Mbit/s.  Core towards host2: $core_text.  Best-effort cross traffic (up to $CROSS_PPS pps x 1500 B)
+video (bursts of 3 x 1172 B, 300 pps, 10 ms, 4 Mbit/s), vm1c best effort
+($BE_PPS pps x 1400 B); host1's uplink an RTvNIC egress paced at 25 Mbit/s.
+Core towards host2: $core_text, each class's FIFO ${CORE_QUEUE_PKTS} packets.
+Best-effort cross traffic (up to $CROSS_PPS pps x 1500 B, in bursts of 5)
 sent by the core itself between the events below.  rtvctl policy:
 \`$(tr -d '\n' < "$fb_run/policy.json" | sed 's/ \{2,\}/ /g; s/, \"hosts\".*//')}\`.
 Per second: packets, misses and p99 one-way delay as vm2a's application

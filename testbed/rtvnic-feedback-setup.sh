@@ -79,7 +79,9 @@
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
 #                           it ends; its datagram log is cross.send; its
-#                           sender at nice FB_CROSS_NICE (default 0)
+#                           sender at nice FB_CROSS_NICE (default 0), or
+#                           with FB_CROSS_RT=1 at the RT tools' priority;
+#                           FB_CROSS_BURST datagrams at a time (1)
 #   fb_wait                 waits for every background tool
 #   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows,
 #                           rtvctl/show and host2 rtvnic/flows --json into
@@ -379,9 +381,17 @@ fb_cross() {
     # The sender blocks when its socket buffer is full (the core's queue
     # holds its datagrams), so it may fall behind PPS; timeout(1) ends it at
     # OFF either way (status 124), and it still completes its log.
-    "$fb_tb" core nice -n "${FB_CROSS_NICE:-0}" timeout $((off - on)) \
+    # FB_CROSS_RT=1: the core is another machine, so its sender gets the
+    # RT tools' priority, or the switches on the same CPUs starve it below
+    # PPS; FB_CROSS_BURST datagrams per send time (default 1).
+    "$fb_tb" core $(if [ "${FB_CROSS_RT:-0}" = 1 ]; then
+                        FB_TOOL_RT=1 fb_tool_sched
+                    else
+                        echo nice -n "${FB_CROSS_NICE:-0}"
+                    fi) timeout $((off - on)) \
         "$fb_traffic" send \
         "$FB_CROSS_DST" 9 --id 9 --rate "$pps" --size 1472 \
+        --burst "${FB_CROSS_BURST:-1}" \
         --duration $((off - on + 1)) --log "$fb_run/cross.send" \
         > "$fb_run/cross.sent" 2>&1 || rc=$?
     echo "cross-off $(date +%s.%N)" >> "$fb_run/events"
