@@ -804,8 +804,7 @@ pace(struct rtvnic_sched *sched, uint32_t size, uint64_t now_ns)
 
 /* Takes the overdue 'node' out of 'queue': drops it under late-policy=drop,
  * otherwise moves it to the late queue, which is served only when no on-time
- * packet may leave.  Not called for an overdue conforming head under
- * late-policy=send: that one is sent first (see rtvnic-sched.h). */
+ * packet may leave. */
 static void
 handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
                struct rtvnic_edf_node *node, uint64_t now_ns)
@@ -851,9 +850,7 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
             queue = &sched->excess;
             node = rtvnic_edf_first(queue);
         }
-        if (node && now_ns > node->deadline
-            && (queue != &sched->conforming
-                || sched->late_policy == RTVNIC_LATE_DROP)) {
+        if (node && now_ns > node->deadline) {
             handle_overdue(sched, queue, node, now_ns);
             continue;
         }

@@ -46,25 +46,15 @@
  *     link, so excess traffic is not starved.  A source that exceeds its
  *     bucket delays its own later packets, never another source's.
  *
- *   - Overdue excess last: when the link is free, an excess or best-effort
- *     head whose deadline has passed is taken out of on-time service:
- *     dropped under late-policy "drop", otherwise moved to the late queue,
- *     which is served (in EDF order) only when no on-time packet is queued.
- *     So no packet that can still meet its deadline waits behind excess
- *     traffic that has missed its own.  Best effort belongs to no source,
- *     so this is where its order may change: a best-effort packet found
- *     overdue goes after best effort that arrived later and is still on
- *     time.
- *
- *   - Overdue conforming first: a conforming head whose deadline has passed
- *     stays in conforming service under late-policy "send" and, having the
- *     earliest deadline, leaves first (it is dropped under "drop").
- *     Admission bounds conforming traffic, so such a packet is overdue
- *     because the host delayed it (the releasing thread woke late, the
- *     packet waited in a socket), not because of overload; sending it at
- *     once delays the others by its own transmission time, while demoting
- *     it would hold its whole source behind it (per-source order) for as
- *     long as any on-time traffic, e.g. saturating best effort, is queued.
+ *   - Overdue last: when the link is free, a head whose deadline has passed
+ *     is taken out of on-time service: dropped under late-policy "drop",
+ *     otherwise moved to the late queue, which is served (in EDF order) only
+ *     when no on-time packet is queued.  So no packet that can still meet its
+ *     deadline waits behind one that has missed its own, except that a
+ *     source's packets still wait behind their own overdue head (per-source
+ *     order comes first).  Best effort belongs to no source, so this is
+ *     where its order may change: a best-effort packet found overdue goes
+ *     after best effort that arrived later and is still on time.
  *
  *   - Queue classes: a packet of no source known here whose skb_priority
  *     ("set_queue:N" in the userspace datapath) names a queue class of the
