@@ -60,8 +60,8 @@
 # convergence = when misses stop after the congestion onset, the time
 # until the contract's miss ratio is restored, relax time, misses;
 # definitions there), and writes bench/results/demo.md and
-# bench/results/demo.png (gnuplot).  With --bench (make bench-feedback) it
-# also writes bench/results/feedback.md and feedback.json, with PASS/FAIL
+# bench/results/demo.png (gnuplot).  With --bench it also writes
+# bench/results/feedback-demo.md and feedback-demo.json, with PASS/FAIL
 # per flow against the floor on that time (FLOOR_MS, 500); the exit status is
 # 0 even on FAIL (1 on errors), as the other benchmarks.  Nothing samples the
 # switches or rtvctl during the run (the timeline's DSCP and deadline come
@@ -75,7 +75,7 @@
 # queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
 # network switch and pushes its DSCP->queue flows there) instead of the
 # Linux htb router; its result files are then named demo-ovs-core.md/.png,
-# feedback-ovs-core.md/.json.
+# feedback-demo-ovs-core.md/.json.
 #
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
 # BUSY_WAIT (600: --bench waits that long for /tmp/rtvnic-dpdk-busy to go
@@ -275,14 +275,14 @@ before the onset.  Relax time: from the end of the congestion to rtvctl's
 first decision after it that put the flow back at DSCP 0 with its contract
 deadline (rtvctl log, ms).  Host late / dropped: host1's rtvnic/show.  Lost:
 sent by the application and never received."
-    cp "$fb_run/feedback.json" "$results/feedback$sfx.json"
+    cp "$fb_run/feedback.json" "$results/feedback-demo$sfx.json"
     python3 "$top/bench/rtvnic-feedback-measure.py" "$fb_run" \
-        --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback$sfx.md" \
+        --floor-ms "$FLOOR_MS" --feedback-md "$results/feedback-demo$sfx.md" \
         --header "$fhdr" > /dev/null
-    say "wrote $results/feedback$sfx.md"
-    if grep -q '| FAIL |' "$results/feedback$sfx.md"; then
+    say "wrote $results/feedback-demo$sfx.md"
+    if grep -q '| FAIL |' "$results/feedback-demo$sfx.md"; then
         echo "FAIL: contract restored later than ${FLOOR_MS} ms after the onset for:" \
-             "$(grep '| FAIL |' "$results/feedback$sfx.md" | cut -d'|' -f2 | tr '\n' ' ')"
+             "$(grep '| FAIL |' "$results/feedback-demo$sfx.md" | cut -d'|' -f2 | tr '\n' ' ')"
     else
         echo "PASS: contract restored <= ${FLOOR_MS} ms after the onset for every RT flow"
     fi
