@@ -122,21 +122,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 start=$(date +%s.%N)
-idle=$(fb_idle_pct 2)
-if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; then
-    say "CPUs ${idle} % idle: waiting up to ${BUSY_WAIT:-600} s for a quiet machine"
-    waited=0
-    while [ "$waited" -lt "${BUSY_WAIT:-600}" ]; do
-        idle=$(fb_idle_pct 2)
-        [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$idle" -ge 80 ] && break
-        sleep 3
-        waited=$((waited + 5))
-    done
-fi
-busy=
-if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; then
-    busy=yes
-fi
+fb_wait_quiet "${BUSY_WAIT:-600}"
+idle=$fb_idle busy=$fb_busy
 rm -rf "$base"
 mkdir -p "$base" "$results"
 

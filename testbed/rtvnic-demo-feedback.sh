@@ -144,21 +144,8 @@ start=$(date +%s.%N)
 # A timing measurement on 2 shared CPUs: with --bench, wait (up to
 # BUSY_WAIT s, 600) while another job says it is busy-polling or building
 # (/tmp/rtvnic-dpdk-busy) or the CPUs are less than 80 % idle.
-idle=$(fb_idle_pct 2)
-if [ -n "$bench" ] && { [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; }; then
-    say "CPUs ${idle} % idle: waiting up to ${BUSY_WAIT:-600} s for a quiet machine"
-    waited=0
-    while [ "$waited" -lt "${BUSY_WAIT:-600}" ]; do
-        idle=$(fb_idle_pct 2)
-        [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$idle" -ge 80 ] && break
-        sleep 3
-        waited=$((waited + 5))
-    done
-fi
-busy=
-if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$idle" -lt 80 ]; then
-    busy=yes
-fi
+fb_wait_quiet "$([ -n "$bench" ] && echo "${BUSY_WAIT:-600}" || echo 0)"
+idle=$fb_idle busy=$fb_busy
 fb_init "$ovs" "$top/build/demo-feedback-$TESTBED_PREFIX"
 mkdir -p "$results"
 

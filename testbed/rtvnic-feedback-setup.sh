@@ -92,6 +92,8 @@
 #   fb_cpu SUFFIX           CPU time of every process (RUNDIR/cpu.SUFFIX)
 #   fb_cleanup              stops what fb_* started (by PID), testbed down
 #   fb_idle_pct SECONDS     the machine's idle CPU time in percent over SECONDS
+#   fb_wait_quiet MAX       waits up to MAX s for a quiet machine (fb_idle,
+#                           fb_busy)
 # Files in RUNDIR: t0, flows (NAME VM PORT DEADLINE-US per source),
 # NAME.recv/NAME.send (per-datagram logs), NAME.out/NAME.sent (the tools'
 # summaries), cross.send, events (cross-on/cross-off epoch times), policy.json,
@@ -108,6 +110,29 @@ fb_idle_pct() {
     sleep "$1"
     b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
     echo "$a $b" | awk '{ printf "%d", 100 * ($3 - $1) / ($4 - $2) }'
+}
+
+# fb_wait_quiet MAX: a timing measurement on 2 shared CPUs waits, up to MAX
+# s (0: not at all), while another job says it is busy-polling or building
+# (/tmp/rtvnic-dpdk-busy) or the CPUs are less than 80 % idle.  Sets fb_idle
+# (the last idle percentage measured) and fb_busy ("yes" if still busy).
+fb_wait_quiet() {
+    local max=$1 waited=0
+    fb_idle=$(fb_idle_pct 2)
+    if [ "$max" -gt 0 ] \
+            && { [ -e /tmp/rtvnic-dpdk-busy ] || [ "$fb_idle" -lt 80 ]; }; then
+        echo "== CPUs ${fb_idle} % idle: waiting up to $max s for a quiet machine"
+        while [ "$waited" -lt "$max" ]; do
+            fb_idle=$(fb_idle_pct 2)
+            [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$fb_idle" -ge 80 ] && break
+            sleep 3
+            waited=$((waited + 5))
+        done
+    fi
+    fb_busy=
+    if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$fb_idle" -lt 80 ]; then
+        fb_busy=yes
+    fi
 }
 
 # fb_vars OVSDIR RUNDIR: the variables every fb_* function uses.
