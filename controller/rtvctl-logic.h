@@ -21,7 +21,8 @@
  * paper's two stages plus relaxing:
  *
  *   1. A miss report whose host part of the delay dominates (host mean >=
- *      network mean) tightens the vNIC's effective deadline on its host by
+ *      network mean, both of the interval's misses: see struct
+ *      rtvnic_report) tightens the vNIC's effective deadline on its host by
  *      the observed excess, not below the policy's floor.
  *
  *   2. A miss report whose network part dominates, or arrives when the

@@ -219,6 +219,9 @@ struct rtvnic_report {
     uint32_t lost;
     uint32_t deadline_us;
     uint64_t max_excess_ns;
+    /* The means are of the interval's misses (its packets that arrived
+     * after their deadline): they say where the misses spent their time.
+     * The maxima are of all its packets. */
     uint32_t host_mean_ns;
     uint32_t host_max_ns;
     uint32_t network_mean_ns;

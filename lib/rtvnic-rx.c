@@ -86,11 +86,15 @@ struct rx_stats {
     uint64_t newest_arrival_ns; /* Of the stamps counted in this epoch. */
     uint32_t hist[N_BUCKETS];   /* Saturating. */
 
-    /* Since the last report interval: for miss reports. */
+    /* Since the last report interval: for miss reports.  The sums are of
+     * the misses only, to say where they came from: a few misses' network
+     * spike would disappear in a mean over the interval's on-time
+     * packets. */
     struct {
         uint32_t packets, misses, lost;
         uint64_t max_excess_ns;
-        uint64_t host_sum_ns, host_max_ns, net_sum_ns, net_max_ns;
+        uint64_t host_max_ns, net_max_ns;
+        uint64_t miss_host_sum_ns, miss_net_sum_ns;
     } ival;
 
     /* Since the last heartbeat. */
@@ -549,9 +553,7 @@ rtvnic_rx_record(const struct in6_addr *sender,
 
         *bucket += *bucket < UINT32_MAX;
         s->ival.packets++;
-        s->ival.host_sum_ns += host;
         s->ival.host_max_ns = MAX(s->ival.host_max_ns, host);
-        s->ival.net_sum_ns += net;
         s->ival.net_max_ns = MAX(s->ival.net_max_ns, net);
         s->beat_packets++;
         s->delay_max_ns = MAX(s->delay_max_ns, delay);
@@ -571,6 +573,8 @@ rtvnic_rx_record(const struct in6_addr *sender,
             s->misses++;
             s->excess_max_ns = MAX(s->excess_max_ns, delay - deadline);
             s->ival.misses++;
+            s->ival.miss_host_sum_ns += host;
+            s->ival.miss_net_sum_ns += net;
             s->ival.max_excess_ns = MAX(s->ival.max_excess_ns,
                                         delay - deadline);
             s->beat_misses++;
@@ -690,20 +694,20 @@ rtvnic_rx_take_reports(struct rtvnic_report **reports, uint32_t interval_us)
         struct rx_stats *s = &f->s;
         if (s->ival.misses) {
             uint32_t pkts = s->ival.packets;
+            uint32_t misses = s->ival.misses;
 
             (*reports)[n++] = (struct rtvnic_report) {
                 .sender = f->sender,
                 .vnic_id = f->vnic_id,
                 .interval_us = interval_us,
                 .packets = pkts,
-                .misses = s->ival.misses,
+                .misses = misses,
                 .lost = s->ival.lost,
                 .deadline_us = s->deadline_us,
                 .max_excess_ns = s->ival.max_excess_ns,
-                .host_mean_ns = clamp32(pkts ? s->ival.host_sum_ns / pkts : 0),
+                .host_mean_ns = clamp32(s->ival.miss_host_sum_ns / misses),
                 .host_max_ns = clamp32(s->ival.host_max_ns),
-                .network_mean_ns = clamp32(pkts ? s->ival.net_sum_ns / pkts
-                                           : 0),
+                .network_mean_ns = clamp32(s->ival.miss_net_sum_ns / misses),
                 .network_max_ns = clamp32(s->ival.net_max_ns),
             };
         }
