@@ -62,7 +62,8 @@ typedef unsigned __int128 u128;
  * packets have source id 0.
  *
  * 'conforming' holds heads that were within their token bucket on arrival,
- * 'excess' all other on-time packets, 'late' packets found overdue.  The
+ * 'excess' all other on-time packets, 'overdue_conforming' conforming heads
+ * found overdue, 'late' all other packets found overdue.  The
  * FIFO behind a head links packets through the list node of the EDF node
  * they will use once they are head (a packet is never in both). */
 
@@ -109,6 +110,7 @@ struct rtvnic_sched {
     /* Queues. */
     struct rtvnic_edf conforming OVS_GUARDED;
     struct rtvnic_edf excess OVS_GUARDED;
+    struct rtvnic_edf overdue_conforming OVS_GUARDED;
     struct rtvnic_edf late OVS_GUARDED;
     struct ovs_list active OVS_GUARDED;  /* Sources with a non-empty FIFO. */
     uint64_t n_packets OVS_GUARDED;
@@ -221,6 +223,7 @@ rtvnic_sched_create(const struct rtvnic_config *cfg)
     sched_apply_config(sched, cfg);
     rtvnic_edf_init(&sched->conforming);
     rtvnic_edf_init(&sched->excess);
+    rtvnic_edf_init(&sched->overdue_conforming);
     rtvnic_edf_init(&sched->late);
     ovs_list_init(&sched->active);
     sched->n_sources = 1;
@@ -290,6 +293,7 @@ rtvnic_sched_destroy(struct rtvnic_sched *sched)
         free(sched->queues);
         n += free_queue(&sched->conforming);
         n += free_queue(&sched->excess);
+        n += free_queue(&sched->overdue_conforming);
         n += free_queue(&sched->late);
         if (n) {
             COVERAGE_ADD(rtvnic_sched_freed, n);
@@ -616,6 +620,7 @@ find_victim(struct rtvnic_sched *sched, bool conforming, struct victim *v)
         consider_edf_last(v, &sched->conforming);
     } else {
         consider_edf_last(v, &sched->excess);
+        consider_edf_last(v, &sched->overdue_conforming);
         consider_edf_last(v, &sched->late);
     }
 }
@@ -803,8 +808,8 @@ pace(struct rtvnic_sched *sched, uint32_t size, uint64_t now_ns)
 }
 
 /* Takes the overdue 'node' out of 'queue': drops it under late-policy=drop,
- * otherwise moves it to the late queue, which is served only when no on-time
- * packet may leave. */
+ * otherwise moves it to 'overdue_conforming' if it comes from 'conforming',
+ * else to the late queue (see rtvnic_sched_dequeue() for their order). */
 static void
 handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
                struct rtvnic_edf_node *node, uint64_t now_ns)
@@ -825,7 +830,9 @@ handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
         packet_left_queue(sched, packet);
         dp_packet_delete(packet);
     } else {
-        rtvnic_edf_insert(&sched->late, node, node->deadline);
+        rtvnic_edf_insert(queue == &sched->conforming
+                          ? &sched->overdue_conforming : &sched->late,
+                          node, node->deadline);
     }
 }
 
@@ -843,23 +850,28 @@ rtvnic_sched_dequeue(struct rtvnic_sched *sched, uint64_t now_ns,
     ovs_mutex_lock(&sched->mutex);
     while (dp_packet_batch_size(out) < NETDEV_MAX_BURST
            && sched->next_tx_ns <= now_ns) {
-        struct rtvnic_edf *queue = &sched->conforming;
-        struct rtvnic_edf_node *node = rtvnic_edf_first(queue);
+        /* On-time conforming, overdue conforming, on-time excess, late.
+         * An overdue conforming head was delayed by the host (admission
+         * bounds conforming traffic): behind excess it would hold its whole
+         * source for as long as best effort saturates the link. */
+        struct rtvnic_edf *queues[] = {
+            &sched->conforming, &sched->overdue_conforming, &sched->excess,
+            &sched->late,
+        };
+        struct rtvnic_edf *queue = NULL;
+        struct rtvnic_edf_node *node = NULL;
 
-        if (!node) {
-            queue = &sched->excess;
+        for (size_t i = 0; !node && i < ARRAY_SIZE(queues); i++) {
+            queue = queues[i];
             node = rtvnic_edf_first(queue);
         }
-        if (node && now_ns > node->deadline) {
+        if (!node) {
+            break;
+        }
+        if (now_ns > node->deadline
+            && (queue == &sched->conforming || queue == &sched->excess)) {
             handle_overdue(sched, queue, node, now_ns);
             continue;
-        }
-        if (!node) {
-            queue = &sched->late;
-            node = rtvnic_edf_first(queue);
-            if (!node) {
-                break;
-            }
         }
         rtvnic_edf_remove(queue, node);
 
@@ -953,6 +965,7 @@ rtvnic_sched_get_stats(struct rtvnic_sched *sched,
     stats->queued_packets = sched->n_packets;
     stats->queued_bytes = sched->n_bytes;
     stats->clamped = (sched->conforming.n_clamped + sched->excess.n_clamped
+                      + sched->overdue_conforming.n_clamped
                       + sched->late.n_clamped);
     ovs_mutex_unlock(&sched->mutex);
 }

@@ -46,13 +46,18 @@
  *     link, so excess traffic is not starved.  A source that exceeds its
  *     bucket delays its own later packets, never another source's.
  *
- *   - Overdue last: when the link is free, a head whose deadline has passed
- *     is taken out of on-time service: dropped under late-policy "drop",
- *     otherwise moved to the late queue, which is served (in EDF order) only
- *     when no on-time packet is queued.  So no packet that can still meet its
- *     deadline waits behind one that has missed its own, except that a
- *     source's packets still wait behind their own overdue head (per-source
- *     order comes first).  Best effort belongs to no source, so this is
+ *   - Overdue behind on time: when the link is free, a head whose deadline
+ *     has passed is taken out of on-time service: dropped under late-policy
+ *     "drop", otherwise a conforming head goes to the overdue-conforming
+ *     queue, served (in EDF order) after on-time conforming heads and before
+ *     any excess, and any other head to the late queue, served only when no
+ *     other packet is queued.  So no conforming packet that can still meet
+ *     its deadline waits behind one that has missed its own, and excess
+ *     traffic never holds a conforming packet: admission bounds conforming
+ *     traffic, so an overdue conforming packet is one the host delayed (the
+ *     releasing thread woke late, a CPU stall), and behind excess it would
+ *     hold its whole source (per-source order) for as long as best effort
+ *     saturates the link.  Best effort belongs to no source, so this is
  *     where its order may change: a best-effort packet found overdue goes
  *     after best effort that arrived later and is still on time.
  *
