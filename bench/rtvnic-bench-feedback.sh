@@ -63,7 +63,7 @@
 # errors), as the other benchmarks.
 #
 # Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host"),
-# SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), CROSS_PPS (6000),
+# SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
 # (30mbit), CORE_QUEUE_PKTS (50), SPARE_MBIT (7), TESTBED_PREFIX (rtvfm), POLICY

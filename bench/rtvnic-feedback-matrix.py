@@ -187,8 +187,8 @@ def floors_for(scen, row, per, target, sfx):
     m_fb, m_no, m_st = (med(misses(v)) for v in VARIANTS)
     packets = med(row["packets_nofb"])
     t_res = med([f["restore" + sfx + "_ms"] for _, f in per["feedback"]])
-    # The time the loop took: until it first acted (the median run's), or
-    # until the contract held again if that was later.
+    # The time the loop took: until it first acted (median over the runs
+    # where it acted), or until the contract held again if that was later.
     acted = [f["escalation_delay_ms"] for _, f in per["feedback"]
              if f["escalation_delay_ms"] is not None]
     t_detect = max(t_res, med(acted)) if acted else t_res
