@@ -144,6 +144,7 @@ rtvctl_flow_note_packets(const struct rtvctl_policy *p,
         st->rate_prev = st->rate_acc;
         st->rate_acc = 0;
         st->rate_round_ms = now_ms;
+        st->rate_rounds = MIN(st->rate_rounds + 1, 2);
     }
     st->rate_acc += packets;
     st->rate_pps = MAX(st->rate_acc, st->rate_prev) * 1000.0 / interval_ms;
@@ -169,11 +170,21 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     window_advance(p, st, now_ms);
 
     /* A heartbeat counts every packet of a second; without a recent one,
-     * the report's own interval tells the rate. */
-    if (now_ms - st->rate_beat_ms > 2 * 1000 + 500 && r->packets) {
+     * the report's own interval tells the rate.  A flow's first heartbeat
+     * counted only the part of its second since the flow began (a flow
+     * that started 100 ms before it looks 10 times slower than it is, and
+     * its first few misses 10 times as many), so until a whole round
+     * follows it is only a lower bound. */
+    if (r->packets) {
         uint32_t interval_us = (r->interval_us ? r->interval_us
                                 : p->report_interval_ms * 1000);
-        st->rate_pps = r->packets * 1e6 / interval_us;
+        double report_pps = r->packets * 1e6 / interval_us;
+
+        if (now_ms - st->rate_beat_ms > 2 * 1000 + 500) {
+            st->rate_pps = report_pps;
+        } else if (st->rate_rounds < 2) {
+            st->rate_pps = MAX(st->rate_pps, report_pps);
+        }
     }
 
     if (r->misses) {
@@ -284,7 +295,11 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         return;
     }
     st->last_miss_ms = now_ms;
-    if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
+    /* A relax that the flow's misses prove premature is undone at once
+     * (and the next quiet period doubles, below): the change to wait for
+     * is the one that caused them. */
+    if (now_ms - st->last_change_ms < p->min_step_interval_ms
+        && st->last_change_ms != st->last_relax_ms) {
         snprintf(a->why, sizeof a->why, "last change %lld ms ago, within "
                  "min_step_interval_ms %"PRIu32, now_ms - st->last_change_ms,
                  p->min_step_interval_ms);

@@ -114,6 +114,7 @@ struct rtvctl_flow_state {
     long long int rate_beat_ms; /* Last heartbeat that gave 'rate_pps'. */
     long long int rate_round_ms;    /* First heartbeat of this round. */
     uint64_t rate_acc, rate_prev;   /* Packets: this round, the previous. */
+    unsigned int rate_rounds;   /* Heartbeat rounds seen, up to 2. */
 };
 
 enum rtvctl_action_type {
