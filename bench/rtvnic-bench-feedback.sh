@@ -42,7 +42,15 @@
 #          voice miss 0.1-0.5 %, 600/s 97 %.)
 #   tcp    TCP_FLOWS iperf3 flows (CUBIC) from the core to host2;
 #   host   the sending host's own congestion: vm1d and vm1e start best
-#          effort at BE_PPS each through host1's egress (stage 1 must act).
+#          effort at BE_PPS each through host1's egress (stage 1 must act);
+#   twohost  two RT flows from two hosts in the same core queue: the step
+#          congestion, with host3 (testbed/rtvnic-testbed's third host, its
+#          own RTvNIC egress at EGRESS_RATE) sending voice3 (vm3a, the same
+#          as voice: 1000 pps x 200 B, 2 ms) to vm2a next to host1's flows;
+#          both voice flows miss in the core's best-effort class, rtvctl
+#          must escalate each on its own host, and both then share EF.
+#          Host3 is up for the whole matrix when this scenario is in it
+#          (idle otherwise).
 # Each scenario runs RUNS times (5; seeded: the seed shifts the onset by
 # a few ms and the cross traffic's phase, and is recorded), each time in
 # three variants, in turn: feedback (rtvctl running, policy as make demo
@@ -62,7 +70,7 @@
 # (feedback-SCENARIO.png).  The exit status is 0 even on FAIL (1 on
 # errors), as the other benchmarks.
 #
-# Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host"),
+# Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host twohost"),
 # SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
@@ -86,7 +94,7 @@ export CORE_RATE=${CORE_RATE:-30mbit}
 export CORE_QUEUE_PKTS=${CORE_QUEUE_PKTS:-50}
 export CORE=linux
 RUNS=${RUNS:-5}
-SCENARIOS=${SCENARIOS:-"step ramp onoff mild tcp host"}
+SCENARIOS=${SCENARIOS:-"step ramp onoff mild tcp host twohost"}
 SEED=${SEED:-1}
 VARIANTS=${VARIANTS:-"feedback nofb static"}
 MISS_TARGET=${MISS_TARGET:-0.005}
@@ -109,10 +117,13 @@ say() { echo "== $*"; }
 
 for s in $SCENARIOS; do
     case $s in
-        step | ramp | onoff | mild | tcp | host) ;;
-        *) fb_die "unknown scenario '$s' (step ramp onoff mild tcp host)" ;;
+        step | ramp | onoff | mild | tcp | host | twohost) ;;
+        *) fb_die "unknown scenario '$s' (step ramp onoff mild tcp host twohost)" ;;
     esac
 done
+# Host3 only for the scenario that needs it.
+export HOST3_VMS=
+if [[ " $SCENARIOS " == *" twohost "* ]]; then HOST3_VMS=vm3a; fi
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || fb_die "RUNS must be a positive integer"
 command -v gnuplot >/dev/null || fb_die "gnuplot is missing (build-aux/install-deps.sh)"
 if [[ " $SCENARIOS " == *" tcp "* ]]; then
@@ -142,20 +153,29 @@ fb_init "$ovs" "$base"
 say "the machine alone: stall probe for 10 s before the testbed is up"
 "$fb_stall_probe" --duration 10 --min-us 500 > "$base/probe-idle.out" 2>&1 \
     || echo "rtvnic-bench-feedback: stall probe: $(cat "$base/probe-idle.out")" >&2
-say "testbed up: host1 ($HOST1_VMS), host2 ($HOST2_VMS), core htb $CORE_RATE towards host2"
+say "testbed up: host1 ($HOST1_VMS), host2 ($HOST2_VMS),${HOST3_VMS:+ host3 ($HOST3_VMS),} core htb $CORE_RATE towards host2"
 fb_up
 fb_egress "$EGRESS_RATE" 300
 fb_source voice vm1a 2ms 5000000
 fb_source video vm1b 10ms 4000000 40000
+# The RT sources, HOST:PORT, that reset_state and static_best handle.
+RT_SOURCES="host1:$VM1A_PORT host1:$VM1B_PORT"
+if [ -n "$HOST3_VMS" ]; then
+    fb_egress "$EGRESS_RATE" 300 host3
+    fb_source voice3 vm3a 2ms 5000000
+    RT_SOURCES="$RT_SOURCES host3:$VM3A_PORT"
+fi
 fb_rtvctl quiet_period_ms="$QUIET_MS" top_rung_deadline_us=2000 \
     miss_target="$MISS_TARGET" $POLICY
 cp "$base/policy.json" "$base/policy.base"
+# Every run's flows file lists the flows it runs: host3's only in twohost.
+cp "$base/flows" "$base/flows.all"
+grep -v '^voice3 ' "$base/flows.all" > "$base/flows" || true
 # rtvctl restarts for every feedback run: the switches come back within 1 s.
-for h in host1 host2; do
-    "$fb_tb" vsctl $h set controller br-int max_backoff=1000
+for h in $(fb_hosts); do
+    "$fb_tb" vsctl host$h set controller br-int max_backoff=1000
 done
-rtvctl_sockets="punix:$HOST1_RUNDIR/rtvctl.sock punix:$HOST2_RUNDIR/rtvctl.sock"
-RT_PORTS="$VM1A_PORT $VM1B_PORT"
+rtvctl_sockets=$(fb_rtvctl_remotes)
 
 # stop_rtvctl: the last rtvctl started (its run directory in rtvctl_run)
 # gone.
@@ -171,25 +191,29 @@ stop_rtvctl() {
     fb_die "rtvctl ($pid) did not exit"
 }
 
-# reset_state: no rtvctl, none of its flows or ours on host1, the RT
-# sources' effective deadlines at their contracts.
+# reset_state: no rtvctl, none of its flows or ours on the sending hosts,
+# the RT sources' effective deadlines at their contracts.
 reset_state() {
-    local port uuid dl
+    local src h port uuid dl
     stop_rtvctl
-    fb_of1 del-flows br-int "table=0,cookie=0x5254560000000000/0xffffff0000000000"
-    fb_of1 del-flows br-int "table=0,cookie=0x1/-1"
+    for h in $(fb_senders); do
+        "$fb_tb" ofctl host$h del-flows br-int \
+            "table=0,cookie=0x5254560000000000/0xffffff0000000000"
+        "$fb_tb" ofctl host$h del-flows br-int "table=0,cookie=0x1/-1"
+    done
     # A changed QoS row is applied afresh, with the effective deadline at
     # the contract: the same deadline written in us, then as it was.
-    for port in $RT_PORTS; do
-        uuid=$(fb_vs1 get port "$port" qos)
-        dl=$(fb_vs1 get qos "$uuid" other-config:deadline | tr -d '"')
-        fb_vs1 set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
-        fb_vs1 set qos "$uuid" other-config:deadline="$dl"
+    for src in $RT_SOURCES; do
+        h=${src%%:*} port=${src#*:}
+        uuid=$("$fb_tb" vsctl $h get port "$port" qos)
+        dl=$("$fb_tb" vsctl $h get qos "$uuid" other-config:deadline | tr -d '"')
+        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
+        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$dl"
     done
 }
 
 # start_rtvctl: a fresh rtvctl (no memory of earlier runs), connected to
-# both hosts and knowing host1's RT sources.
+# every host and knowing every RT source.
 start_rtvctl() {
     local i show
     cp "$base/policy.base" "$fb_run/policy.json"
@@ -201,7 +225,7 @@ start_rtvctl() {
     for i in $(seq 100); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x21" <<<"$show" \
-                && [ "$(grep -c '^flow 192\.0\.2\.1 vnic' <<<"$show")" -ge 2 ]; then
+                && fb_knows_sources "$base/flows.all" "$show"; then
             return 0
         fi
         sleep 0.1
@@ -209,13 +233,14 @@ start_rtvctl() {
     fb_die "rtvctl did not learn the switches and sources: $show"
 }
 
-# static_best: the RT vNICs' packets leave host1 in EF, as rtvctl's top
-# rung marks them.
+# static_best: the RT vNICs' packets leave their hosts in EF, as rtvctl's
+# top rung marks them.
 static_best() {
-    local port ofport
-    for port in $RT_PORTS; do
-        ofport=$(fb_vs1 get interface "$port" ofport)
-        fb_of1 add-flow br-int "table=0,priority=1000,cookie=0x1,in_port=$ofport,ip,actions=set_field:184->tun_tos,resubmit(,1)"
+    local src h port ofport
+    for src in $RT_SOURCES; do
+        h=${src%%:*} port=${src#*:}
+        ofport=$("$fb_tb" vsctl $h get interface "$port" ofport)
+        "$fb_tb" ofctl $h add-flow br-int "table=0,priority=1000,cookie=0x1,in_port=$ofport,ip,actions=set_field:184->tun_tos,resubmit(,1)"
     done
 }
 
@@ -266,7 +291,7 @@ scenario() {
     on=$(awk -v a="$T_ON" -v j="$jitter" 'BEGIN { print a + j }')
     off=$(awk -v a="$on" -v c="$CONG" 'BEGIN { print a + c }')
     case $scen in
-    step)
+    step | twohost)
         cross_send "$on" "$off" --rate "$CROSS_PPS" --burst 5 ;;
     ramp)
         # 1.5 x the spare capacity in 1500-byte datagrams, reached in 5 s,
@@ -310,7 +335,11 @@ one_run() {
     local scen=$1 seed=$2 variant=$3 dur tail
     fb_run=$base/$scen/$seed-$variant
     mkdir -p "$fb_run"
-    cp "$base/flows" "$fb_run/flows"
+    if [ "$scen" = twohost ]; then
+        cp "$base/flows.all" "$fb_run/flows"
+    else
+        cp "$base/flows" "$fb_run/flows"
+    fi
     reset_state
     : > "$fb_run/rtvctl.log"
     case $variant in
@@ -326,6 +355,9 @@ one_run() {
     [ "$scen" = ramp ] && dur=$((dur + 3))
     FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice vm2a 5001 $((dur + 1)) 2000
     FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv video vm2a 5002 $((dur + 1)) 10000
+    if [ "$scen" = twohost ]; then
+        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice3 vm2a 5004 $((dur + 1)) 2000
+    fi
     fb_recv be vm2a 5003 $((dur + 1)) "" nolog
     fb_t0
     fb_probe "$dur"
@@ -334,6 +366,10 @@ one_run() {
         --rate "$VIDEO_PPS" --size 1172 --burst "$VIDEO_BURST"
     FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_send voice vm1a "$VM2A_IP" 5001 1 "$dur" \
         --rate 1000 --size 172
+    if [ "$scen" = twohost ]; then
+        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_send voice3 vm3a "$VM2A_IP" 5004 6 \
+            "$dur" --rate 1000 --size 172
+    fi
     scenario "$scen" "$seed"
     fb_wait
     set +e      # Without rtvctl, its part of the snapshot fails.

@@ -70,7 +70,7 @@ import sys
 
 FLOOR_MS = 500
 VARIANTS = ("feedback", "nofb", "static")
-ORDER = ("step", "ramp", "onoff", "mild", "tcp", "host")
+ORDER = ("step", "ramp", "onoff", "mild", "tcp", "host", "twohost")
 REPORT_MS, PERSIST_MS = 10, 50
 
 

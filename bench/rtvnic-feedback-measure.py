@@ -18,7 +18,7 @@
 
 Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
 rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
-at the end), rtvctl.end (rtvctl/show at the end), and if they are there
+at the end; show3.end host3's, for flows from its VMs vm3X), rtvctl.end (rtvctl/show at the end), and if they are there
 stalls (testbed/rtvnic-stall-probe.c's log) and congestion ("ONSET END",
 epoch seconds: the congestion as the scenario declares it, instead of the
 first and last cross datagram).
@@ -79,7 +79,8 @@ Definitions (times are CLOCK_REALTIME, as every log here):
              with its effective deadline at the contract (the state follows
              its decisions); "not relaxed" if none did; a later escalation
              (a stall after the congestion) is noted;
-  host late/dropped  host1's rtvnic/show counters of the flow's source;
+  host late/dropped  the sending host's rtvnic/show counters of the
+             flow's source;
   misses in the whole run: the application's, and those host2's switch
              counted (rtvnic/flows: stamp to tunnel pop, before the last
              hop to the VM and its application), from flows2.end.
@@ -143,8 +144,8 @@ LOG_RE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z\|\d+\|rtvctl\|"
 
 
 def read_decisions(path):
-    """[(t, vnic, kind, frm, to, text)]: kind escalate/relax-dscp/tighten/
-    relax-deadline."""
+    """[(t, (host IP, vnic), kind, frm, to, text)]: kind escalate/relax-dscp/
+    tighten/relax-deadline."""
     out = []
     for line in open(path):
         m = LOG_RE.match(line)
@@ -160,14 +161,20 @@ def read_decisions(path):
                           r"relax deadline (\d+) -> (\d+) us")):
             d = re.search(rx, text)
             if d:
-                out.append((t, int(m[4]), kind, int(d[1]), int(d[2]), text))
+                out.append((t, (m[3], int(m[4])), kind, int(d[1]), int(d[2]),
+                            text))
     return out
 
 
 def read_show(path):
-    """host1 rtvnic/show: {port: vnic_id}, {port: (late, dropped, sent)}."""
+    """A host's rtvnic/show: {port: vnic_id}, {port: (late, dropped, sent)}
+    (empty without the file)."""
     ids, counters, port = {}, {}, None
-    for line in open(path):
+    try:
+        lines = open(path).readlines()
+    except OSError:
+        return ids, counters
+    for line in lines:
         m = re.match(r"^(\S+):$", line)
         if m:
             port = m[1]
@@ -183,14 +190,19 @@ def read_show(path):
 
 
 def read_rtvctl_show(path):
-    """{vnic: (dscp, effective_us, contract_us)} for host1's flows."""
+    """{(host IP, vnic): (dscp, effective_us, contract_us)}."""
     out = {}
     for line in open(path):
-        m = re.match(r"flow 192\.0\.2\.1 vnic (\d+): \w+, dscp (\d+), "
+        m = re.match(r"flow (\S+) vnic (\d+): \w+, dscp (\d+), "
                      r"effective deadline (\d+) us \(contract (\d+) us\)", line)
         if m:
-            out[int(m[1])] = (int(m[2]), int(m[3]), int(m[4]))
+            out[(m[1], int(m[2]))] = (int(m[3]), int(m[4]), int(m[5]))
     return out
+
+
+# The testbed's sending hosts by the digit in their VMs' names (vm1a, vm3a):
+# (tunnel IP, suffix of their RUNDIR/show*.end snapshot).
+SENDERS = {"1": ("192.0.2.1", ""), "3": ("203.0.113.1", "3")}
 
 
 def cpu_use(run):
@@ -302,10 +314,11 @@ def measure(run, floor_ms):
         on = min(cross.values()) / 1e9
         end = max(cross.values()) / 1e9
     decisions = read_decisions(run + "/rtvctl.log")
-    ids, counters = read_show(run + "/show.end")
+    shows = {h: read_show("%s/show%s.end" % (run, sfx))
+             for h, (ip, sfx) in SENDERS.items()}
     try:
-        rx = {f["vnic_id"]: f for f in json.load(open(run + "/flows2.end"))
-              if f.get("sender") == "192.0.2.1"}
+        rx = {(f.get("sender"), f["vnic_id"]): f
+              for f in json.load(open(run + "/flows2.end"))}
     except (OSError, ValueError):
         rx = {}
     final = read_rtvctl_show(run + "/rtvctl.end")
@@ -332,6 +345,10 @@ def measure(run, floor_ms):
            "miss_target": target, "flows": []}
     for line in open(run + "/flows"):
         name, vm, port, dl_us = line.split()
+        if vm[2:3] not in SENDERS:
+            die("%s/flows: %s's VM %s is on no sending host" % (run, name, vm))
+        host_ip = SENDERS[vm[2:3]][0]
+        ids, counters = shows[vm[2:3]]
         dl_ns = int(dl_us) * 1000
         sends, errors = read_sends("%s/%s.send" % (run, name))
         recvs = read_recvs("%s/%s.recv" % (run, name))
@@ -355,11 +372,12 @@ def measure(run, floor_ms):
         base_own = [w[0] for w in missed_w
                     if base_lo <= w[0] < on and not in_stall(w[1], w[2])]
         vnic = ids.get(port)
-        mine = [d for d in decisions if d[1] == vnic]
+        mine = [d for d in decisions if d[1] == (host_ip, vnic)]
         esc = [d for d in mine if d[2] == "escalate"]
         pre = [d for d in esc if d[0] < on]
         esc_after = [d for d in esc if d[0] >= on]
         f = {"name": name, "vm": vm, "port": port, "vnic": vnic,
+             "host_ip": host_ip,
              "deadline_us": int(dl_us), "sent": len(sends),
              "send_errors": errors, "received": len(got), "lost": len(lost),
              "duplicates": dup,
@@ -408,7 +426,7 @@ def measure(run, floor_ms):
                                                  target) * 1000, 1)
         # Relax: the first decision after the end that puts the flow back
         # at (DSCP 0, contract deadline), following its decisions.
-        fin = final.get(vnic)
+        fin = final.get((host_ip, vnic))
         f["final"] = ({"dscp": fin[0], "effective_us": fin[1],
                        "contract_us": fin[2]} if fin else None)
         dscp, dl, back = 0, int(dl_us), None
@@ -434,7 +452,7 @@ def measure(run, floor_ms):
             f["relax_ms"] = None
             f["relax_note"] = "not relaxed by the end of the run"
         # What host2's switch measured for the whole run (stamp to pop).
-        h2 = rx.get(vnic)
+        h2 = rx.get((host_ip, vnic))
         f["host2_packets"] = h2["packets"] if h2 else None
         f["host2_misses"] = h2["misses"] if h2 else None
         f["misses_run"] = len(missed)

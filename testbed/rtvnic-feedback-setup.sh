@@ -22,6 +22,8 @@
 # RTvNIC egress on host1's uplink, RTvNIC sources on host1's VMs, rtvctl
 # connected to both br-int (host1 datapath ID 0x11, host2 0x21; br-int's
 # pipeline: table 0 rtvctl's DSCP flows, else resubmit(,1); table 1 NORMAL),
+# with HOST3_VMS also to host3's (0x41; a second sender, its own egress and
+# sources, fb_egress and fb_source with a host3 VM),
 # receivers in vm2a and best-effort cross traffic sent by the core router
 # itself towards an address nobody has (host2's br-phy drops it), so it
 # congests only the core's best-effort class towards host2.
@@ -51,14 +53,17 @@
 #                           RUNDIR/sched says which ("fifo" or "nice": fifo
 #                           falls back to nice, with a warning, where the
 #                           kernel refuses it)
-#   fb_egress RATE LIMIT    host1's uplink: RTvNIC egress, queue-limit LIMIT
+#   fb_egress RATE LIMIT [HOST]
+#                           HOST's (host1's) uplink: RTvNIC egress,
+#                           queue-limit LIMIT
 #   fb_source NAME VM DEADLINE MIN-RATE [BURST-BITS]
-#                           VM's port becomes an RTvNIC source; NAME is the
-#                           flow's name in the run (voice, video, ...)
+#                           VM's port (on VM's host) becomes an RTvNIC
+#                           source; NAME is the flow's name in the run
+#                           (voice, video, ...)
 #   fb_rtvctl KEY=VALUE...  writes the policy (rtvctl-policy keys; given keys
 #                           override the defaults below), starts rtvctl,
-#                           connects both br-int, installs the pipeline, waits
-#                           until rtvctl knows every source
+#                           connects every host's br-int, installs the
+#                           pipeline, waits until rtvctl knows every source
 #   fb_t0                   now is t = 0 of the run (writes RUNDIR/t0)
 #   fb_recv NAME VM PORT DURATION [DEADLINE-US [nolog]]
 #                           receiver in the background (nolog: no per-
@@ -85,7 +90,8 @@
 #   fb_wait                 waits for every background tool
 #   fb_snapshot SUFFIX      host1 rtvnic/show, host1 br-int table 0 flows,
 #                           rtvctl/show and host2 rtvnic/flows --json into
-#                           RUNDIR/{show,h1flows,rtvctl,flows2}.SUFFIX; with
+#                           RUNDIR/{show,h1flows,rtvctl,flows2}.SUFFIX (with
+#                           host3 also RUNDIR/{show3,h3flows}.SUFFIX); with
 #                           CORE=ovs also the core's rtvnic/show, qos/show
 #                           c-h2 and br-core's flows into
 #                           RUNDIR/{core,qos,coreflows}.SUFFIX
@@ -150,6 +156,7 @@ fb_vars() {
     FB_CROSS_MAC=02:00:c6:33:64:77
     FB_DPID1=0000000000000011
     FB_DPID2=0000000000000021
+    FB_DPID3=0000000000000041       # (0x31 is the OVS core's)
     export OVSDIR=$fb_ovs
 }
 
@@ -208,7 +215,7 @@ fb_up() {
         *) fb_die "FB_SCHED must be fifo or nice, not '$fb_sched'" ;;
     esac
     # An OVS core is a switch of the same kind: the same priority.
-    for n in 1 2 $([ "$CORE" = ovs ] && echo CORE); do
+    for n in $(fb_hosts) $([ "$CORE" = ovs ] && echo CORE); do
         if [ "$n" = CORE ]; then
             pid=$(cat "$CORE_RUNDIR/ovs-vswitchd.pid")
         else
@@ -226,11 +233,23 @@ fb_up() {
 }
 
 fb_vs1() { "$fb_tb" vsctl host1 "$@"; }
+# fb_hosts: the testbed's hosts (1 2, and 3 with HOST3_VMS).
+fb_hosts() {
+    echo 1 2
+    if [ -n "${HOST3_VMS:-}" ]; then echo 3; fi
+}
+# fb_senders: the hosts with RTvNIC sources (1, and 3 with HOST3_VMS).
+fb_senders() {
+    echo 1
+    if [ -n "${HOST3_VMS:-}" ]; then echo 3; fi
+}
 fb_of1() { "$fb_tb" ofctl host1 "$@"; }
 fb_ctl() { "$fb_appctl" --timeout=5 -t "$fb_run/rtvctl.ctl" "$@"; }
 
 fb_egress() {
-    fb_vs1 -- set port h1-up qos=@q -- --id=@q create qos type=rtvnic \
+    local h=${3:-host1}
+    "$fb_tb" vsctl "$h" -- set port "h${h#host}-up" qos=@q \
+        -- --id=@q create qos type=rtvnic \
         other-config:max-rate="$1" other-config:queue-limit="$2" >/dev/null
 }
 
@@ -242,7 +261,8 @@ fb_source() {
         *ms) us=$((${deadline%ms} * 1000)) ;;
         *) fb_die "fb_source: deadline '$deadline' needs a us or ms suffix" ;;
     esac
-    fb_vs1 -- set port "$port" qos=@q -- --id=@q create qos type=rtvnic \
+    "$fb_tb" vsctl "host${vm:2:1}" -- set port "$port" qos=@q \
+        -- --id=@q create qos type=rtvnic \
         other-config:deadline="$deadline" other-config:min-rate="$rate" \
         ${burst:+other-config:burst=$burst} >/dev/null
     echo "$name $vm $port $us" >> "$fb_run/flows"
@@ -279,26 +299,28 @@ fb_rtvctl() {
             echo "                          \"queues\": {\"46\": 1, \"34\": 2}}],"
         fi
         echo "    \"hosts\": [{\"tunnel_ip\": \"$HOST1_IP\", \"datapath_id\": \"0x$FB_DPID1\"},"
+        if [ -n "${HOST3_VMS:-}" ]; then
+            echo "              {\"tunnel_ip\": \"$HOST3_IP\", \"datapath_id\": \"0x$FB_DPID3\"},"
+        fi
         echo "              {\"tunnel_ip\": \"$HOST2_IP\", \"datapath_id\": \"0x$FB_DPID2\"}]"
         echo "}"
     } > "$fb_run/policy.json"
     "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" \
-        "punix:$HOST1_RUNDIR/rtvctl.sock" "punix:$HOST2_RUNDIR/rtvctl.sock" \
-        $([ "$CORE" = ovs ] && echo "punix:$CORE_RUNDIR/rtvctl.sock") \
+        $(fb_rtvctl_remotes) \
         || fb_die "rtvctl did not start (policy $fb_run/policy.json)"
 
-    # Both br-int connect to rtvctl, each through a socket in its host's run
-    # directory (ovs-vswitchd refuses unix controllers elsewhere; namespaces
-    # share the file system).  The first controller of a bridge flushes its
-    # flows, so the pipeline is installed afterwards.
-    fb_vs1 set bridge br-int other-config:datapath-id=$FB_DPID1 \
-        -- set-fail-mode br-int secure
-    "$fb_tb" vsctl host2 set bridge br-int other-config:datapath-id=$FB_DPID2 \
-        -- set-fail-mode br-int secure
-    fb_vs1 set-controller br-int "unix:$HOST1_RUNDIR/rtvctl.sock"
-    "$fb_tb" vsctl host2 set-controller br-int "unix:$HOST2_RUNDIR/rtvctl.sock"
+    # Every br-int connects to rtvctl, each through a socket in its host's
+    # run directory (ovs-vswitchd refuses unix controllers elsewhere;
+    # namespaces share the file system).  The first controller of a bridge
+    # flushes its flows, so the pipeline is installed afterwards.
+    for n in $(fb_hosts); do
+        "$fb_tb" vsctl host$n \
+            set bridge br-int other-config:datapath-id=$(eval echo "\$FB_DPID$n") \
+            -- set-fail-mode br-int secure \
+            -- set-controller br-int "unix:$(eval echo "\$HOST${n}_RUNDIR")/rtvctl.sock"
+    done
     if [ "$CORE" = ovs ]; then
         # The core's flows go with the flush; the testbed puts them back.
         "$fb_tb" vsctl core set-controller "$CORE_BRIDGE" \
@@ -309,6 +331,8 @@ fb_rtvctl() {
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x11" <<<"$show" \
                 && grep -q "datapath ID 0x21" <<<"$show" \
+                && { [ -z "${HOST3_VMS:-}" ] \
+                     || grep -q "datapath ID 0x41" <<<"$show"; } \
                 && { [ "$CORE" != ovs ] \
                      || grep -q "datapath ID $(printf '%#x' $((16#$CORE_DPID))) (network switch)" \
                             <<<"$show"; }; then
@@ -319,8 +343,9 @@ fb_rtvctl() {
     done
     printf 'table=0,priority=0,actions=resubmit(,1)\ntable=1,priority=0,actions=NORMAL\n' \
         > "$fb_run/pipeline.txt"
-    fb_of1 add-flows br-int "$fb_run/pipeline.txt"
-    "$fb_tb" ofctl host2 add-flows br-int "$fb_run/pipeline.txt"
+    for n in $(fb_hosts); do
+        "$fb_tb" ofctl host$n add-flows br-int "$fb_run/pipeline.txt"
+    done
     "$fb_tb" ofctl host2 add-flow br-phy \
         "priority=100,ip,nw_dst=$FB_CROSS_DST,actions=drop"
     "$fb_tb" core ip neigh replace "$FB_CROSS_DST" lladdr "$FB_CROSS_MAC" \
@@ -331,13 +356,38 @@ fb_rtvctl() {
     fi
     "$fb_tb" vm vm1a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
         || fb_die "vm1a cannot reach vm2a through the new pipeline"
-    # rtvctl learns the sources (and their contract deadlines) from host1.
-    n=$(wc -l < "$fb_run/flows")
+    if [ -n "${HOST3_VMS:-}" ]; then
+        "$fb_tb" vm vm3a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
+            || fb_die "vm3a cannot reach vm2a through the new pipeline"
+    fi
+    # rtvctl learns the sources (and their contract deadlines) from their
+    # hosts.
     for i in $(seq 100); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
-        [ "$(grep -c '^flow 192\.0\.2\.1 vnic' <<<"$show")" -ge "$n" ] && break
-        [ "$i" = 100 ] && fb_die "rtvctl did not learn host1's $n sources: $show"
+        fb_knows_sources "$fb_run/flows" "$show" && break
+        [ "$i" = 100 ] && fb_die "rtvctl did not learn the sources of $fb_run/flows: $show"
         sleep 0.1
+    done
+}
+
+# fb_rtvctl_remotes: the sockets rtvctl listens on, one per switch.
+fb_rtvctl_remotes() {
+    local n
+    for n in $(fb_hosts); do
+        echo "punix:$(eval echo "\$HOST${n}_RUNDIR")/rtvctl.sock"
+    done
+    if [ "$CORE" = ovs ]; then echo "punix:$CORE_RUNDIR/rtvctl.sock"; fi
+}
+
+# fb_knows_sources FLOWS SHOW: whether rtvctl/show's output SHOW lists, for
+# every sending host, at least as many of its vNICs as FLOWS has sources
+# there.
+fb_knows_sources() {
+    local n want ip
+    for n in $(fb_senders); do
+        want=$(awk -v h="vm$n" 'substr($2, 1, 3) == h' "$1" | wc -l)
+        ip=$(eval echo "\$HOST${n}_IP")
+        [ "$(grep -c "^flow ${ip//./\\.} vnic" <<<"$2")" -ge "$want" ] || return 1
     done
 }
 
@@ -442,6 +492,10 @@ fb_snapshot() {
     fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
     fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
     "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1
+    if [ -n "${HOST3_VMS:-}" ]; then
+        "$fb_tb" appctl host3 rtvnic/show > "$fb_run/show3.$1" 2>&1
+        "$fb_tb" ofctl host3 dump-flows br-int table=0 > "$fb_run/h3flows.$1" 2>&1
+    fi
     if [ "$CORE" = ovs ]; then
         "$fb_tb" appctl core rtvnic/show > "$fb_run/core.$1" 2>&1
         "$fb_tb" appctl core qos/show c-h2 > "$fb_run/qos.$1" 2>&1
