@@ -202,9 +202,12 @@ reset_state() {
         "$fb_tb" ofctl host$h del-flows br-int "table=0,cookie=0x1/-1"
     done
     # A changed QoS row is applied afresh, with the effective deadline at
-    # the contract: the same deadline written in us, then as it was.
+    # the contract: the same deadline written in us, then as it was.  Only
+    # where rtvctl left it tightened (each write waits for ovs-vswitchd).
     for src in $RT_SOURCES; do
         h=${src%%:*} port=${src#*:}
+        "$fb_tb" appctl $h rtvnic/show "$port" \
+            | grep -Eq 'deadline ([0-9a-z]+), effective \1,' && continue
         uuid=$("$fb_tb" vsctl $h get port "$port" qos)
         dl=$("$fb_tb" vsctl $h get qos "$uuid" other-config:deadline | tr -d '"')
         "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
@@ -353,12 +356,14 @@ one_run() {
     [ "$variant" = feedback ] && tail=$((QUIET_MS / 1000 + 1))
     dur=$((T_ON + CONG + tail))
     [ "$scen" = ramp ] && dur=$((dur + 3))
-    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice vm2a 5001 $((dur + 1)) 2000
-    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv video vm2a 5002 $((dur + 1)) 10000
+    # The receivers outlive the senders by what is still on its way (the
+    # longest queues, host1's egress and the core's class, hold ~150 ms).
+    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice vm2a 5001 "$dur.5" 2000
+    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv video vm2a 5002 "$dur.5" 10000
     if [ "$scen" = twohost ]; then
-        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice3 vm2a 5004 $((dur + 1)) 2000
+        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice3 vm2a 5004 "$dur.5" 2000
     fi
-    fb_recv be vm2a 5003 $((dur + 1)) "" nolog
+    fb_recv be vm2a 5003 "$dur.5" "" nolog
     fb_t0
     fb_probe "$dur"
     fb_send be vm1c "$VM2A_IP" 5003 3 "$dur" --rate "$BE_PPS" --size 1372

@@ -445,19 +445,32 @@ class Feedback(Run):
               % ("yes" if f["sent"] > 0 else "no", f["received"] - f["sent"],
                  f["lost"], f["duplicates"], f["send_errors"]))
 
-    def host1(self, name):
-        """host1's source counted exactly the datagrams its application
-        sent, late 0, dropped 0."""
+    @staticmethod
+    def host_of(f):
+        """The number of the host that runs flow F's VM (vm1a: 1)."""
+        return int(f["vm"][2])
+
+    @staticmethod
+    def suffix(host):
+        """Host HOST's snapshot file suffix: show.end is host1's,
+        show3.end host3's (testbed/rtvnic-feedback-setup.sh)."""
+        return "" if host == 1 else str(host)
+
+    def host(self, name):
+        """The sending host's source counted exactly the datagrams its
+        application sent, late 0, dropped 0."""
         f = self.flow(name)
-        s0 = self.source_counters("show.start").get(f["port"])
-        s1 = self.source_counters("show.end").get(f["port"])
-        info("host1 source %s: start %s, end %s (sent, late, dropped)"
-             % (f["port"], s0, s1))
+        h = self.host_of(f)
+        sfx = self.suffix(h)
+        s0 = self.source_counters("show%s.start" % sfx).get(f["port"])
+        s1 = self.source_counters("show%s.end" % sfx).get(f["port"])
+        info("host%d source %s: start %s, end %s (sent, late, dropped)"
+             % (h, f["port"], s0, s1))
         if s0 is None or s1 is None:
-            print("host1 has no source %s" % f["port"])
+            print("host%d has no source %s" % (h, f["port"]))
             return
-        print("host1 sent - application sent: %d, late %d, dropped %d"
-              % (s1[0] - s0[0] - f["sent"], s1[1], s1[2]))
+        print("host%d sent - application sent: %d, late %d, dropped %d"
+              % (h, s1[0] - s0[0] - f["sent"], s1[1], s1[2]))
 
     def missed(self, name):
         """The congestion made the flow miss."""
@@ -479,11 +492,12 @@ class Feedback(Run):
         print("decisions: %s" % self.when(d))
 
     def marked(self, name):
-        """host1's br-int marked the flow's packets DSCP 34 during the
-        congestion (dump-flows at t = 8 s, with packets)."""
+        """The sending host's br-int marked the flow's packets DSCP 34
+        during the congestion (dump-flows at t = 8 s, with packets)."""
         f = self.flow(name)
-        ofport = {"vm1a": 1, "vm1b": 2}[f["vm"]]
-        mid = read(self.d, "h1flows.mid")
+        # A VM's port's ofport is its letter's index (testbed/rtvnic-testbed).
+        ofport = ord(f["vm"][3]) - ord("a") + 1
+        mid = read(self.d, "h%dflows.mid" % self.host_of(f))
         m = re.search(r"n_packets=(\d+), .*priority=40000,ip,in_port=%d "
                       r"actions=load:0x88->NXM_NX_TUN_TOS\[\],"
                       r"resubmit\(,1\)" % ofport, mid)
@@ -504,15 +518,18 @@ class Feedback(Run):
               % (fin["dscp"], fin["effective_us"], fin["contract_us"]))
 
     def at_end(self):
-        """host1's table 0 has no escalation flow left; its effective
-        deadlines are the contracts; the core's AF41 class carried
-        packets, its EF class none."""
-        left = [x for x in read(self.d, "h1flows.end").splitlines()
+        """The sending hosts' table 0 has no escalation flow left; their
+        effective deadlines are the contracts; the core's AF41 class
+        carried packets, its EF class none."""
+        hosts = sorted(set(self.host_of(f) for f in self.res["flows"]))
+        left = [x for h in hosts
+                for x in read(self.d, "h%dflows.end" % h).splitlines()
                 if "priority=40000" in x]
         info(" | ".join(left))
         print("escalation flows left: %d" % len(left))
         eff = re.findall(r"source \d+: deadline (\S+), effective (\S+),",
-                         read(self.d, "show.end"))
+                         "".join(read(self.d, "show%s.end" % self.suffix(h))
+                                 for h in hosts))
         print("deadline, effective: %s" % sorted(eff))
         pk = htb_packets(read(self.d, "tc.end"))
         info("class packets %s" % pk)
