@@ -36,8 +36,9 @@
  *
  *   - rtvnic_rx_stamp() (lib/rtvnic-datapath.c) keeps how long ago, by
  *     CLOCK_REALTIME, the kernel received it ('ingress_wait_ns'), which
- *     the wire stamp counts as host delay; the EDF deadline starts at
- *     OVS's receive time (see rtvnic-packet.h).
+ *     the wire stamp counts as host delay and from which the egress's EDF
+ *     deadline and token bucket count (rtvnic_packet_arrival() in
+ *     rtvnic-packet.h).
  *
  * Where no timestamp comes (tap ports, read with read(2); DPDK ports, whose
  * drivers in use here offer no receive timestamp), the arrival is the time

@@ -45,9 +45,10 @@ struct rtvnic_packet_meta {
     uint64_t kernel_rx_ns;
 
     /* How long before 'arrival_ns' the kernel received the packet (0 if
-     * unknown).  The wire stamp counts it as host delay; the scheduler does
-     * not: its deadlines start at 'arrival_ns', because a packet overdue on
-     * enqueue would go last and hold up its source behind best effort. */
+     * unknown).  The packet's arrival is that time
+     * (rtvnic_packet_arrival()): the wire stamp counts the wait as host
+     * delay, and the egress scheduler's deadline and token bucket start
+     * there. */
     uint64_t ingress_wait_ns;
     uint64_t rel_deadline_ns;   /* Source's effective deadline; 0: none. */
     uint32_t contract_deadline_us; /* Source's configured deadline. */
@@ -82,6 +83,20 @@ rtvnic_packet_meta_init(struct rtvnic_packet_meta *meta)
     meta->stamp_tail = 0;
     meta->csum_tail = 0;
     meta->queue_slot = 0;
+}
+
+/* The time, OVS monotonic, at which the switch received the packet of
+ * 'meta': when the kernel received it, where the port said
+ * ('ingress_wait_ns'), else when the datapath read it; 'now_ns' if it has
+ * no arrival time. */
+static inline uint64_t
+rtvnic_packet_arrival(const struct rtvnic_packet_meta *meta, uint64_t now_ns)
+{
+    if (!meta->arrival_ns) {
+        return now_ns;
+    }
+    return (meta->ingress_wait_ns < meta->arrival_ns
+            ? meta->arrival_ns - meta->ingress_wait_ns : 0);
 }
 
 #endif /* rtvnic-packet.h */

@@ -714,7 +714,7 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
         struct sched_source *src = sched_source(sched, meta->source_id);
         struct sched_source *be = sched->sources[0];
         uint32_t size = dp_packet_size(packet);
-        uint64_t arrival = meta->arrival_ns ? meta->arrival_ns : now_ns;
+        uint64_t arrival = rtvnic_packet_arrival(meta, now_ns);
         uint64_t rel_deadline = sched->default_deadline_ns;
         bool conforming = false;
 
@@ -746,7 +746,11 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
                 }
             }
             if (src->guaranteed) {
-                conforming = take_tokens(src, size, now_ns);
+                /* At the kernel's receive time, where it is known: packets
+                 * that waited together in a socket arrived apart, and are
+                 * no burst beyond the bucket. */
+                conforming = take_tokens(src, size, (meta->ingress_wait_ns
+                                                     ? arrival : now_ns));
             }
         }
         sched->stats.enqueued++;

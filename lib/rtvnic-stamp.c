@@ -406,7 +406,7 @@ rtvnic_geneve_stamp(struct dp_packet *packet,
      * departure is written by the EDF egress, if the packet goes through
      * one; until then the host part of the delay counts as zero. */
     uint64_t arrival = (meta->arrival_ns
-                        ? meta->arrival_ns - meta->ingress_wait_ns
+                        ? rtvnic_packet_arrival(meta, 0)
                         : (uint64_t) time_usec() * 1000);
     stamp = (struct rtvnic_stamp) {
         .arrival_ns = rtvnic_clock_wall_ns(arrival),
