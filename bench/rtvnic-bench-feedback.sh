@@ -57,7 +57,9 @@
 # but quiet period QUIET_MS, 4000: longer than every scenario's congestion,
 # up to 3.5 s with TCP's, since a relax while it lasts is a probe that
 # misses again, and "contract restored" would measure the probe, not the
-# reaction), nofb (rtvctl not running: no
+# reaction; the ramp's cross traffic lasts 6 s and makes voice miss before
+# the onset too, so its runs use RAMP_QUIET_MS, 7000), nofb (rtvctl not
+# running: no
 # feedback), static (no rtvctl; the RT vNICs' packets in EF from the start,
 # the flow rtvctl's top rung would install).  Between runs the state is
 # reset: rtvctl stopped, its flows removed, the effective deadlines back at
@@ -71,7 +73,8 @@
 # errors), as the other benchmarks.
 #
 # Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host twohost"),
-# SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), CROSS_PPS (3000),
+# SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), RAMP_QUIET_MS (7000),
+# CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
 # (30mbit), CORE_QUEUE_PKTS (50), SPARE_MBIT (7), TESTBED_PREFIX (rtvfm), POLICY
@@ -101,6 +104,7 @@ MISS_TARGET=${MISS_TARGET:-0.005}
 T_ON=${T_ON:-2}
 CONG=${CONG:-3}
 QUIET_MS=${QUIET_MS:-4000}
+RAMP_QUIET_MS=${RAMP_QUIET_MS:-7000}
 CROSS_PPS=${CROSS_PPS:-3000}
 MILD_PPS=${MILD_PPS:-40}
 MILD_BURST=${MILD_BURST:-6}
@@ -215,11 +219,12 @@ reset_state() {
     done
 }
 
-# start_rtvctl: a fresh rtvctl (no memory of earlier runs), connected to
-# every host and knowing every RT source.
+# start_rtvctl QUIET-MS: a fresh rtvctl (no memory of earlier runs) with
+# that quiet period, connected to every host and knowing every RT source.
 start_rtvctl() {
     local i show
-    cp "$base/policy.base" "$fb_run/policy.json"
+    sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $1/" \
+        "$base/policy.base" > "$fb_run/policy.json"
     rtvctl_run=$fb_run
     "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
@@ -335,7 +340,7 @@ scenario() {
 
 # one_run SCEN SEED VARIANT
 one_run() {
-    local scen=$1 seed=$2 variant=$3 dur tail
+    local scen=$1 seed=$2 variant=$3 dur tail quiet
     fb_run=$base/$scen/$seed-$variant
     mkdir -p "$fb_run"
     if [ "$scen" = twohost ]; then
@@ -345,15 +350,17 @@ one_run() {
     fi
     reset_state
     : > "$fb_run/rtvctl.log"
+    quiet=$QUIET_MS
+    [ "$scen" = ramp ] && quiet=$RAMP_QUIET_MS
     case $variant in
-        feedback) start_rtvctl ;;
+        feedback) start_rtvctl "$quiet" ;;
         static) static_best; cp "$base/policy.base" "$fb_run/policy.json" ;;
         nofb) cp "$base/policy.base" "$fb_run/policy.json" ;;
     esac
     # Traffic until the congestion ends, and with feedback until rtvctl
     # relaxed the flows (quiet period + a second).
     tail=1
-    [ "$variant" = feedback ] && tail=$((QUIET_MS / 1000 + 1))
+    [ "$variant" = feedback ] && tail=$((quiet / 1000 + 1))
     dur=$((T_ON + CONG + tail))
     [ "$scen" = ramp ] && dur=$((dur + 3))
     # The receivers outlive the senders by what is still on its way (the
@@ -422,5 +429,5 @@ python3 "$top/bench/rtvnic-feedback-matrix.py" "$base" \
     --md "$results/feedback.md" --json "$results/feedback.json" \
     --png-prefix "$results/feedback-" --idle "$idle" \
     --probe-idle "$base/probe-idle.out" \
-    --setup "MISS_TARGET $MISS_TARGET, EGRESS_RATE $EGRESS_RATE, CORE_RATE $CORE_RATE, CORE_QUEUE_PKTS $CORE_QUEUE_PKTS, VIDEO_PPS $VIDEO_PPS x burst $VIDEO_BURST, spare $SPARE_MBIT Mbit/s, T_ON $T_ON s, CONG $CONG s, QUIET_MS $QUIET_MS, CROSS_PPS $CROSS_PPS, MILD_PPS $MILD_PPS x burst $MILD_BURST, TCP_FLOWS $TCP_FLOWS, BE_PPS $BE_PPS, RUNS $RUNS, SEED $SEED, sched $(cat "$base/sched")"
+    --setup "MISS_TARGET $MISS_TARGET, EGRESS_RATE $EGRESS_RATE, CORE_RATE $CORE_RATE, CORE_QUEUE_PKTS $CORE_QUEUE_PKTS, VIDEO_PPS $VIDEO_PPS x burst $VIDEO_BURST, spare $SPARE_MBIT Mbit/s, T_ON $T_ON s, CONG $CONG s, QUIET_MS $QUIET_MS (ramp $RAMP_QUIET_MS), CROSS_PPS $CROSS_PPS, MILD_PPS $MILD_PPS x burst $MILD_BURST, TCP_FLOWS $TCP_FLOWS, BE_PPS $BE_PPS, RUNS $RUNS, SEED $SEED, sched $(cat "$base/sched")"
 say "wrote $results/feedback.md; done in $(( $(date +%s) - start )) s"
