@@ -274,7 +274,7 @@ fb_stop_rtvctl() {
     pid=$(cat "$fb_run/rtvctl.pid" 2>/dev/null)
     if [[ $pid =~ ^[0-9]+$ ]] \
             && [ "$(cat /proc/$pid/comm 2>/dev/null)" = rtvctl ]; then
-        kill "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null || true
     fi
 }
 
@@ -547,9 +547,11 @@ EOF
 fb_cleanup() {
     local p
     [ -n "${fb_tb:-}" ] || return 0     # fb_init did not run.
+    # Tools that already ended (a caller stopped them) are no error, also
+    # under a caller's "set -e".
     for p in "${fb_pids[@]}" ${fb_probe_pid:-} \
             $(cat "$fb_run/pids" 2>/dev/null); do
-        kill "$p" 2>/dev/null
+        kill "$p" 2>/dev/null || true
     done
     rm -f "$fb_run/pids"
     fb_pids=()
