@@ -357,8 +357,8 @@ fb_rtvctl() {
     "$fb_tb" vm vm1a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
         || fb_die "vm1a cannot reach vm2a through the new pipeline"
     if [ -n "${HOST3_VMS:-}" ]; then
-        "$fb_tb" vm vm3a ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
-            || fb_die "vm3a cannot reach vm2a through the new pipeline"
+        "$fb_tb" vm "${HOST3_VMS%% *}" ping -c 1 -W 2 -q "$VM2A_IP" >/dev/null \
+            || fb_die "${HOST3_VMS%% *} cannot reach vm2a through the new pipeline"
     fi
     # rtvctl learns the sources (and their contract deadlines) from their
     # hosts.
