@@ -18,10 +18,11 @@
 
 Inputs in RUNDIR: t0, flows, NAME.send / NAME.recv (per-datagram logs of
 rtvnic-traffic --log), cross.send, rtvctl.log, show.end (host1 rtvnic/show
-at the end; show3.end host3's, for flows from its VMs vm3X), rtvctl.end (rtvctl/show at the end), and if they are there
-stalls (testbed/rtvnic-stall-probe.c's log) and congestion ("ONSET END",
-epoch seconds: the congestion as the scenario declares it, instead of the
-first and last cross datagram).
+at the end; show3.end host3's, for flows from its VMs vm3X), rtvctl.end
+(rtvctl/show at the end), and if they are there stalls
+(testbed/rtvnic-stall-probe.c's log) and congestion ("ONSET END", epoch
+seconds: the congestion as the scenario declares it, instead of the first
+and last cross datagram).
 
 Definitions (times are CLOCK_REALTIME, as every log here):
   onset      the send time of the first cross-traffic datagram (or as

@@ -444,8 +444,8 @@ rtvnic_stamp_depart(struct dp_packet *packet, uint64_t now_ns)
         return;
     }
 
-    uint64_t delta = (now_ns > meta->arrival_ns ? now_ns - meta->arrival_ns
-                      : 0) + meta->ingress_wait_ns;
+    uint64_t arrival = rtvnic_packet_arrival(meta, now_ns);
+    uint64_t delta = now_ns > arrival ? now_ns - arrival : 0;
     uint8_t *field = base + size - meta->stamp_tail;
     ovs_be32 old, new = htonl(MIN(delta, UINT32_MAX));
 
