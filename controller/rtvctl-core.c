@@ -93,6 +93,8 @@ struct rtvctl_sw {
     struct rtvnic_reassembly reasm; /* Multi-part HEARTBEAT, SOURCES. */
     bool dscp_installed[64];    /* Network switch: queue flow installed. */
     bool installed_changed;     /* 'dscp_installed' changed since popped. */
+    struct ovs_list changed_node;   /* In 'core->sw_changed' if
+                                     * 'installed_changed'. */
     bool synced;                /* Its flows with our cookie are known. */
     bool have_sources;          /* A SOURCES arrived since the last sync. */
     int base_dscp;              /* Host: DSCP of its base flow, -1: none
@@ -166,6 +168,9 @@ struct rtvctl_core {
      * of what flow_state_equal() compares. */
     struct heap relax;
     size_t n_sw_changed;        /* Switches with 'installed_changed'. */
+    struct ovs_list sw_changed; /* Those switches: 10,000 are too many to
+                                 * scan for the few with a change at every
+                                 * database transaction. */
     bool classes_dropped;       /* A flow left its class (relaxed, freed,
                                  * resynchronised lower): a network switch
                                  * may hold a queue flow no flow uses. */
@@ -465,6 +470,7 @@ sw_installed_changed(struct rtvctl_sw *sw)
     if (!sw->installed_changed) {
         sw->installed_changed = true;
         sw->core->n_sw_changed++;
+        ovs_list_push_back(&sw->core->sw_changed, &sw->changed_node);
     }
 }
 
@@ -1152,6 +1158,7 @@ rtvctl_sw_destroy(struct rtvctl_sw *sw)
     }
     if (sw->installed_changed) {
         sw->core->n_sw_changed--;
+        ovs_list_remove(&sw->changed_node);
     }
     HMAP_FOR_EACH_POP (s, node, &sw->sources) {
         free(s);
@@ -1228,6 +1235,7 @@ rtvctl_core_create(const struct rtvctl_policy *policy)
     hmap_init(&c->senders);
     ovs_list_init(&c->changed);
     ovs_list_init(&c->counters_changed);
+    ovs_list_init(&c->sw_changed);
     heap_init(&c->relax);
     return c;
 }
@@ -1476,6 +1484,12 @@ rtvctl_core_has_changes(const struct rtvctl_core *c)
 }
 
 size_t
+rtvctl_core_n_changes(const struct rtvctl_core *c)
+{
+    return c->n_changed + c->n_sw_changed;
+}
+
+size_t
 rtvctl_core_pop_changed_flows(struct rtvctl_core *c, rtvctl_flow_func *func,
                               void *aux, size_t max)
 {
@@ -1509,9 +1523,10 @@ rtvctl_core_has_counter_changes(const struct rtvctl_core *c)
 }
 
 void
-rtvctl_core_flush_counters(struct rtvctl_core *c)
+rtvctl_core_flush_counters(struct rtvctl_core *c, size_t max)
 {
-    while (!ovs_list_is_empty(&c->counters_changed)) {
+    for (size_t i = 0; i < max && !ovs_list_is_empty(&c->counters_changed);
+         i++) {
         struct rt_flow *flow = CONTAINER_OF(
             ovs_list_front(&c->counters_changed), struct rt_flow,
             counters_node);
@@ -1544,8 +1559,8 @@ rtvctl_core_pop_changed_switches(struct rtvctl_core *c,
 {
     struct rtvctl_sw *sw;
 
-    LIST_FOR_EACH (sw, node, &c->switches) {
-        if (sw->installed_changed && sw->have_dpid && sw->synced
+    LIST_FOR_EACH_POP (sw, changed_node, &c->sw_changed) {
+        if (sw->have_dpid && sw->synced
             && rtvctl_policy_netswitch(c->policy, sw->dpid)) {
             uint64_t dscps = 0;
 

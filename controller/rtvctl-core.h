@@ -154,8 +154,9 @@ const char *rtvctl_role_name(enum rtvctl_role);
 typedef void rtvctl_flow_func(const struct in6_addr *sender, uint16_t vnic_id,
                               const struct rtvctl_flow_state *,
                               bool counters_only, void *aux);
-/* Whether a flow or a switch changed since popped. */
+/* Whether a flow or a switch changed since popped, and how many did. */
 bool rtvctl_core_has_changes(const struct rtvctl_core *);
+size_t rtvctl_core_n_changes(const struct rtvctl_core *);
 /* Calls 'func' for the flows that changed since popped, at most 'max' of
  * them, those that changed first first; returns how many.  'counters_only'
  * tells 'func' that only the counters changed since the flow was last
@@ -163,10 +164,11 @@ bool rtvctl_core_has_changes(const struct rtvctl_core *);
 size_t rtvctl_core_pop_changed_flows(struct rtvctl_core *, rtvctl_flow_func *,
                                      void *aux, size_t max);
 void rtvctl_core_mark_all_changed(struct rtvctl_core *);
-/* Whether some flow's counters alone changed since popped, and marking
- * those flows changed. */
+/* Whether some flow's counters alone changed since popped, and marking at
+ * most 'max' of those flows changed, those whose counters changed first
+ * first. */
 bool rtvctl_core_has_counter_changes(const struct rtvctl_core *);
-void rtvctl_core_flush_counters(struct rtvctl_core *);
+void rtvctl_core_flush_counters(struct rtvctl_core *, size_t max);
 void rtvctl_core_mark_flow_changed(struct rtvctl_core *,
                                    const struct in6_addr *sender,
                                    uint16_t vnic_id);

@@ -57,6 +57,16 @@ VLOG_DEFINE_THIS_MODULE(rtvctl_ha);
  * (10,000 switches send hundreds of thousands a second). */
 #define COUNTER_FLUSH_MS 1000
 
+/* ...and for at most this many flows each time, those waiting longest
+ * first.  The counters are for people (rtvctl/show, /metrics), not for
+ * decisions, and every row written costs the three database servers and
+ * every standby as much as the leader: writing all 40,000 flows of a
+ * 10,000-switch benchmark each second took a quarter of the leader's
+ * report rate, 1000 a second still a sixth (on 2 CPUs shared by all),
+ * 250 a second a few percent.  A new leader's counters may lag by up to
+ * flows / COUNTER_FLOWS_PER_FLUSH seconds of reports. */
+#define COUNTER_FLOWS_PER_FLUSH 250
+
 /* A transaction writes at most this many Flow rows; the rest wait for the
  * next one.  Building, encoding and (when the update comes back) parsing a
  * transaction happen in one main loop iteration, during which no switch is
@@ -499,7 +509,7 @@ check_lock:;
             ha->write_blocked = false;
         }
         if (time_msec() >= ha->next_counter_flush) {
-            rtvctl_core_flush_counters(ha->core);
+            rtvctl_core_flush_counters(ha->core, COUNTER_FLOWS_PER_FLUSH);
             ha->next_counter_flush = time_msec() + COUNTER_FLUSH_MS;
         }
         if (!ha->write_blocked) {
@@ -564,4 +574,12 @@ rtvctl_ha_format_status(const struct rtvctl_ha *ha, struct ds *s)
         ds_put_format(s, ", leader %s", leader->name);
     }
     ds_put_format(s, ", takeovers %"PRIu64"\n", ha->n_takeovers);
+    if (ha->state == HA_LEADER) {
+        /* How far the database is behind this leader: what a successor
+         * would not know yet. */
+        ds_put_format(s, "ha writes: %"PRIuSIZE" pending, %"PRIu64" rows "
+                      "written, %"PRIu64" failed transactions\n",
+                      rtvctl_core_n_changes(ha->core), ha->n_writes,
+                      ha->n_txn_failures);
+    }
 }

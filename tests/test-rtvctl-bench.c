@@ -27,12 +27,13 @@
  * SOURCES message (--vnics vNICs 1..V on OpenFlow ports 1..V, deadline
  * --deadline-us), then:
  *
- *   1. Throughput: all switches together send --reports REPORTs without
- *      misses (rtvctl counts them and does nothing) as fast as they can,
- *      then an ECHO_REQUEST each.  Since rtvctl handles a connection's
- *      messages in order, the last echo reply means it has absorbed every
- *      report; with --unixctl, its "reports" counter (rtvctl/show) must have
- *      grown by exactly the number sent.
+ *   1. Throughput, --rounds times: all switches together send --reports
+ *      REPORTs without misses (rtvctl counts them and does nothing) as fast
+ *      as they can, then an ECHO_REQUEST each.  Since rtvctl handles a
+ *      connection's messages in order, the last echo reply means it has
+ *      absorbed every report; with --unixctl, its "reports" counter
+ *      (rtvctl/show) must have grown by exactly the number sent.  The
+ *      median round's rate is the result.
  *
  *   2. Latency: the switches send --misses miss REPORTs per vNIC whose host
  *      part of the delay dominates, at --rate reports per second in total,
@@ -44,7 +45,8 @@
  *      just after its reaction is received on that switch's connection.
  *      Connections are read when their socket is ready (epoll), so that
  *      the benchmark's own work does not delay the reading of a reaction;
- *      the longest such pass is printed.
+ *      the longest such pass is printed.  --samples writes each latency
+ *      with its send time, to be judged against rtvnic-stall-probe's log.
  *
  * Prints a markdown table and a "RESULT key=value..." line, with each phase's
  * wall-clock time and the CPU time the benchmark used in it (and rtvctl,
@@ -73,6 +75,7 @@
 #include "fatal-signal.h"
 #include "flow.h"
 #include "jsonrpc.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-connection.h"
@@ -98,6 +101,8 @@ static const char *target;
 static size_t n_switches = 1000;
 static size_t n_vnics = 4;
 static uint64_t n_tput_reports = 500000;
+static unsigned int n_tput_rounds = 9;
+static const char *samples_file;
 static unsigned int misses_per_vnic = 12;
 static unsigned int miss_rate = 10000;
 static uint32_t deadline_us = 2000;
@@ -162,6 +167,7 @@ static uint64_t n_reactions, n_set_deadline, n_flow_mod, n_unexpected;
 static uint64_t n_lost, n_misses_sent;
 static size_t n_outstanding;    /* Misses awaiting their reaction. */
 static long long int *samples;  /* Latencies of reactions, in usec. */
+static long long int *samples_sent; /* When each one's report was sent. */
 static unsigned long long int peer_pid;   /* --pid (rtvctl's), or 0. */
 static size_t n_samples, allocated_samples;
 
@@ -170,6 +176,8 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_REPORTS = UCHAR_MAX + 1,
+        OPT_ROUNDS,
+        OPT_SAMPLES,
         OPT_VNICS,
         OPT_MISSES,
         OPT_RATE,
@@ -182,6 +190,8 @@ parse_options(int argc, char *argv[])
     };
     static const struct option long_options[] = {
         {"reports", required_argument, NULL, OPT_REPORTS},
+        {"rounds", required_argument, NULL, OPT_ROUNDS},
+        {"samples", required_argument, NULL, OPT_SAMPLES},
         {"vnics", required_argument, NULL, OPT_VNICS},
         {"misses", required_argument, NULL, OPT_MISSES},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -202,13 +212,22 @@ parse_options(int argc, char *argv[])
         if (c == -1) {
             break;
         }
-        if (c != 'h' && c != '?' && c != OPT_UNIXCTL
+        if (c != 'h' && c != '?' && c != OPT_UNIXCTL && c != OPT_SAMPLES
             && !str_to_ullong(optarg, 10, &x)) {
             ovs_fatal(0, "%s: not a number", optarg);
         }
         switch (c) {
         case OPT_REPORTS:
             n_tput_reports = x;
+            break;
+        case OPT_ROUNDS:
+            if (x < 1 || x > 100) {
+                ovs_fatal(0, "--rounds must be between 1 and 100");
+            }
+            n_tput_rounds = x;
+            break;
+        case OPT_SAMPLES:
+            samples_file = optarg;
             break;
         case OPT_VNICS:
             if (x < 1 || x > 1000) {
@@ -246,7 +265,9 @@ parse_options(int argc, char *argv[])
         case 'h':
             printf("usage: %s [OPTIONS] TARGET [N_SWITCHES]\n"
                    "  --reports=N          throughput phase: reports without "
-                   "misses (%"PRIu64")\n"
+                   "misses per round (%"PRIu64")\n"
+                   "  --rounds=N           throughput phase: rounds, the "
+                   "median's rate counts (%u)\n"
                    "  --vnics=N            vNICs per switch (%"PRIuSIZE")\n"
                    "  --misses=N           latency phase: miss reports per "
                    "vNIC (%u)\n"
@@ -261,8 +282,12 @@ parse_options(int argc, char *argv[])
                    "  --reaction-timeout-ms=MS  a miss gets its reaction "
                    "within (%lld)\n"
                    "  --pid=PID            rtvctl's, to print its CPU time "
-                   "per phase\n",
-                   program_name, n_tput_reports, n_vnics, misses_per_vnic,
+                   "per phase\n"
+                   "  --samples=FILE       latency phase: write \"SENT_US "
+                   "LATENCY_US\" per reaction\n"
+                   "                       (SENT_US on CLOCK_MONOTONIC)\n",
+                   program_name, n_tput_reports, n_tput_rounds, n_vnics,
+                   misses_per_vnic,
                    miss_rate, deadline_us, excess_us,
                    phase_timeout_ms / 1000, reaction_timeout_ms);
             exit(EXIT_SUCCESS);
@@ -406,8 +431,12 @@ record_reaction(struct bench_sw *sw, size_t vnic, long long int now)
     n_outstanding--;
     n_reactions++;
     if (n_samples >= allocated_samples) {
+        size_t n = allocated_samples;
+
         samples = x2nrealloc(samples, &allocated_samples, sizeof *samples);
+        samples_sent = x2nrealloc(samples_sent, &n, sizeof *samples_sent);
     }
+    samples_sent[n_samples] = bv->sent_usec;
     samples[n_samples++] = now - bv->sent_usec;
 }
 
@@ -667,6 +696,47 @@ rtvctl_reports(void)
     free(result);
     jsonrpc_close(client);
     return n;
+}
+
+/* With --unixctl, waits until a leader of rtvctl --db has written every
+ * flow the switches' source lists created to its database (the line "ha
+ * writes: 0 pending" of rtvctl/show; a lone rtvctl has no such line): until
+ * then it is still busy with 40,000 inserts, which is not what the
+ * throughput phase measures.  Returns how long that took, in ms. */
+static long long int
+wait_database_settled(void)
+{
+    long long int start = time_msec();
+
+    while (unixctl_path) {
+        struct jsonrpc *client;
+        char *result, *error;
+        int retval;
+
+        retval = unixctl_client_create(unixctl_path, &client);
+        if (retval) {
+            ovs_fatal(retval, "%s: cannot connect", unixctl_path);
+        }
+        retval = unixctl_client_transact(client, "rtvctl/show", 0, NULL,
+                                         &result, &error);
+        if (retval || error) {
+            ovs_fatal(retval, "%s: rtvctl/show failed: %s", unixctl_path,
+                      error ? error : "");
+        }
+        jsonrpc_close(client);
+
+        static const char zero[] = "\nha writes: 0 pending,";
+        const char *line = strstr(result, "\nha writes: ");
+        bool settled = !line || !strncmp(line, zero, strlen(zero));
+        free(result);
+        if (settled) {
+            break;
+        }
+        check_timeout(start, "database settling");
+        poll_timer_wait(100);
+        poll_block();
+    }
+    return time_msec() - start;
 }
 
 /* CPU time (user + system), in ms, of this process and of rtvctl (-1 without
@@ -1140,6 +1210,33 @@ compare_ll(const void *a_, const void *b_)
 }
 
 /* The 'p'th percentile of the sorted samples (nearest rank), in ms. */
+static int
+compare_double(const void *a_, const void *b_)
+{
+    const double *a = a_, *b = b_;
+
+    return *a < *b ? -1 : *a > *b;
+}
+
+/* So that a latency can be judged against what else happened meanwhile
+ * (rtvnic-stall-probe --monotonic records this machine's stalls on the
+ * same clock). */
+static void
+write_samples(const char *file_name)
+{
+    FILE *f = fopen(file_name, "w");
+
+    if (!f) {
+        ovs_fatal(errno, "%s: create failed", file_name);
+    }
+    for (size_t i = 0; i < n_samples; i++) {
+        fprintf(f, "%lld %lld\n", samples_sent[i], samples[i]);
+    }
+    if (fclose(f)) {
+        ovs_fatal(errno, "%s: write failed", file_name);
+    }
+}
+
 static double
 percentile_ms(double p)
 {
@@ -1181,13 +1278,35 @@ test_rtvctl_bench_main(int argc, char *argv[])
            "against %s\n", n_switches, n_vnics, target);
     fflush(stdout);
     connect_all();
+    long long int settle_ms = wait_database_settled();
+    if (settle_ms > 0) {
+        printf("rtvctl's database writes settled in %lld ms\n", settle_ms);
+        fflush(stdout);
+    }
 
+    /* Rounds, each of --reports, the median's rate counting: a round takes
+     * a second or two, in which one stall of this machine or a burst of
+     * another process's work moves the rate by tens of percent. */
     struct cpu_sample cpu0 = cpu_sample();
-    rps = run_throughput(&confirmed);
+    double *round_rps = xcalloc(n_tput_rounds, sizeof *round_rps);
+    struct ds rounds = DS_EMPTY_INITIALIZER;
+
+    confirmed = true;
+    for (unsigned int i = 0; i < n_tput_rounds; i++) {
+        bool round_confirmed;
+
+        round_rps[i] = run_throughput(&round_confirmed);
+        confirmed &= round_confirmed;
+        ds_put_format(&rounds, "%s%.0f", i ? "," : "", round_rps[i]);
+    }
     char *tput_cpu = cpu_report("throughput", cpu0);
-    printf("throughput: %"PRIu64" reports absorbed at %.0f reports/s%s\n",
-           n_tput_reports, rps, confirmed ? "" : " (NOT CONFIRMED)");
+    qsort(round_rps, n_tput_rounds, sizeof *round_rps, compare_double);
+    rps = round_rps[n_tput_rounds / 2];
+    printf("throughput: %u rounds of %"PRIu64" reports absorbed at %s "
+           "reports/s, median %.0f%s\n", n_tput_rounds, n_tput_reports,
+           ds_cstr(&rounds), rps, confirmed ? "" : " (NOT CONFIRMED)");
     fflush(stdout);
+    free(round_rps);
     if (n_reactions || n_unexpected) {
         printf("warning: %"PRIu64" reactions, %"PRIu64" unexpected messages "
                "to reports without misses\n", n_reactions, n_unexpected);
@@ -1196,6 +1315,9 @@ test_rtvctl_bench_main(int argc, char *argv[])
     cpu0 = cpu_sample();
     run_latency();
     char *lat_cpu = cpu_report("latency", cpu0);
+    if (samples_file) {
+        write_samples(samples_file);
+    }
     qsort(samples, n_samples, sizeof *samples, compare_ll);
 
     uint64_t expected = (uint64_t) n_switches * n_vnics * misses_per_vnic;
@@ -1216,19 +1338,23 @@ test_rtvctl_bench_main(int argc, char *argv[])
     printf("|---------:|-------------:|----------:|----------:"
            "|-----------------:|---------:|---------:|\n");
     printf("| %"PRIuSIZE" | %"PRIu64" | %.0f | %"PRIu64" | %.3f | %.3f "
-           "| %.3f |\n\n", n_switches, n_tput_reports + n_misses_sent, rps,
+           "| %.3f |\n\n", n_switches,
+           n_tput_reports * n_tput_rounds + n_misses_sent, rps,
            n_reactions, p50, p99, max);
     printf("RESULT switches=%"PRIuSIZE" vnics=%"PRIuSIZE" tput_reports=%"
-           PRIu64" reports_per_s=%.0f confirmed=%s misses=%"PRIu64
+           PRIu64" tput_rounds=%s reports_per_s=%.0f confirmed=%s misses=%"
+           PRIu64
            " miss_rate=%u reactions=%"PRIu64" expected=%"PRIu64" lost=%"
            PRIu64" unexpected=%"PRIu64" p50_ms=%.3f p99_ms=%.3f "
            "max_ms=%.3f pass_max_ms=%.3f long_passes=%"PRIu64" %s %s\n",
-           n_switches, n_vnics, n_tput_reports, rps,
+           n_switches, n_vnics, n_tput_reports * n_tput_rounds,
+           ds_cstr(&rounds), rps,
            confirmed ? "yes" : "no", n_misses_sent, miss_rate, n_reactions,
            expected, n_lost, n_unexpected, p50, p99, max,
            pass_max_us / 1000.0, n_long_passes, tput_cpu, lat_cpu);
     free(tput_cpu);
     free(lat_cpu);
+    ds_destroy(&rounds);
 
     bool ok = confirmed && n_reactions == expected && !n_lost;
     for (size_t i = 0; i < n_switches; i++) {
@@ -1247,6 +1373,7 @@ test_rtvctl_bench_main(int argc, char *argv[])
     }
     free(switches);
     free(samples);
+    free(samples_sent);
     exit(ok ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
