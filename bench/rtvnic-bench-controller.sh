@@ -23,18 +23,20 @@
 # prints the table (with rtvctl's resident memory: peak and at the end) and
 # checks the performance floor: 10,000 switches, at least 200,000 reports/s,
 # p99 latency at most 5 ms.  The reports/s are the median of the
-# benchmark's throughput rounds (--rounds, 9 by default).  A stall probe
+# benchmark's throughput rounds.  A stall probe
 # (testbed/rtvnic-stall-probe.c) runs beside it; the p99 floor is judged on
 # the reactions that none of this machine's stalls touched
 # (bench/rtvnic-latency-stalls.py), the strict p99 printed beside it.
-# Then (unless HA=0 in the environment) the same
-# against three rtvctl --db on a 3-member OVSDB cluster, the switches
-# connected to the leader: a second row, whose reports/s must be within 10 %
-# of one instance's.  Prints each phase's CPU time of the benchmark and of
-# rtvctl and the load average.  With KEEP_LOGS=DIR in the environment, the
-# daemons' logs and the benchmark's output of each run are copied to
-# DIR/single and DIR/ha.  Exits with status 1 if a floor is not met (or the
-# benchmark failed).
+# Unless HA=0 in the environment, three rtvctl --db on a 3-member OVSDB
+# cluster run at the same time, with a second benchmark process whose
+# switches connect to the leader: a second row.  The two processes' rounds
+# alternate, and the HA leader's reports/s must be within 10 % of one
+# instance's on the paired rounds (bench/rtvnic-paired.py's 95 % interval
+# at or above 0.9; MIN_ROUNDS, 5, to MAX_ROUNDS, 15, pairs).  Prints each
+# phase's CPU time of the benchmark and of rtvctl and the load average.
+# With KEEP_LOGS=DIR in the environment, the daemons' logs, the benchmarks'
+# outputs and the pairs are copied to DIR.  Exits with status 1 if a floor
+# is not met (or the benchmark failed).
 
 set -e -o pipefail
 
@@ -183,64 +185,62 @@ cleanup() {
     rm -rf "$tmp"
 }
 
-# run_bench MODE [BENCH-OPTION...]: MODE "single" (one rtvctl) or "ha";
-# sets the row's variables.
-run_bench() {
-    local mode=$1
-    shift
-    rm -rf "$tmp"/*.db "$tmp"/*.raft "$tmp"/*.log
-    if [ "$mode" = ha ]; then
-        start_ha
-    else
-        start_rtvctl 1
+# start_gen MODE I [BENCH-OPTION...]: the benchmark against rtvctlI, in the
+# background, its output in bench-MODE.out; with $paired, gated (--gate):
+# it waits at every step for step().
+start_gen() {
+    local mode=$1 i=$2 gate=
+    shift 2
+    if [ -n "$paired" ]; then
+        gate=--gate=$tmp/gate-$mode
+        mkfifo "$tmp/gate-$mode.go" "$tmp/gate-$mode.done"
     fi
-    pid=$(cat "$tmp/rtvctl1.pid")
-    local ctl=$tmp/rtvctl1.ctl
-    load0=$(cut -d' ' -f1-3 /proc/loadavg)
-    local out=$tmp/bench-$mode.out
-    local probe_pid=
-    rm -f "$tmp/stalls.log"
-    if [ -n "$probe" ]; then
-        "$probe" --duration 3600 --monotonic --log "$tmp/stalls.log" \
-            > "$tmp/probe-$mode.out" 2>&1 &
-        probe_pid=$!
-    fi
-    status=0
-    "$ovstest" test-rtvctl-bench --unixctl="$ctl" --pid="$pid" \
-        --samples="$tmp/samples" "$@" "unix:$tmp/rtvctl1.sock" "$n" \
-        | tee "$out" || status=$?
-    load1=$(cut -d' ' -f1-3 /proc/loadavg)
-    stalls=
-    if [ -n "$probe_pid" ]; then
-        kill -TERM "$probe_pid" 2>/dev/null || true
-        wait "$probe_pid" || true
-        if [ -s "$tmp/samples" ] && [ -e "$tmp/stalls.log" ]; then
-            stalls=$(python3 "$top/bench/rtvnic-latency-stalls.py" \
-                         "$tmp/samples" "$tmp/stalls.log")
+    "$ovstest" test-rtvctl-bench --unixctl="$tmp/rtvctl$i.ctl" \
+        --pid="$(cat "$tmp/rtvctl$i.pid")" --samples="$tmp/samples-$mode" \
+        --rounds="$max_rounds" $gate "$@" "unix:$tmp/rtvctl$i.sock" "$n" \
+        > "$tmp/bench-$mode.out" 2>&1 &
+    eval "gen_$mode=\$!"
+}
+# step MODE GO_FD DONE_FD [WHAT]: lets MODE's benchmark take its next step
+# (WHAT "go": a throughput round, "latency": the latency phase) and waits
+# until it ends.  The script holds both FIFOs open read-write, so neither
+# side blocks on the other's open.
+step() {
+    local mode=$1 go=$2 done=$3 what=${4:-go} pid line
+    eval "pid=\$gen_$mode"
+    echo "$what" >&"$go"
+    until read -r -t 5 -u "$done" line; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "$0: the $mode benchmark stopped; its output ends:" >&2
+            tail -5 "$tmp/bench-$mode.out" >&2
+            exit 1
         fi
-    fi
-    # Resident memory of rtvctl (the leader), peak and now, in MiB.
-    rss_peak=$(awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024 }' \
-                   "/proc/$pid/status")
-    rss_end=$(awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' \
-                  "/proc/$pid/status")
-    "$appctl" -t "$ctl" exit 2>/dev/null || true
-    stop_all
-    if [ -n "$KEEP_LOGS" ]; then
-        mkdir -p "$KEEP_LOGS/$mode"
-        cp "$tmp"/*.log "$out" "$KEEP_LOGS/$mode"
-    fi
-
-    result=$(grep '^RESULT ' "$out" || true)
-    if [ -z "$result" ]; then
+    done
+}
+# finish_gen MODE I: waits for MODE's benchmark, sets MODE_result,
+# MODE_status, MODE_rss (rtvctlI's peak), MODE_rss_end, MODE_stalls.
+finish_gen() {
+    local mode=$1 i=$2 pid st=0 r
+    eval "pid=\$gen_$mode"
+    wait "$pid" || st=$?
+    r=$(grep '^RESULT ' "$tmp/bench-$mode.out" || true)
+    if [ -z "$r" ]; then
         local keep=${TMPDIR:-/tmp}/rtvnic-bench-controller-rtvctl.log
-        cp "$tmp/rtvctl1.log" "$keep"
-        echo "$0: the $mode benchmark failed (status $status); rtvctl's" \
-             "log, kept as $keep, ends:" >&2
-        grep -v 'connection closed' "$tmp/rtvctl1.log" | tail -20 >&2
+        cp "$tmp/rtvctl$i.log" "$keep"
+        echo "$0: the $mode benchmark failed (status $st); its output and" \
+             "rtvctl's log, kept as $keep, end:" >&2
+        tail -5 "$tmp/bench-$mode.out" >&2
+        grep -v 'connection closed' "$tmp/rtvctl$i.log" | tail -20 >&2
         exit 1
     fi
+    local status_file=/proc/$(cat "$tmp/rtvctl$i.pid")/status
+    eval "${mode}_result=\$r ${mode}_status=\$st"
+    eval "${mode}_rss=$(awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024 }' \
+                           "$status_file")"
+    eval "${mode}_rss_end=$(awk '$1 == "VmRSS:" { printf "%.1f", $2 / 1024 }' \
+                               "$status_file")"
 }
+
 get() {
     echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
@@ -259,21 +259,79 @@ if ! gcc -O2 -Wall -pthread -o "$probe" "$top/testbed/rtvnic-stall-probe.c" \
     probe=
 fi
 
-cmd="ovstest test-rtvctl-bench --unixctl=CTL --pid=PID --samples=FILE${*:+ $*}\
- unix:SOCK $n"
-run_bench single "$@"
-single_result=$result
-single_stalls=$stalls
-single_status=$status
+cmd="ovstest test-rtvctl-bench --unixctl=CTL --pid=PID --samples=FILE\
+ --rounds=N${*:+ $*} unix:SOCK $n"
+
+# One rtvctl (rtvctl0) and, unless HA=0, the HA setup (rtvctl1 the leader)
+# at the same time, each with its own benchmark process.  Paired, their
+# throughput rounds alternate (single, HA; then HA, single; ...) and each
+# pair's ratio counts (bench/rtvnic-paired.py: at least MIN_ROUNDS pairs,
+# more while the 95 % interval straddles the floor, up to MAX_ROUNDS); then
+# their latency phases run one after the other.
+min_rounds=${MIN_ROUNDS:-5}
+max_rounds=${MAX_ROUNDS:-15}
+paired=
+[ "${HA:-1}" != 0 ] && paired=1
+start_rtvctl 0
+[ -n "$paired" ] && start_ha
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+probe_pid=
+if [ -n "$probe" ]; then
+    "$probe" --duration 3600 --monotonic --log "$tmp/stalls.log" \
+        > "$tmp/probe.out" 2>&1 &
+    probe_pid=$!
+fi
+start_gen single 0 "$@"
+if [ -n "$paired" ]; then
+    start_gen ha 1 "$@"
+    exec 7<>"$tmp/gate-single.go" 8<>"$tmp/gate-single.done" \
+         9<>"$tmp/gate-ha.go" 10<>"$tmp/gate-ha.done"
+    : > "$tmp/pairs"
+    for k in $(seq "$max_rounds"); do
+        if [ $((k % 2)) = 1 ]; then
+            step single 7 8
+            step ha 9 10
+        else
+            step ha 9 10
+            step single 7 8
+        fi
+        a=$(sed -n "s/^round $k: \([0-9]*\) reports\/s$/\1/p" \
+                "$tmp/bench-single.out")
+        b=$(sed -n "s/^round $k: \([0-9]*\) reports\/s$/\1/p" \
+                "$tmp/bench-ha.out")
+        echo "$a $b" >> "$tmp/pairs"
+        paired_status=0
+        paired_line=$(python3 "$top/bench/rtvnic-paired.py" --floor 0.9 \
+                          --min "$min_rounds" --max "$max_rounds" \
+                          "$tmp/pairs") || paired_status=$?
+        [ "$paired_status" = 3 ] || break
+    done
+    step single 7 8 latency
+    step ha 9 10 latency
+fi
+finish_gen single 0
+[ -n "$paired" ] && finish_gen ha 1
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ -n "$probe_pid" ]; then
+    kill -TERM "$probe_pid" 2>/dev/null || true
+    wait "$probe_pid" || true
+    finish_stalls() {
+        local mode=$1
+        [ -s "$tmp/samples-$mode" ] || return 0
+        eval "${mode}_stalls=\$(python3 \"$top/bench/rtvnic-latency-stalls.py\" \
+            \"$tmp/samples-$mode\" \"$tmp/stalls.log\")"
+    }
+    finish_stalls single
+    [ -n "$paired" ] && finish_stalls ha
+fi
 single_load="$load0 -> $load1"
-single_rss="$rss_peak"
-single_rss_end="$rss_end"
-if [ "${HA:-1}" != 0 ]; then
-    run_bench ha "$@"
-    ha_result=$result
-    ha_status=$status
-    ha_load="$load0 -> $load1"
-    ha_rss="$rss_peak"
+ha_load=$single_load
+"$appctl" -t "$tmp/rtvctl0.ctl" exit 2>/dev/null || true
+stop_all
+if [ -n "$KEEP_LOGS" ]; then
+    mkdir -p "$KEEP_LOGS"
+    cp "$tmp"/*.log "$tmp"/*.out "$KEEP_LOGS"
+    [ -n "$paired" ] && cp "$tmp/pairs" "$KEEP_LOGS"
 fi
 result=$single_result
 status=$single_status
@@ -341,19 +399,21 @@ if [ -n "$ha_result" ]; then
     ha_rounds=$(get tput_rounds)
     ha_row=$(row "3 rtvctl --db (leader)" "$ha_rss")
     ha_cpu="$(cpu_line throughput); $(cpu_line latency)"
-    # The HA floor is about reports/s (all absorbed); its latency phase is
-    # reported, not judged.
-    if [ "$(get confirmed)" = yes ] \
-       && awk -v h="$ha_rps" -v s="$rps" 'BEGIN { exit !(h >= 0.9 * s) }'
-    then
+    # The HA floor is about reports/s (all absorbed), judged on the paired
+    # rounds' ratio interval; its latency phase is reported, not judged.
+    ha_pairs=$(echo "$paired_line" | sed -n 's/.*pairs=\([0-9]*\).*/\1/p')
+    ha_ratio=$(echo "$paired_line" | sed -n 's/.*ratio=\([0-9.]*\).*/\1/p')
+    ha_ci=$(echo "$paired_line" | sed -n 's/.*ci95=\([0-9.]*\.\.[0-9.]*\).*/\1/p')
+    ha_judged=$(echo "$paired_line" | sed -n 's/.*verdict=\([A-Z-]*\).*/\1/p')
+    if [ "$(get confirmed)" = yes ] && [ "$ha_judged" = PASS ]; then
         ha_verdict=PASS
     else
         ha_verdict=FAIL
         verdict=FAIL
     fi
-    ha_floor="3 instances: $ha_rps reports/s, $(awk -v h="$ha_rps" \
-        -v s="$rps" 'BEGIN { printf "%.1f", 100 * h / s }')% of one\
- instance's (floor >= 90 %)"
+    ha_floor="3 instances: $ha_pairs paired rounds, reports/s ratio\
+ $ha_ratio of one instance's (95 % interval $ha_ci; floor >= 0.9:\
+ $ha_judged); medians $ha_rps vs $rps reports/s"
     [ "$(get confirmed)" = yes ] || ha_floor="$ha_floor; not all absorbed"
     [ "$ha_status" -eq 0 ] || ha_floor="$ha_floor (latency phase: $(get \
         reactions) of $(get expected) reactions within the timeout)"
@@ -382,6 +442,15 @@ ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?')
          "counter grew by exactly the round's reports (confirmed:" \
          "$confirmed); reports/s is the median round's (rounds: 1 rtvctl" \
          "$single_rounds${ha_result:+; 3 rtvctl --db $ha_rounds})"
+    if [ -n "$ha_result" ]; then
+        echo "- Both setups run at once, each with its own benchmark" \
+             "process; their throughput rounds alternate (1 rtvctl first in" \
+             "odd pairs, the HA leader first in even ones) until the paired" \
+             "ratio's 95 % interval is clear of the floor (at least" \
+             "$min_rounds pairs, at most $max_rounds;" \
+             "bench/rtvnic-paired.py), then their latency phases run one" \
+             "after the other"
+    fi
     echo "- Latency: $misses miss reports at $miss_rate/s in total, round" \
          "robin over switches and vNICs (one outstanding per vNIC); from" \
          "sending the report to receiving rtvctl's SET_DEADLINE or" \

@@ -103,6 +103,7 @@ static size_t n_vnics = 4;
 static uint64_t n_tput_reports = 500000;
 static unsigned int n_tput_rounds = 9;
 static const char *samples_file;
+static const char *gate_file;
 static unsigned int misses_per_vnic = 12;
 static unsigned int miss_rate = 10000;
 static uint32_t deadline_us = 2000;
@@ -178,6 +179,7 @@ parse_options(int argc, char *argv[])
         OPT_REPORTS = UCHAR_MAX + 1,
         OPT_ROUNDS,
         OPT_SAMPLES,
+        OPT_GATE,
         OPT_VNICS,
         OPT_MISSES,
         OPT_RATE,
@@ -192,6 +194,7 @@ parse_options(int argc, char *argv[])
         {"reports", required_argument, NULL, OPT_REPORTS},
         {"rounds", required_argument, NULL, OPT_ROUNDS},
         {"samples", required_argument, NULL, OPT_SAMPLES},
+        {"gate", required_argument, NULL, OPT_GATE},
         {"vnics", required_argument, NULL, OPT_VNICS},
         {"misses", required_argument, NULL, OPT_MISSES},
         {"rate", required_argument, NULL, OPT_RATE},
@@ -213,6 +216,7 @@ parse_options(int argc, char *argv[])
             break;
         }
         if (c != 'h' && c != '?' && c != OPT_UNIXCTL && c != OPT_SAMPLES
+            && c != OPT_GATE
             && !str_to_ullong(optarg, 10, &x)) {
             ovs_fatal(0, "%s: not a number", optarg);
         }
@@ -228,6 +232,9 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_SAMPLES:
             samples_file = optarg;
+            break;
+        case OPT_GATE:
+            gate_file = optarg;
             break;
         case OPT_VNICS:
             if (x < 1 || x > 1000) {
@@ -285,7 +292,13 @@ parse_options(int argc, char *argv[])
                    "per phase\n"
                    "  --samples=FILE       latency phase: write \"SENT_US "
                    "LATENCY_US\" per reaction\n"
-                   "                       (SENT_US on CLOCK_MONOTONIC)\n",
+                   "                       (SENT_US on CLOCK_MONOTONIC)\n"
+                   "  --gate=PREFIX        before each throughput round and "
+                   "the latency phase,\n"
+                   "                       wait for a line from FIFO "
+                   "PREFIX.go (\"latency\":\n"
+                   "                       no more rounds); after it, write "
+                   "one to FIFO PREFIX.done\n",
                    program_name, n_tput_reports, n_tput_rounds, n_vnics,
                    misses_per_vnic,
                    miss_rate, deadline_us, excess_us,
@@ -805,6 +818,69 @@ cpu_sample(void)
     return c;
 }
 
+/* With --gate, waits for a line from the FIFO PREFIX.go (returns false if
+ * it is "latency": no more throughput rounds), and moves
+ * 'phase_start' forward by the wait, so that the phase's CPU and wall time
+ * exclude it.  Another benchmark process against another rtvctl then runs
+ * its rounds in turns with ours (whoever writes the FIFOs decides the
+ * order), and the two rates are compared round by round: drifts of a shared
+ * machine's load then hit both alike. */
+static bool
+gate_wait(struct cpu_sample *phase_start)
+{
+    if (!gate_file) {
+        return true;
+    }
+
+    struct cpu_sample a = cpu_sample();
+    char *name = xasprintf("%s.go", gate_file);
+    FILE *f = fopen(name, "r");
+    char line[64];
+
+    if (!f) {
+        ovs_fatal(errno, "%s: open failed", name);
+    }
+    if (!fgets(line, sizeof line, f)) {
+        ovs_fatal(0, "%s: closed without a line", name);
+    }
+    fclose(f);
+    free(name);
+    bool more = strcmp(line, "latency\n") != 0;
+
+    struct cpu_sample b = cpu_sample();
+    phase_start->wall += b.wall - a.wall;
+    phase_start->self += b.self - a.self;
+    if (phase_start->peer >= 0 && a.peer >= 0 && b.peer >= 0) {
+        phase_start->peer += b.peer - a.peer;
+    }
+    if (phase_start->self_wait >= 0 && a.self_wait >= 0
+        && b.self_wait >= 0) {
+        phase_start->self_wait += b.self_wait - a.self_wait;
+    }
+    if (phase_start->peer_wait >= 0 && a.peer_wait >= 0
+        && b.peer_wait >= 0) {
+        phase_start->peer_wait += b.peer_wait - a.peer_wait;
+    }
+    return more;
+}
+
+/* With --gate, tells the FIFO PREFIX.done that a step ended. */
+static void
+gate_done(const char *step)
+{
+    if (!gate_file) {
+        return;
+    }
+
+    char *name = xasprintf("%s.done", gate_file);
+    FILE *f = fopen(name, "w");
+
+    if (!f || fprintf(f, "%s\n", step) < 0 || fclose(f)) {
+        ovs_fatal(errno, "%s: write failed", name);
+    }
+    free(name);
+}
+
 /* Prints and returns (as RESULT fields) the CPU use between 'a' and now. */
 static char *
 cpu_report(const char *phase, struct cpu_sample a)
@@ -1291,19 +1367,33 @@ test_rtvctl_bench_main(int argc, char *argv[])
     double *round_rps = xcalloc(n_tput_rounds, sizeof *round_rps);
     struct ds rounds = DS_EMPTY_INITIALIZER;
 
+    unsigned int n_rounds;
+    bool latency_gate_open = false;
+
     confirmed = true;
-    for (unsigned int i = 0; i < n_tput_rounds; i++) {
+    for (n_rounds = 0; n_rounds < n_tput_rounds; n_rounds++) {
+        unsigned int i = n_rounds;
         bool round_confirmed;
 
+        if (!gate_wait(&cpu0)) {
+            latency_gate_open = true;
+            break;
+        }
         round_rps[i] = run_throughput(&round_confirmed);
         confirmed &= round_confirmed;
         ds_put_format(&rounds, "%s%.0f", i ? "," : "", round_rps[i]);
+        printf("round %u: %.0f reports/s\n", i + 1, round_rps[i]);
+        fflush(stdout);
+        gate_done("round");
     }
     char *tput_cpu = cpu_report("throughput", cpu0);
-    qsort(round_rps, n_tput_rounds, sizeof *round_rps, compare_double);
-    rps = round_rps[n_tput_rounds / 2];
+    if (!n_rounds) {
+        ovs_fatal(0, "no throughput round ran");
+    }
+    qsort(round_rps, n_rounds, sizeof *round_rps, compare_double);
+    rps = round_rps[n_rounds / 2];
     printf("throughput: %u rounds of %"PRIu64" reports absorbed at %s "
-           "reports/s, median %.0f%s\n", n_tput_rounds, n_tput_reports,
+           "reports/s, median %.0f%s\n", n_rounds, n_tput_reports,
            ds_cstr(&rounds), rps, confirmed ? "" : " (NOT CONFIRMED)");
     fflush(stdout);
     free(round_rps);
@@ -1313,7 +1403,11 @@ test_rtvctl_bench_main(int argc, char *argv[])
     }
 
     cpu0 = cpu_sample();
+    if (!latency_gate_open) {
+        gate_wait(&cpu0);
+    }
     run_latency();
+    gate_done("latency");
     char *lat_cpu = cpu_report("latency", cpu0);
     if (samples_file) {
         write_samples(samples_file);
@@ -1339,7 +1433,7 @@ test_rtvctl_bench_main(int argc, char *argv[])
            "|-----------------:|---------:|---------:|\n");
     printf("| %"PRIuSIZE" | %"PRIu64" | %.0f | %"PRIu64" | %.3f | %.3f "
            "| %.3f |\n\n", n_switches,
-           n_tput_reports * n_tput_rounds + n_misses_sent, rps,
+           n_tput_reports * n_rounds + n_misses_sent, rps,
            n_reactions, p50, p99, max);
     printf("RESULT switches=%"PRIuSIZE" vnics=%"PRIuSIZE" tput_reports=%"
            PRIu64" tput_rounds=%s reports_per_s=%.0f confirmed=%s misses=%"
@@ -1347,7 +1441,7 @@ test_rtvctl_bench_main(int argc, char *argv[])
            " miss_rate=%u reactions=%"PRIu64" expected=%"PRIu64" lost=%"
            PRIu64" unexpected=%"PRIu64" p50_ms=%.3f p99_ms=%.3f "
            "max_ms=%.3f pass_max_ms=%.3f long_passes=%"PRIu64" %s %s\n",
-           n_switches, n_vnics, n_tput_reports * n_tput_rounds,
+           n_switches, n_vnics, n_tput_reports * n_rounds,
            ds_cstr(&rounds), rps,
            confirmed ? "yes" : "no", n_misses_sent, miss_rate, n_reactions,
            expected, n_lost, n_unexpected, p50, p99, max,
