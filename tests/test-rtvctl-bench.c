@@ -680,18 +680,14 @@ connect_all(void)
            n_switches, time_msec() - start);
 }
 
-/* Returns rtvctl's "reports" counter, or UINT64_MAX without --unixctl. */
-static uint64_t
-rtvctl_reports(void)
+/* rtvctl/show's output (to free), from --unixctl's rtvctl. */
+static char *
+rtvctl_show(void)
 {
     struct jsonrpc *client;
     char *result, *error;
-    uint64_t n;
     int retval;
 
-    if (!unixctl_path) {
-        return UINT64_MAX;
-    }
     retval = unixctl_client_create(unixctl_path, &client);
     if (retval) {
         ovs_fatal(retval, "%s: cannot connect", unixctl_path);
@@ -702,12 +698,27 @@ rtvctl_reports(void)
         ovs_fatal(retval, "%s: rtvctl/show failed", unixctl_path);
     } else if (error) {
         ovs_fatal(0, "%s: rtvctl/show: %s", unixctl_path, error);
-    } else if (!result || !ovs_scan(result, "reports %"SCNu64, &n)) {
+    }
+    jsonrpc_close(client);
+    return result ? result : xstrdup("");
+}
+
+/* Returns rtvctl's "reports" counter, or UINT64_MAX without --unixctl. */
+static uint64_t
+rtvctl_reports(void)
+{
+    char *result;
+    uint64_t n;
+
+    if (!unixctl_path) {
+        return UINT64_MAX;
+    }
+    result = rtvctl_show();
+    if (!ovs_scan(result, "reports %"SCNu64, &n)) {
         ovs_fatal(0, "%s: rtvctl/show: no report counter in \"%.60s\"",
-                  unixctl_path, result ? result : "");
+                  unixctl_path, result);
     }
     free(result);
-    jsonrpc_close(client);
     return n;
 }
 
@@ -722,22 +733,7 @@ wait_database_settled(void)
     long long int start = time_msec();
 
     while (unixctl_path) {
-        struct jsonrpc *client;
-        char *result, *error;
-        int retval;
-
-        retval = unixctl_client_create(unixctl_path, &client);
-        if (retval) {
-            ovs_fatal(retval, "%s: cannot connect", unixctl_path);
-        }
-        retval = unixctl_client_transact(client, "rtvctl/show", 0, NULL,
-                                         &result, &error);
-        if (retval || error) {
-            ovs_fatal(retval, "%s: rtvctl/show failed: %s", unixctl_path,
-                      error ? error : "");
-        }
-        jsonrpc_close(client);
-
+        char *result = rtvctl_show();
         static const char zero[] = "\nha writes: 0 pending,";
         const char *line = strstr(result, "\nha writes: ");
         bool settled = !line || !strncmp(line, zero, strlen(zero));
