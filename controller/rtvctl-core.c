@@ -1557,9 +1557,16 @@ void
 rtvctl_core_pop_changed_switches(struct rtvctl_core *c,
                                  rtvctl_switch_func *func, void *aux)
 {
+    struct ovs_list todo;
     struct rtvctl_sw *sw;
 
-    LIST_FOR_EACH_POP (sw, changed_node, &c->sw_changed) {
+    /* Taken off the list first: 'func' may mark a switch changed again
+     * (its row is not in the database yet), and that must stay marked. */
+    ovs_list_move(&todo, &c->sw_changed);
+    ovs_list_init(&c->sw_changed);
+    c->n_sw_changed = 0;
+    LIST_FOR_EACH_POP (sw, changed_node, &todo) {
+        sw->installed_changed = false;
         if (sw->have_dpid && sw->synced
             && rtvctl_policy_netswitch(c->policy, sw->dpid)) {
             uint64_t dscps = 0;
@@ -1569,9 +1576,7 @@ rtvctl_core_pop_changed_switches(struct rtvctl_core *c,
             }
             func(sw->dpid, dscps, aux);
         }
-        sw->installed_changed = false;
     }
-    c->n_sw_changed = 0;
 }
 
 void

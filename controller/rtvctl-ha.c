@@ -576,7 +576,7 @@ rtvctl_ha_format_status(const struct rtvctl_ha *ha, struct ds *s)
     ds_put_format(s, ", takeovers %"PRIu64"\n", ha->n_takeovers);
     if (ha->state == HA_LEADER) {
         /* How far the database is behind this leader: what a successor
-         * would not know yet. */
+         * would not know yet (counters waiting for their turn aside). */
         ds_put_format(s, "ha writes: %"PRIuSIZE" pending, %"PRIu64" rows "
                       "written, %"PRIu64" failed transactions\n",
                       rtvctl_core_n_changes(ha->core), ha->n_writes,
