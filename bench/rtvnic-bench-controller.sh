@@ -193,13 +193,16 @@ cleanup() {
 start_gen() {
     local mode=$1 i=$2 gate=
     shift 2
+    # Paired: the script ends the rounds; alone: the median of MIN_ROUNDS.
+    local rounds=$min_rounds
     if [ -n "$paired" ]; then
+        rounds=$((max_rounds + 1))
         gate=--gate=$tmp/gate-$mode
         mkfifo "$tmp/gate-$mode.go" "$tmp/gate-$mode.done"
     fi
     "$ovstest" test-rtvctl-bench --unixctl="$tmp/rtvctl$i.ctl" \
         --pid="$(cat "$tmp/rtvctl$i.pid")" --samples="$tmp/samples-$mode" \
-        --rounds="$((max_rounds + 1))" --reports="$round_reports" $gate \
+        --rounds="$rounds" --reports="$round_reports" $gate \
         "$@" "unix:$tmp/rtvctl$i.sock" "$n" \
         > "$tmp/bench-$mode.out" 2>&1 &
     eval "gen_$mode=\$!"
@@ -312,6 +315,7 @@ if [ -n "$paired" ]; then
         b=$(sed -n "s/^round $k: \([0-9]*\) reports\/s$/\1/p" \
                 "$tmp/bench-ha.out")
         echo "$a $b" >> "$tmp/pairs"
+        echo "pair $((k - 1)): 1 rtvctl $a, HA leader $b reports/s"
         paired_status=0
         paired_line=$(python3 "$top/bench/rtvnic-paired.py" --floor 0.9 \
                           --min "$min_rounds" --max "$max_rounds" \
@@ -323,6 +327,10 @@ if [ -n "$paired" ]; then
 fi
 finish_gen single 0
 [ -n "$paired" ] && finish_gen ha 1
+for f in "$tmp"/bench-single.out ${paired:+"$tmp"/bench-ha.out}; do
+    echo "== $(basename "$f"):"
+    grep -v '^RESULT ' "$f"
+done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ -n "$probe_pid" ]; then
     kill -TERM "$probe_pid" 2>/dev/null || true
