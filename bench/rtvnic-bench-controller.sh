@@ -224,7 +224,7 @@ step() {
     done
 }
 # finish_gen MODE I: waits for MODE's benchmark, sets MODE_result,
-# MODE_status, MODE_rss (rtvctlI's peak), MODE_rss_end, MODE_stalls.
+# MODE_status, MODE_rss (rtvctlI's peak) and MODE_rss_end.
 finish_gen() {
     local mode=$1 i=$2 pid st=0 r
     eval "pid=\$gen_$mode"
