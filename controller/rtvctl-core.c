@@ -1477,16 +1477,16 @@ rtvctl_role_name(enum rtvctl_role role)
             : "alone");
 }
 
-bool
-rtvctl_core_has_changes(const struct rtvctl_core *c)
-{
-    return c->n_changed > 0 || c->n_sw_changed > 0;
-}
-
 size_t
 rtvctl_core_n_changes(const struct rtvctl_core *c)
 {
     return c->n_changed + c->n_sw_changed;
+}
+
+bool
+rtvctl_core_has_changes(const struct rtvctl_core *c)
+{
+    return rtvctl_core_n_changes(c) > 0;
 }
 
 size_t

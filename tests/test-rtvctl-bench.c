@@ -814,6 +814,16 @@ cpu_sample(void)
     return c;
 }
 
+/* Adds to '*start' what a counter grew by from 'a' to 'b', if all three are
+ * known (not -1). */
+static void
+cpu_shift(long long int *start, long long int a, long long int b)
+{
+    if (*start >= 0 && a >= 0 && b >= 0) {
+        *start += b - a;
+    }
+}
+
 /* With --gate, waits for a line from the FIFO PREFIX.go (returns false if
  * it is "latency": no more throughput rounds), and moves
  * 'phase_start' forward by the wait, so that the phase's CPU and wall time
@@ -844,19 +854,11 @@ gate_wait(struct cpu_sample *phase_start)
     bool more = strcmp(line, "latency\n") != 0;
 
     struct cpu_sample b = cpu_sample();
-    phase_start->wall += b.wall - a.wall;
-    phase_start->self += b.self - a.self;
-    if (phase_start->peer >= 0 && a.peer >= 0 && b.peer >= 0) {
-        phase_start->peer += b.peer - a.peer;
-    }
-    if (phase_start->self_wait >= 0 && a.self_wait >= 0
-        && b.self_wait >= 0) {
-        phase_start->self_wait += b.self_wait - a.self_wait;
-    }
-    if (phase_start->peer_wait >= 0 && a.peer_wait >= 0
-        && b.peer_wait >= 0) {
-        phase_start->peer_wait += b.peer_wait - a.peer_wait;
-    }
+    cpu_shift(&phase_start->wall, a.wall, b.wall);
+    cpu_shift(&phase_start->self, a.self, b.self);
+    cpu_shift(&phase_start->peer, a.peer, b.peer);
+    cpu_shift(&phase_start->self_wait, a.self_wait, b.self_wait);
+    cpu_shift(&phase_start->peer_wait, a.peer_wait, b.peer_wait);
     return more;
 }
 
@@ -1281,7 +1283,6 @@ compare_ll(const void *a_, const void *b_)
     return a < b ? -1 : a > b;
 }
 
-/* The 'p'th percentile of the sorted samples (nearest rank), in ms. */
 static int
 compare_double(const void *a_, const void *b_)
 {
@@ -1309,6 +1310,7 @@ write_samples(const char *file_name)
     }
 }
 
+/* The 'p'th percentile of the sorted samples (nearest rank), in ms. */
 static double
 percentile_ms(double p)
 {
