@@ -36,11 +36,9 @@ stall, convergence) and the run's files:
              seconds counted from t0) plus the cross traffic's (host2's
              br-phy drop flow's packets x 1472 bytes over the congestion's
              length): both share the core's best-effort class or path.
-             The sum is the floor's measure: the cross sender shares the
-             htb router's socket buffer with its queue and blocks when the
-             queue holds it, while its datagrams enter the OVS core through
-             a port and never block it, so the split between the two
-             differs by core while what the bottleneck carries need not.
+             The sum is the floor's measure: it is what the bottleneck
+             carried for best effort, whichever flow the core's drop-tail
+             queue happened to favour.
 Floors, over the pairs: the RT misses (both flows, own) summed over the
 pairs through the OVS core <= through the htb core; the BE goodput's mean
 over the pairs through the OVS core within 5 % of the htb core's.

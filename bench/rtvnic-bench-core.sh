@@ -31,10 +31,17 @@
 # VIDEO_MS, 20), vm1c best effort (BE_PPS, 700, x 1400 B) through host1's
 # RTvNIC egress at 100 Mbit/s, a core of CORE_RATE (20 Mbit/s, about 70 %
 # loaded before the congestion), best-effort cross traffic (CROSS_PPS,
-# 1500, x 1500 B) sent by the core itself towards host2 from T_CROSS_ON to
-# T_CROSS_OFF, rtvctl (ladder [0, 34, 46], top_rung_deadline_us = voice's
+# 1500, x 1500 B) from the testbed's cross-traffic host (CROSS_HOST=1)
+# through the core towards host2 from T_CROSS_ON to T_CROSS_OFF, rtvctl (ladder [0, 34, 46], top_rung_deadline_us = voice's
 # deadline, so voice goes to EF and video to AF41) escalating the flows
-# that miss, with a quiet period longer than the congestion.  The OVS
+# that miss, with a quiet period longer than the congestion.  Why a
+# cross-traffic host, not the core's own stack: under the kernel's htb a
+# local sender's datagrams count against its socket's send buffer while
+# they wait in the qdisc, so it blocked and sent only ~465 of its 1500
+# datagrams/s, the htb's best-effort queue never filled (0 drops) and the
+# link idled whenever the sender was not scheduled at once (best effort
+# 13.2 Mbit/s through htb against 13.95 through OVS, whose internal port
+# never blocks); forwarded datagrams meet both cores' queues alike.  The OVS
 # core's queue deadlines are the flows' (queue 1 VOICE_MS, queue 2
 # VIDEO_MS).  Why not the demo's rates: every userspace switch here wakes
 # its main thread about once per packet it receives and once per packet an
@@ -81,6 +88,7 @@ top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 export TESTBED_PREFIX=${TESTBED_PREFIX:-rtvbc}
 export HOST1_VMS="vm1a vm1b vm1c"
 export HOST2_VMS="vm2a"
+export CROSS_HOST=1
 export CORE_RATE=${CORE_RATE:-20mbit}
 VOICE_MS=${VOICE_MS:-5}
 VOICE_PPS=${VOICE_PPS:-500}
@@ -217,7 +225,7 @@ host1's RTvNIC egress at 100 Mbit/s with vm1a voice ($VOICE_PPS pps x 200 B,
 deadline ${VOICE_MS} ms), vm1b video (bursts of $VIDEO_BURST x 1172 B, $VIDEO_PPS pps, ${VIDEO_MS} ms), vm1c
 best effort ($BE_PPS pps x 1400 B); the core towards host2 at $CORE_RATE, congested
 from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s by best-effort cross traffic (up to $CROSS_PPS pps x
-1500 B) that the core itself sends; rtvctl (quiet period $QUIET_MS ms, ladder
+1500 B) from a cross-traffic host through the core; rtvctl (quiet period $QUIET_MS ms, ladder
 [0, 34, 46], top_rung_deadline_us $((VOICE_MS * 1000))) escalates the flows that miss.  htb
 core: Linux router, htb EF prio 0 / AF41 prio 1 / BE prio 7 (30 % / 30 % /
 rest guaranteed, all borrow up to the rate), u32 DSCP filters, leaf queues

@@ -44,7 +44,8 @@
 #     other jobs (its own session, autogroup nice -10).
 #   - dpdk_busy_on/off: create and remove /tmp/rtvnic-dpdk-busy, which tells
 #     other timing-sensitive jobs on the machine that a PMD thread is
-#     busy-polling a core.
+#     busy-polling a core (it holds our PID; a file whose PID is not
+#     running is stale and is taken over).
 
 ns_host=$prefix-host
 ns_sink=$prefix-sink
@@ -62,7 +63,11 @@ ofctl() { in_host "$ovs/utilities/ovs-ofctl" "$@"; }
 appctl() { in_host "$ovs/utilities/ovs-appctl" --timeout=20 "$@"; }
 
 dpdk_busy_on() {
-    [ -e "$busy_file" ] || { echo $$ > "$busy_file"; busy_mine=1; }
+    if [ ! -e "$busy_file" ] \
+            || ! kill -0 "$(cat "$busy_file" 2>/dev/null)" 2>/dev/null; then
+        echo $$ > "$busy_file"
+        busy_mine=1
+    fi
 }
 dpdk_busy_off() {
     if [ -n "${busy_mine:-}" ] && [ "$(cat "$busy_file" 2>/dev/null)" = $$ ]

@@ -83,7 +83,10 @@
 #   fb_until T              sleeps until t = T
 #   fb_cross ON OFF PPS     cross traffic (1500-byte IP packets, at most PPS
 #                           per second) from t = ON to t = OFF, blocks until
-#                           it ends; its datagram log is cross.send; its
+#                           it ends; sent by the core itself, or with
+#                           CROSS_HOST=1 (exported before fb_up) by the
+#                           testbed's cross-traffic host through the core;
+#                           its datagram log is cross.send; its
 #                           sender at nice FB_CROSS_NICE (default 0), or
 #                           with FB_CROSS_RT=1 at the RT tools' priority;
 #                           FB_CROSS_BURST datagrams at a time (1)
@@ -122,21 +125,36 @@ fb_idle_pct() {
 # s (0: not at all), while another job says it is busy-polling or building
 # (/tmp/rtvnic-dpdk-busy) or the CPUs are less than 80 % idle.  Sets fb_idle
 # (the last idle percentage measured) and fb_busy ("yes" if still busy).
+# fb_busy_marked: whether a running job holds /tmp/rtvnic-dpdk-busy (it
+# holds its PID); a marker whose job is gone (killed with SIGKILL, say) is
+# removed, or it would make every benchmark wait for nothing.
+fb_busy_marked() {
+    local f=/tmp/rtvnic-dpdk-busy pid
+    [ -e "$f" ] || return 1
+    pid=$(cat "$f" 2>/dev/null)
+    if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+        return 0
+    fi
+    echo "== removing a stale $f (PID '${pid}' is not running)" >&2
+    rm -f "$f"
+    return 1
+}
+
 fb_wait_quiet() {
     local max=$1 waited=0
     fb_idle=$(fb_idle_pct 2)
     if [ "$max" -gt 0 ] \
-            && { [ -e /tmp/rtvnic-dpdk-busy ] || [ "$fb_idle" -lt 80 ]; }; then
+            && { fb_busy_marked || [ "$fb_idle" -lt 80 ]; }; then
         echo "== CPUs ${fb_idle} % idle: waiting up to $max s for a quiet machine"
         while [ "$waited" -lt "$max" ]; do
             fb_idle=$(fb_idle_pct 2)
-            [ ! -e /tmp/rtvnic-dpdk-busy ] && [ "$fb_idle" -ge 80 ] && break
+            ! fb_busy_marked && [ "$fb_idle" -ge 80 ] && break
             sleep 3
             waited=$((waited + 5))
         done
     fi
     fb_busy=
-    if [ -e /tmp/rtvnic-dpdk-busy ] || [ "$fb_idle" -lt 80 ]; then
+    if fb_busy_marked || [ "$fb_idle" -lt 80 ]; then
         fb_busy=yes
     fi
 }
@@ -453,13 +471,17 @@ fb_cross() {
     local on=$1 off=$2 pps=$3 rc=0
     fb_until "$on"
     echo "cross-on $(date +%s.%N)" >> "$fb_run/events"
-    # The sender blocks when its socket buffer is full (the core's queue
-    # holds its datagrams), so it may fall behind PPS; timeout(1) ends it at
-    # OFF either way (status 124), and it still completes its log.
+    # From the core itself, the sender blocks when its socket buffer is
+    # full (the core's queue holds its datagrams), so it may fall behind
+    # PPS; from the cross-traffic host, the core drops what its queue
+    # cannot hold.  timeout(1) ends it at OFF either way (status 124), and
+    # it still completes its log.
+    local where=core
+    [ "${CROSS_HOST:-0}" = 1 ] && where=cross
     # FB_CROSS_RT=1: the core is another machine, so its sender gets the
     # RT tools' priority, or the switches on the same CPUs starve it below
     # PPS; FB_CROSS_BURST datagrams per send time (default 1).
-    "$fb_tb" core $(if [ "${FB_CROSS_RT:-0}" = 1 ]; then
+    "$fb_tb" "$where" $(if [ "${FB_CROSS_RT:-0}" = 1 ]; then
                         FB_TOOL_RT=1 fb_tool_sched
                     else
                         echo nice -n "${FB_CROSS_NICE:-0}"
