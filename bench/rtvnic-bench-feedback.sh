@@ -182,15 +182,17 @@ done
 rtvctl_sockets=$(fb_rtvctl_remotes)
 
 # stop_rtvctl: the last rtvctl started (its run directory in rtvctl_run)
-# gone.
+# gone.  A daemon that exited stays a zombie until PID 1 reaps it (up to
+# ~2 s here), so "gone" is "not running".
 rtvctl_run=$base
 stop_rtvctl() {
-    local pid i
+    local pid i st
     pid=$(cat "$rtvctl_run/rtvctl.pid" 2>/dev/null) || return 0
     fb_run=$rtvctl_run fb_stop_rtvctl
-    for i in $(seq 50); do
-        [ -d /proc/$pid ] || return 0
-        sleep 0.1
+    for i in $(seq 250); do
+        st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
+        [ "${st%% *}" != Z ] || return 0
+        sleep 0.02
     done
     fb_die "rtvctl ($pid) did not exit"
 }
@@ -230,13 +232,13 @@ start_rtvctl() {
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" $rtvctl_sockets \
         || fb_die "rtvctl did not start"
-    for i in $(seq 100); do
+    for i in $(seq 200); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x21" <<<"$show" \
                 && fb_knows_sources "$base/flows.all" "$show"; then
             return 0
         fi
-        sleep 0.1
+        sleep 0.05
     done
     fb_die "rtvctl did not learn the switches and sources: $show"
 }
@@ -357,10 +359,11 @@ one_run() {
         static) static_best; cp "$base/policy.base" "$fb_run/policy.json" ;;
         nofb) cp "$base/policy.base" "$fb_run/policy.json" ;;
     esac
-    # Traffic until the congestion ends, and with feedback until rtvctl
-    # relaxed the flows (quiet period + a second).
+    # Traffic until a second after the congestion ends, and with feedback
+    # a quiet period after it: a flow whose last miss was before the end
+    # relaxes before the run ends.
     tail=1
-    [ "$variant" = feedback ] && tail=$((quiet / 1000 + 1))
+    [ "$variant" = feedback ] && tail=$((quiet / 1000))
     dur=$((T_ON + CONG + tail))
     [ "$scen" = ramp ] && dur=$((dur + 3))
     # The receivers outlive the senders by what is still on its way (the
@@ -388,17 +391,13 @@ one_run() {
     fb_snapshot end
     set -e
     echo "$scen $seed $variant" > "$fb_run/run"
+    # rtvctl goes now, so that the switches' reconnection backoff (1 s)
+    # runs out while the run is measured and the next ones run.
+    if [ "$variant" = feedback ]; then stop_rtvctl; fi
     python3 "$top/bench/rtvnic-feedback-measure.py" "$fb_run" \
-        --json "$fb_run/feedback.json" > "$fb_run/measure.txt" \
-        || fb_die "measuring $fb_run failed"
-    python3 - "$fb_run/feedback.json" "$scen" "$seed" "$variant" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print("   %-5s seed %s %-8s" % tuple(sys.argv[2:5]) + "".join(
-    "  %s: misses %d/%d restored %s ms" % (
-        f["name"], f["misses_congestion"], f["packets_congestion"],
-        f["restore_own_ms"]) for f in r["flows"]))
-EOF
+        --json "$fb_run/feedback.json" \
+        --line "$(printf '   %-5s seed %s %-8s' "$scen" "$seed" "$variant")" \
+        2>&1 > "$fb_run/measure.txt" || fb_die "measuring $fb_run failed"
 }
 
 n=0

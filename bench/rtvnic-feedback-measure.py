@@ -88,6 +88,9 @@ Definitions (times are CLOCK_REALTIME, as every log here):
 
 Options:
   --json FILE        all of it as JSON
+  --line LABEL       print one line, LABEL and per flow its misses during
+                     the congestion and restore time, on stderr (a
+                     matrix's progress line)
   --feedback-md FILE the bench table (make bench-feedback)
   --floor-ms MS      floor for PASS/FAIL on the time until the contract is
                      restored (default 500)
@@ -648,7 +651,7 @@ def main(argv):
         if a == "--timeline":
             opts[a] = True
         elif a in ("--json", "--feedback-md", "--floor-ms", "--demo-md",
-                   "--plot-prefix", "--png", "--header"):
+                   "--plot-prefix", "--png", "--header", "--line"):
             if not args:
                 die("%s needs a value" % a)
             opts[a] = args.pop(0)
@@ -702,6 +705,11 @@ def main(argv):
             json.dump({**res, "flows": [{k: v for k, v in fl.items()
                                          if not k.startswith("_")}
                                         for fl in res["flows"]]}, f, indent=1)
+    if "--line" in opts:
+        sys.stderr.write(opts["--line"] + "".join(
+            "  %s: misses %d/%d restored %s ms" % (
+                f["name"], f["misses_congestion"], f["packets_congestion"],
+                f["restore_own_ms"]) for f in res["flows"]) + "\n")
     header = opts.get("--header", "")
     if "--feedback-md" in opts:
         with open(opts["--feedback-md"], "w") as f:
