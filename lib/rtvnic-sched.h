@@ -51,7 +51,12 @@
  *     "drop", otherwise a conforming head goes to the overdue-conforming
  *     queue, served (in EDF order) after on-time conforming heads and before
  *     any excess, and any other head to the late queue, served only when no
- *     other packet is queued.  So no conforming packet that can still meet
+ *     other packet is queued.  An excess head of a class with a token bucket
+ *     that holds its bytes by then is taken from the bucket and counts as
+ *     conforming (coverage "rtvnic_sched_overdue_promoted"): it was excess
+ *     only for arriving in a burst, and in the late queue it would hold its
+ *     whole class behind best effort; a class that keeps exceeding its rate
+ *     finds the bucket empty.  So no conforming packet that can still meet
  *     its deadline waits behind one that has missed its own, and excess
  *     traffic never holds a conforming packet: admission bounds conforming
  *     traffic, so an overdue conforming packet is one the host delayed (the
