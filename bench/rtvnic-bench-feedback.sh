@@ -73,7 +73,9 @@
 # errors), as the other benchmarks.
 #
 # Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host twohost"),
-# SEED (1), T_ON (2), CONG (3), QUIET_MS (4000), RAMP_QUIET_MS (7000),
+# SEED (1), T_ON (1.5 s: rtvctl has had the flows' first heartbeat by
+# then), CONG (3), TAIL_MS (700: traffic after the congestion, plus the
+# quiet period with feedback), QUIET_MS (4000), RAMP_QUIET_MS (7000),
 # CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
@@ -101,7 +103,8 @@ SCENARIOS=${SCENARIOS:-"step ramp onoff mild tcp host twohost"}
 SEED=${SEED:-1}
 VARIANTS=${VARIANTS:-"feedback nofb static"}
 MISS_TARGET=${MISS_TARGET:-0.005}
-T_ON=${T_ON:-2}
+T_ON=${T_ON:-1.5}
+TAIL_MS=${TAIL_MS:-700}
 CONG=${CONG:-3}
 QUIET_MS=${QUIET_MS:-4000}
 RAMP_QUIET_MS=${RAMP_QUIET_MS:-7000}
@@ -154,8 +157,8 @@ idle=$fb_idle
 
 base=$top/build/bench-feedback
 fb_init "$ovs" "$base"
-say "the machine alone: stall probe for 10 s before the testbed is up"
-"$fb_stall_probe" --duration 10 --min-us 500 > "$base/probe-idle.out" 2>&1 \
+say "the machine alone: stall probe for 5 s before the testbed is up"
+"$fb_stall_probe" --duration 5 --min-us 500 > "$base/probe-idle.out" 2>&1 \
     || echo "rtvnic-bench-feedback: stall probe: $(cat "$base/probe-idle.out")" >&2
 say "testbed up: host1 ($HOST1_VMS), host2 ($HOST2_VMS),${HOST3_VMS:+ host3 ($HOST3_VMS),} core htb $CORE_RATE towards host2"
 fb_up
@@ -231,7 +234,8 @@ start_rtvctl() {
     "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" $rtvctl_sockets \
-        || fb_die "rtvctl did not start"
+        2> "$fb_run/rtvctl.stderr" \
+        || fb_die "rtvctl did not start: $(cat "$fb_run/rtvctl.stderr")"
     for i in $(seq 200); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x21" <<<"$show" \
@@ -253,6 +257,9 @@ static_best() {
         "$fb_tb" ofctl $h add-flow br-int "table=0,priority=1000,cookie=0x1,in_port=$ofport,ip,actions=set_field:184->tun_tos,resubmit(,1)"
     done
 }
+
+# secs MS: MS milliseconds in seconds, as the traffic tool takes them.
+secs() { awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }'; }
 
 # in_ns NAME CMD...: CMD in the testbed namespace of NAME (core, vm1d...)
 # at the RT tools' priority, started at once (the testbed's own wrapper
@@ -342,7 +349,7 @@ scenario() {
 
 # one_run SCEN SEED VARIANT
 one_run() {
-    local scen=$1 seed=$2 variant=$3 dur tail quiet
+    local scen=$1 seed=$2 variant=$3 quiet
     fb_run=$base/$scen/$seed-$variant
     mkdir -p "$fb_run"
     if [ "$scen" = twohost ]; then
@@ -359,23 +366,26 @@ one_run() {
         static) static_best; cp "$base/policy.base" "$fb_run/policy.json" ;;
         nofb) cp "$base/policy.base" "$fb_run/policy.json" ;;
     esac
-    # Traffic until a second after the congestion ends, and with feedback
-    # a quiet period after it: a flow whose last miss was before the end
-    # relaxes before the run ends.
-    tail=1
-    [ "$variant" = feedback ] && tail=$((quiet / 1000))
-    dur=$((T_ON + CONG + tail))
-    [ "$scen" = ramp ] && dur=$((dur + 3))
+    # Traffic until TAIL_MS after the congestion ends, and with feedback
+    # a quiet period more: a flow whose last miss was before the end
+    # relaxes before the run ends.  (Times in ms: T_ON may be fractional.)
+    local tail_ms=$TAIL_MS dur_ms dur recv_dur
+    [ "$variant" = feedback ] && tail_ms=$((TAIL_MS + quiet))
+    dur_ms=$(awk -v a="$T_ON" -v c="$CONG" -v t="$tail_ms" \
+                 'BEGIN { printf "%d", (a + c) * 1000 + t }')
+    [ "$scen" = ramp ] && dur_ms=$((dur_ms + 3000))
+    dur=$(secs "$dur_ms")
     # The receivers outlive the senders by what is still on its way (the
     # longest queues, host1's egress and the core's class, hold ~150 ms).
-    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice vm2a 5001 "$dur.5" 2000
-    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv video vm2a 5002 "$dur.5" 10000
+    recv_dur=$(secs $((dur_ms + 300)))
+    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice vm2a 5001 "$recv_dur" 2000
+    FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv video vm2a 5002 "$recv_dur" 10000
     if [ "$scen" = twohost ]; then
-        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice3 vm2a 5004 "$dur.5" 2000
+        FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_recv voice3 vm2a 5004 "$recv_dur" 2000
     fi
-    fb_recv be vm2a 5003 "$dur.5" "" nolog
+    fb_recv be vm2a 5003 "$recv_dur" "" nolog
     fb_t0
-    fb_probe "$dur"
+    fb_probe $(( (dur_ms + 999) / 1000 ))
     fb_send be vm1c "$VM2A_IP" 5003 3 "$dur" --rate "$BE_PPS" --size 1372
     FB_TOOL_NICE=-10 FB_TOOL_RT=1 fb_send video vm1b "$VM2A_IP" 5002 2 "$dur" \
         --rate "$VIDEO_PPS" --size 1172 --burst "$VIDEO_BURST"

@@ -248,7 +248,7 @@ def markdown(rows, args):
     if args.get("idle"):
         L.append("CPUs %s %% idle before the run." % args["idle"])
     if args.get("probe"):
-        L += ["", "The stall probe alone on the machine for 10 s before the "
+        L += ["", "The stall probe alone on the machine for 5 s before the "
               "testbed was up:", ""]
         L += ["    " + x for x in args["probe"].strip().split("\n")]
     L += ["", "Cells are *median / worst* over the runs.  Misses: RT datagrams "

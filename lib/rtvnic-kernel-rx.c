@@ -30,6 +30,7 @@
 #include "dp-packet.h"
 #include "openvswitch/vlog.h"
 #include "rtvnic.h"
+#include "rtvnic-rx.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(rtvnic_kernel_rx);
@@ -46,7 +47,7 @@ BUILD_ASSERT_DECL(CMSG_SPACE(sizeof(struct timespec))
 void
 rtvnic_kernel_rx_sync(int fd, bool *timestamps_on, const char *name)
 {
-    bool want = rtvnic_is_enabled();
+    bool want = rtvnic_rx_enabled();
 
     if (OVS_LIKELY(want == *timestamps_on)) {
         return;

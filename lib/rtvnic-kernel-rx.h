@@ -24,10 +24,12 @@
  * socket, "receives" would mean "reads": time the packet waited in the
  * socket for a busy main thread or a preempted PMD would count as network
  * delay at the far end, and the controller would raise DSCP (stage 2) for
- * what the sending host's own CPU caused.  So while RTvNIC is in use:
+ * what the sending host's own CPU caused; on the receiving switch, the same
+ * wait for its own CPU would count as network delay too.  So while RTvNIC
+ * is in use or the switch is an RTvNIC receiver (rtvnic_rx_enabled()):
  *
  *   - rtvnic_kernel_rx_sync() turns SO_TIMESTAMPNS on for a receive socket
- *     (and off again when RTvNIC is no longer in use: every timestamping
+ *     (and off again when neither holds any more: every timestamping
  *     socket makes the kernel read the clock for each packet it receives);
  *
  *   - rtvnic_kernel_rx_cmsg() takes the SCM_TIMESTAMPNS control message
@@ -38,7 +40,8 @@
  *     CLOCK_REALTIME, the kernel received it ('ingress_wait_ns'), which
  *     the wire stamp counts as host delay and from which the egress's EDF
  *     deadline and token bucket count (rtvnic_packet_arrival() in
- *     rtvnic-packet.h).
+ *     rtvnic-packet.h), and which a receiving switch takes out of the
+ *     network part (rtvnic_geneve_receive()).
  *
  * Where no timestamp comes (tap ports, read with read(2); DPDK ports, whose
  * drivers in use here offer no receive timestamp), the arrival is the time

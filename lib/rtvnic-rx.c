@@ -81,6 +81,7 @@ struct rx_stats {
     uint64_t delay_max_ns;
     uint64_t host_sum_ns, host_max_ns;
     uint64_t net_sum_ns, net_max_ns;
+    uint64_t rcv_sum_ns, rcv_max_ns;    /* Waits in this switch's socket. */
     bool seq_valid;
     uint32_t next_seq;
     uint64_t newest_arrival_ns; /* Of the stamps counted in this epoch. */
@@ -513,12 +514,13 @@ rx_update_seq(struct rx_stats *s, const struct rtvnic_stamp *stamp)
     return v;
 }
 
-/* Records 'stamp', received from 'sender' at 'now_ns' (wall clock) and
- * 'now_ms' (OVS monotonic time). */
+/* Records 'stamp', read from 'sender''s packet at 'now_ns' (wall clock) and
+ * 'now_ms' (OVS monotonic time), after the packet waited 'rx_wait_ns' in
+ * this switch's receive socket (0 if unknown). */
 void
 rtvnic_rx_record(const struct in6_addr *sender,
                  const struct rtvnic_stamp *stamp, uint64_t now_ns,
-                 long long int now_ms)
+                 uint64_t rx_wait_ns, long long int now_ms)
 {
     struct rx_flow *f = rx_flow_get(sender, stamp->vnic_id);
 
@@ -547,7 +549,8 @@ rtvnic_rx_record(const struct in6_addr *sender,
     } else {
         uint64_t delay = now_ns - stamp->arrival_ns;
         uint64_t host = MIN(stamp->depart_delta_ns, delay);
-        uint64_t net = delay - host;
+        uint64_t rcv = MIN(rx_wait_ns, delay - host);
+        uint64_t net = delay - host - rcv;
         uint64_t deadline = (uint64_t) stamp->deadline_us * 1000;
         uint32_t *bucket = &s->hist[bucket_of(delay)];
 
@@ -561,6 +564,8 @@ rtvnic_rx_record(const struct in6_addr *sender,
         s->host_max_ns = MAX(s->host_max_ns, host);
         s->net_sum_ns += net;
         s->net_max_ns = MAX(s->net_max_ns, net);
+        s->rcv_sum_ns += rcv;
+        s->rcv_max_ns = MAX(s->rcv_max_ns, rcv);
         if (deadline && delay > deadline) {
             if (now_ms - s->last_miss_ms >= RTVNIC_RX_EPISODE_GAP_MS) {
                 s->urgent_left = RTVNIC_RX_URGENT_MISSES;
@@ -928,6 +933,12 @@ rtvnic_rx_format(struct ds *ds)
         put_us(ds, m ? s->net_sum_ns / m : 0);
         ds_put_cstr(ds, ", max ");
         put_us(ds, s->net_max_ns);
+        if (s->rcv_max_ns) {
+            ds_put_cstr(ds, "; receiver mean ");
+            put_us(ds, m ? s->rcv_sum_ns / m : 0);
+            ds_put_cstr(ds, ", max ");
+            put_us(ds, s->rcv_max_ns);
+        }
         ds_put_format(ds, "\n  implausible %"PRIu64", epochs %"PRIu64"\n",
                       s->implausible, s->epochs);
     }
@@ -993,6 +1004,8 @@ rtvnic_rx_format_json(struct ds *ds)
         put_u64(obj, "host_max_ns", s->host_max_ns);
         put_u64(obj, "network_mean_ns", m ? s->net_sum_ns / m : 0);
         put_u64(obj, "network_max_ns", s->net_max_ns);
+        put_u64(obj, "receiver_mean_ns", m ? s->rcv_sum_ns / m : 0);
+        put_u64(obj, "receiver_max_ns", s->rcv_max_ns);
         json_array_add(array, obj);
     }
     free(flows);

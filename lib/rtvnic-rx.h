@@ -21,8 +21,13 @@
  *
  * For every trusted RTvNIC wire stamp a receiving switch pops, it records the
  * one-way delay (receive time minus the stamp's arrival time, both wall
- * clock), split into the host part (the stamp's departure delta: queueing in
- * the sending switch) and the network part (the rest); a miss when the delay
+ * clock), split into three parts: the host part (the stamp's departure
+ * delta: queueing in the sending switch), the receiver's part (how long the
+ * packet waited in this switch's receive socket before the datapath read it,
+ * from the kernel's receive timestamp where the port has one, else 0) and
+ * the network part (the rest).  The receiver's part is neither the sending
+ * host's nor the network's, so it is kept out of both: a busy receiving
+ * switch must not make the controller raise DSCP.  A miss when the delay
  * exceeds the stamp's deadline, and by how much; losses as gaps in the
  * sequence numbers; delays below zero (clock skew) apart; malformed stamps
  * ("bad_stamp"); stamps whose time or sequence number cannot be true
@@ -106,7 +111,7 @@ void rtvnic_rx_record_untrusted(void);
 
 void rtvnic_rx_record(const struct in6_addr *sender,
                       const struct rtvnic_stamp *, uint64_t now_wall_ns,
-                      long long int now_ms);
+                      uint64_t rx_wait_ns, long long int now_ms);
 void rtvnic_rx_record_bad(const struct in6_addr *sender, uint16_t vnic_id,
                           long long int now_ms);
 

@@ -515,7 +515,8 @@ rtvnic_packet_get_dscp(const struct dp_packet *packet, uint8_t *dscp)
 }
 
 /* Processes the 'opts_len' bytes of Geneve options at 'opts' of a packet that
- * arrived through the tunnel described by 'tnl'.  If this switch is an
+ * arrived through the tunnel described by 'tnl', after waiting 'rx_wait_ns'
+ * in this switch's receive socket (0: unknown).  If this switch is an
  * RTvNIC receiver and the packet comes from a configured tunnel, measures
  * the RTvNIC stamp, if there is one, and removes it; otherwise leaves the
  * options as they are (an untrusted stamp is only counted), as stock OVS
@@ -523,7 +524,8 @@ rtvnic_packet_get_dscp(const struct dp_packet *packet, uint8_t *dscp)
  * what rtvnic_geneve_restore() must do once the packet is decapsulated. */
 unsigned int
 rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
-                      unsigned int opts_len, struct rtvnic_restore *restore)
+                      unsigned int opts_len, uint64_t rx_wait_ns,
+                      struct rtvnic_restore *restore)
 {
     uint8_t *base = (uint8_t *) opts;
     unsigned int ofs = 0;
@@ -579,7 +581,7 @@ rtvnic_geneve_receive(const struct flow_tnl *tnl, struct geneve_opt *opts,
             } else {
                 uint64_t now = rtvnic_clock_wall_ns((uint64_t) time_usec()
                                                     * 1000);
-                rtvnic_rx_record(&sender, &stamp, now, now_ms);
+                rtvnic_rx_record(&sender, &stamp, now, rx_wait_ns, now_ms);
                 if (stamp.flags & RTVNIC_STAMP_F_DSCP) {
                     restore->dscp_valid = true;
                     restore->dscp = stamp.dscp;

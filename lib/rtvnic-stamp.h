@@ -46,7 +46,9 @@
  * Receiver: on a switch that is an RTvNIC receiver (rtvnic_rx_enabled()),
  * rtvnic_geneve_receive() finds the option among the options of a Geneve
  * packet being popped and, if the packet comes from a configured tunnel's
- * remote (rtvnic_rx_is_trusted()), hands the measurement to rtvnic-rx.h and
+ * remote (rtvnic_rx_is_trusted()), hands the measurement (with how long the
+ * packet waited in the receive socket, the packet's 'ingress_wait_ns') to
+ * rtvnic-rx.h and
  * removes the option, so that the per-packet bytes never reach the flow's
  * tunnel metadata; rtvnic_geneve_restore() then gives the inner packet back
  * its original DSCP.  An untrusted stamp is counted and left in place, and
@@ -116,6 +118,7 @@ struct rtvnic_restore {
 unsigned int rtvnic_geneve_receive(const struct flow_tnl *,
                                    struct geneve_opt *opts,
                                    unsigned int opts_len,
+                                   uint64_t rx_wait_ns,
                                    struct rtvnic_restore *);
 void rtvnic_geneve_restore(struct dp_packet *, const struct rtvnic_restore *);
 

@@ -253,7 +253,7 @@ class Net:
                 "lost", "reordered", "negative", "bad_stamp", "p50_ns",
                 "p99_ns", "p999_ns", "max_ns", "excess_max_ns",
                 "host_mean_ns", "host_max_ns", "network_mean_ns",
-                "network_max_ns"}
+                "network_max_ns", "receiver_mean_ns", "receiver_max_ns"}
         info(json.dumps(fl))
         mine = [f for f in fl if f.get("sender") == self.p["host1"]
                 and f.get("vnic_id") == 1]

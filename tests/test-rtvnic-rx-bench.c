@@ -118,7 +118,7 @@ record_run(size_t n_flows, size_t n_packets)
                 .version = RTVNIC_STAMP_VERSION,
                 .seq = seqs[flow]++,
             };
-            rtvnic_rx_record(&senders[flow], &stamp, wall, 0);
+            rtvnic_rx_record(&senders[flow], &stamp, wall, 0, 0);
             if (++flow >= n_flows) {
                 flow = 0;
             }
