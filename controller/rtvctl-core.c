@@ -651,7 +651,7 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
     if (a->type == RTVCTL_ACT_NONE) {
         if (a->host_bound && c->role != RTVCTL_ROLE_STANDBY) {
             static struct vlog_rate_limit host_bound_rl
-                = VLOG_RATE_LIMIT_INIT(10, 10);
+                = VLOG_RATE_LIMIT_INIT(5, 60);
 
             COVERAGE_INC(rtvctl_host_bound);
             format_flow_name(flow, &name);
