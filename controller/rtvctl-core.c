@@ -57,7 +57,6 @@
 VLOG_DEFINE_THIS_MODULE(rtvctl);
 
 COVERAGE_DEFINE(rtvctl_heartbeat_unknown_flow);
-COVERAGE_DEFINE(rtvctl_host_bound);
 
 /* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level; a host's
  * base flow (a ladder whose bottom is not DSCP 0) has COOKIE_BASE and its
@@ -649,15 +648,6 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
     bool ok = true;
 
     if (a->type == RTVCTL_ACT_NONE) {
-        if (a->host_bound && c->role != RTVCTL_ROLE_STANDBY) {
-            static struct vlog_rate_limit host_bound_rl
-                = VLOG_RATE_LIMIT_INIT(5, 60);
-
-            COVERAGE_INC(rtvctl_host_bound);
-            format_flow_name(flow, &name);
-            VLOG_INFO_RL(&host_bound_rl, "%s: %s", ds_cstr(&name), a->why);
-            ds_destroy(&name);
-        }
         return true;
     }
     if (c->role == RTVCTL_ROLE_STANDBY) {

@@ -328,18 +328,6 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         st->effective_us = target;
         a->deadline_us = target;
         act(a, RTVCTL_ACT_SET_DEADLINE);
-    } else if (host_dominates && r->network_mean_ns < r->max_excess_ns) {
-        /* The deadline is at its floor, and even a network that took no
-         * time would leave these packets late: the sending host delays
-         * them (its CPU, not its EDF order), and a higher DSCP would only
-         * take the core's priority class from flows it can help. */
-        snprintf(a->why, sizeof a->why, "%s, host mean %"PRIu32" us >= "
-                 "network mean %"PRIu32" us < excess %"PRIu64" us, deadline "
-                 "at its floor: host-bound, DSCP would not help", ev,
-                 r->host_mean_ns / 1000, r->network_mean_ns / 1000,
-                 excess_us);
-        a->host_bound = true;
-        return;
     } else if (st->level + 1 < p->n_ladder) {
         size_t from = st->level;
 

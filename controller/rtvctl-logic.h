@@ -26,13 +26,8 @@
  *      the observed excess, not below the policy's floor.
  *
  *   2. A miss report whose network part dominates, or arrives when the
- *      deadline is at its floor and the network part (its mean) is at
- *      least the worst excess (so that a network that took no time could
- *      make the packets on time), raises the flow's DSCP one step up the
- *      policy's ladder (at most one step per report).  At the floor with a
- *      smaller network part the flow is host-bound: the sending host's CPU
- *      delays it, a higher DSCP would not help, and nothing is done (the
- *      decision's log line says so).  A flow whose
+ *      deadline is at its floor, raises the flow's DSCP one step up the
+ *      policy's ladder (at most one step per report).  A flow whose
  *      contract deadline is at most the policy's 'top_rung_deadline_us'
  *      goes straight to the top of the ladder.
  *
@@ -132,7 +127,6 @@ struct rtvctl_action {
     enum rtvctl_action_type type;
     uint64_t deadline_us;
     size_t level;
-    bool host_bound;            /* No step: the sending host is the cause. */
     char why[256];              /* The numbers behind the decision. */
 };
 
