@@ -13,9 +13,9 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""rtvnic-paired.py: a throughput floor judged on paired, interleaved runs.
+"""rtvnic-paired.py: a floor judged on paired, interleaved runs.
 
-    rtvnic-paired.py --floor F [--min N] [--max M] FILE
+    rtvnic-paired.py [--floor F] [--ceiling C] [--min N] [--max M] FILE
 
 FILE has one line per pair of runs made back to back: "BASELINE CANDIDATE"
 (e.g. packets per second without QoS and with rtvnic).  The ratio of a
@@ -23,18 +23,23 @@ pair, CANDIDATE / BASELINE, cancels what the machine did to both runs of
 it; the pairs' geometric mean ratio has a 95 % confidence interval from
 Student's t on the log ratios.  One line is printed:
 
-    pairs=N ratio=R ci95=LOW..HIGH floor=F verdict=V
+    pairs=N ratio=R ci95=LOW..HIGH floor=F ceiling=C verdict=V
 
-where V is PASS (LOW >= F: the floor is met), FAIL (HIGH < F: it is not),
-or, while the interval straddles F, MORE (fewer than M pairs: run another)
-and FAIL-UNDECIDED (M pairs and still straddling: a floor not shown to
-hold is not met).  Fewer than N pairs (default 5) is always MORE.
+A floor F (higher is better: throughput) holds when LOW >= F; a ceiling C
+(lower is better: misses, or the upper side of "within 5 %") holds when
+HIGH <= C; at least one of them is given, both for a band.  V is PASS (every
+bound holds), FAIL (the interval lies wholly outside one: HIGH < F or
+LOW > C), or, while the interval straddles a bound, MORE (fewer than M
+pairs: run another) and FAIL-UNDECIDED (M pairs and still straddling: a
+floor not shown to hold is not met).  Fewer than N pairs (default 5) is
+always MORE.  The parts of the line for a bound not given are left out.
 
 Exit status: 0 for PASS or FAIL (decided), 3 for MORE, 1 for
 FAIL-UNDECIDED, 2 for bad input.  A benchmark runs pairs until the status
 is not 3, so that two runs of it give the same verdict unless the truth is
-within the interval's width of the floor, and says how many pairs it took
-and how wide the interval was.
+within the interval's width of the bound, and says how many pairs it took
+and how wide the interval was.  Other benchmark scripts import judge() and
+verdict_line() (bench/rtvnic-bench-core.py).
 """
 
 import argparse
@@ -52,9 +57,9 @@ def t975(df):
     return T975[df - 1] if df <= len(T975) else 1.960
 
 
-def judge(pairs, floor, min_pairs, max_pairs):
+def judge(pairs, floor, min_pairs, max_pairs, ceiling=None):
     """Returns (n, ratio, low, high, verdict) for 'pairs' of
-    (baseline, candidate)."""
+    (baseline, candidate); 'floor' or 'ceiling' may be None."""
     logs = [math.log(c / b) for b, c in pairs]
     n = len(logs)
     mean = sum(logs) / n
@@ -64,17 +69,30 @@ def judge(pairs, floor, min_pairs, max_pairs):
     else:
         half = math.inf
     low, high = math.exp(mean - half), math.exp(mean + half)
+    holds = ((floor is None or low >= floor)
+             and (ceiling is None or high <= ceiling))
+    broken = ((floor is not None and high < floor)
+              or (ceiling is not None and low > ceiling))
     if n < min_pairs:
         verdict = 'MORE'
-    elif low >= floor:
+    elif holds:
         verdict = 'PASS'
-    elif high < floor:
+    elif broken:
         verdict = 'FAIL'
     elif n < max_pairs:
         verdict = 'MORE'
     else:
         verdict = 'FAIL-UNDECIDED'
     return n, math.exp(mean), low, high, verdict
+
+
+def verdict_line(judged, floor, ceiling=None):
+    """The printed line for judge()'s result."""
+    n, ratio, low, high, verdict = judged
+    return ('pairs=%d ratio=%.3f ci95=%.3f..%s%s%s verdict=%s'
+            % (n, ratio, low, '%.3f' % high if math.isfinite(high) else 'inf',
+               '' if floor is None else ' floor=%g' % floor,
+               '' if ceiling is None else ' ceiling=%g' % ceiling, verdict))
 
 
 def fail(msg):
@@ -84,7 +102,8 @@ def fail(msg):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('--floor', type=float, required=True)
+    p.add_argument('--floor', type=float)
+    p.add_argument('--ceiling', type=float)
     p.add_argument('--min', type=int, default=5)
     p.add_argument('--max', type=int, default=15)
     p.add_argument('file')
@@ -107,14 +126,17 @@ def main():
             pairs.append((b, c))
     if not pairs:
         fail('%s: no pairs' % a.file)
-    if not (a.floor > 0 and 2 <= a.min <= a.max):
-        fail('want --floor > 0 and 2 <= --min <= --max')
+    if a.floor is None and a.ceiling is None:
+        fail('want --floor, --ceiling or both')
+    if not ((a.floor is None or a.floor > 0)
+            and (a.ceiling is None or a.ceiling > 0)
+            and 2 <= a.min <= a.max):
+        fail('want --floor > 0, --ceiling > 0 and 2 <= --min <= --max')
 
-    n, ratio, low, high, verdict = judge(pairs, a.floor, a.min, a.max)
-    print('pairs=%d ratio=%.3f ci95=%.3f..%s floor=%g verdict=%s'
-          % (n, ratio, low, '%.3f' % high if math.isfinite(high) else 'inf',
-             a.floor, verdict))
-    sys.exit({'PASS': 0, 'FAIL': 0, 'MORE': 3, 'FAIL-UNDECIDED': 1}[verdict])
+    judged = judge(pairs, a.floor, a.min, a.max, a.ceiling)
+    print(verdict_line(judged, a.floor, a.ceiling))
+    sys.exit({'PASS': 0, 'FAIL': 0, 'MORE': 3,
+              'FAIL-UNDECIDED': 1}[judged[4]])
 
 
 if __name__ == '__main__':
