@@ -1176,7 +1176,10 @@ rtvctl_sw_connected(struct rtvctl_sw *sw, enum ofp_version version)
     const struct rtvctl_policy *p = sw->core->policy;
     struct rtvnic_msg msg = {
         .type = RTVNIC_MSG_CONFIG,
-        .config = { .report_interval_us = p->report_interval_ms * 1000 },
+        .config = {
+            .report_interval_us = p->report_interval_ms * 1000,
+            .near_permille = p->near_miss_permille,
+        },
     };
 
     struct rtvctl_core *c = sw->core;
@@ -1429,7 +1432,8 @@ rtvctl_core_set_role(struct rtvctl_core *c, enum rtvctl_role role,
         struct rtvnic_msg config = {
             .type = RTVNIC_MSG_CONFIG,
             .config = {
-                .report_interval_us = c->policy->report_interval_ms * 1000
+                .report_interval_us = c->policy->report_interval_ms * 1000,
+                .near_permille = c->policy->near_miss_permille,
             },
         };
 
@@ -1787,5 +1791,12 @@ rtvctl_core_format_show(const struct rtvctl_core *c, struct ds *s)
                       p->dscp_ladder[flow->st.level],
                       flow->st.effective_us, flow->st.contract_us,
                       flow->st.reports, flow->st.misses);
+        if (flow->st.near_misses) {
+            /* Only with near misses, so that the line stays as it was for
+             * a policy without them. */
+            ds_chomp(s, '\n');
+            ds_put_format(s, ", near misses %"PRIu64"\n",
+                          flow->st.near_misses);
+        }
     }
 }

@@ -28,6 +28,13 @@
 #include "rtvnic-report.h"
 #include "util.h"
 
+static void
+near_episode_clear(struct rtvctl_flow_state *st)
+{
+    st->near_start_ms = LLONG_MIN / 2;
+    st->near_last_ms = LLONG_MIN / 2;
+}
+
 void
 rtvctl_flow_state_init(struct rtvctl_flow_state *st)
 {
@@ -37,6 +44,7 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->last_relax_ms = LLONG_MIN / 2;
     st->episode_start_ms = LLONG_MIN / 2;
     st->episode_last_ms = LLONG_MIN / 2;
+    near_episode_clear(st);
     st->quiet_factor = 1;
     st->win_start_ms = LLONG_MIN / 2;
     st->rate_beat_ms = LLONG_MIN / 2;
@@ -235,18 +243,128 @@ uses_top_rung(const struct rtvctl_policy *p,
     return st->contract_us && st->contract_us <= p->top_rung_deadline_us;
 }
 
+/* A step was taken at 'now_ms': what every step does besides its action. */
+static void
+stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+           long long int now_ms)
+{
+    if (now_ms - st->last_relax_ms
+        < (long long int) p->quiet_period_ms * st->quiet_factor) {
+        /* Relaxed too early: wait longer next time. */
+        st->quiet_factor = MIN(st->quiet_factor * 2, 16);
+    }
+    st->last_change_ms = now_ms;
+    near_episode_clear(st);
+    window_clear(p, st, now_ms);
+}
+
+/* The near-miss rule (see rtvctl-logic.h).  Returns true if it acted. */
+static bool
+decide_near_misses(const struct rtvctl_policy *p,
+                   struct rtvctl_flow_state *st,
+                   const struct rtvnic_report *r, long long int now_ms,
+                   struct rtvctl_action *a)
+{
+    uint64_t at_risk = (uint64_t) r->misses + r->near_misses;
+    bool most = r->packets && at_risk * 2 >= r->packets;
+    bool network = r->network_mean_ns > r->host_mean_ns;
+
+    if (!p->near_miss_permille || !r->near_misses) {
+        return false;
+    }
+    if (!most || !network) {
+        near_episode_clear(st);
+        snprintf(a->why, sizeof a->why, "%"PRIu32" near misses and %"
+                 PRIu32" misses of %"PRIu32" packets, %s: no near-miss "
+                 "episode", r->near_misses, r->misses, r->packets,
+                 (!most ? "less than half"
+                  : "host mean >= network mean"));
+        return false;
+    }
+    long long int gap_ms = 2 * (long long int) p->report_interval_ms;
+    if (now_ms - st->near_last_ms > gap_ms) {
+        st->near_start_ms = now_ms;
+    }
+    st->near_last_ms = now_ms;
+
+    long long int span_ms = now_ms - st->near_start_ms;
+    if (span_ms < p->near_miss_persist_ms) {
+        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
+                 "%.1f%% of the deadline, for %lld ms, not yet "
+                 "near_miss_persist_ms %"PRIu32, at_risk, r->packets,
+                 p->near_miss_permille / 10.0, span_ms,
+                 p->near_miss_persist_ms);
+        return false;
+    }
+    /* The network keeps using up the flow's slack: it is not quiet. */
+    st->last_miss_ms = now_ms;
+    if (st->level + 1 >= p->n_ladder) {
+        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
+                 "%.1f%% of the deadline for %lld ms at the top of the DSCP "
+                 "ladder: nothing left to do", at_risk, r->packets,
+                 p->near_miss_permille / 10.0, span_ms);
+        return false;
+    }
+    if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
+        snprintf(a->why, sizeof a->why, "near misses, but last change %lld "
+                 "ms ago, within min_step_interval_ms %"PRIu32,
+                 now_ms - st->last_change_ms, p->min_step_interval_ms);
+        return false;
+    }
+
+    size_t from = st->level;
+    st->level = uses_top_rung(p, st) ? p->n_ladder - 1 : st->level + 1;
+    snprintf(a->why, sizeof a->why, "near misses: %"PRIu64"/%"PRIu32
+             " packets above %.1f%% of the deadline for %lld ms, network "
+             "mean %"PRIu32" us > host mean %"PRIu32" us: escalate DSCP %u "
+             "-> %u", at_risk, r->packets, p->near_miss_permille / 10.0,
+             span_ms, r->network_mean_ns / 1000, r->host_mean_ns / 1000,
+             p->dscp_ladder[from], p->dscp_ladder[st->level]);
+    a->level = st->level;
+    act(a, RTVCTL_ACT_SET_LEVEL);
+    stepped_up(p, st, now_ms);
+    return true;
+}
+
+static void decide_misses(const struct rtvctl_policy *,
+                          struct rtvctl_flow_state *,
+                          const struct rtvnic_report *, long long int now_ms,
+                          struct rtvctl_action *);
+
 void
 rtvctl_decide_report(const struct rtvctl_policy *p,
                      struct rtvctl_flow_state *st,
                      const struct rtvnic_report *r, long long int now_ms,
                      struct rtvctl_action *a)
 {
-    struct window_verdict v;
-    char ev[96];
-
     memset(a, 0, sizeof *a);
     st->reports++;
     st->misses += r->misses;
+    st->near_misses += r->near_misses;
+    if (r->misses) {
+        decide_misses(p, st, r, now_ms, a);
+        if (a->type != RTVCTL_ACT_NONE) {
+            near_episode_clear(st);
+            return;
+        }
+    }
+
+    char why[sizeof a->why];
+    ovs_strlcpy(why, a->why, sizeof why);
+    if (!decide_near_misses(p, st, r, now_ms, a) && r->misses) {
+        /* The misses' reasons say more than the near misses'. */
+        ovs_strlcpy(a->why, why, sizeof a->why);
+    }
+}
+
+static void
+decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+              const struct rtvnic_report *r, long long int now_ms,
+              struct rtvctl_action *a)
+{
+    struct window_verdict v;
+    char ev[96];
+
     window_report(p, st, r, now_ms, &v);
     if (v.over_target) {
         st->last_miss_ms = now_ms;
@@ -345,13 +463,7 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
                  "nothing left to do", ev);
         return;
     }
-    if (now_ms - st->last_relax_ms
-        < (long long int) p->quiet_period_ms * st->quiet_factor) {
-        /* Relaxed too early: wait longer next time. */
-        st->quiet_factor = MIN(st->quiet_factor * 2, 16);
-    }
-    st->last_change_ms = now_ms;
-    window_clear(p, st, now_ms);
+    stepped_up(p, st, now_ms);
 }
 
 long long int
@@ -406,6 +518,7 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     }
     st->last_change_ms = now_ms;
     st->last_relax_ms = now_ms;
+    near_episode_clear(st);
     window_clear(p, st, now_ms);
     if (!st->level && st->effective_us >= st->contract_us) {
         st->quiet_factor = 1;

@@ -59,6 +59,20 @@
  *     relaxing (even with fewer than 'miss_min_misses'); other misses do
  *     not.
  *
+ * A third rule acts before misses, on near misses (packets that met their
+ * deadline with less than 1 - 'near_miss_fraction' of it to spare; the
+ * switches report them once the policy's fraction is not 0): reports in
+ * which at least half of the interval's packets were near misses or
+ * misses, whose network part dominates (network mean > host mean, of the
+ * misses or else of the near misses), each at most two report intervals
+ * after the previous one, for at least 'near_miss_persist_ms', raise DSCP
+ * one step (to the top for a 'top_rung_deadline_us' flow), as stage 2.
+ * Such an episode also delays relaxing.  A standing queue in the network
+ * that grows towards the deadline (a ramp) shows up this way before any
+ * packet misses; a queue that only bursts, or the host's EDF using the
+ * slack it was given (host part dominates: the deadline is the host's to
+ * use), does not.
+ *
  * Reports below the threshold act only through the windowed rule.  The
  * others act only once misses have persisted for the policy's
  * 'miss_persist_ms': they form an episode while each follows the previous
@@ -96,9 +110,12 @@ struct rtvctl_flow_state {
     long long int last_relax_ms;
     long long int episode_start_ms; /* First report of the miss episode. */
     long long int episode_last_ms;  /* Its latest report. */
+    long long int near_start_ms;    /* First report of a near-miss episode. */
+    long long int near_last_ms;     /* Its latest report. */
     unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
     uint64_t reports;
     uint64_t misses;
+    uint64_t near_misses;
 
     /* The contract's miss ratio, from the source list (0: the policy's). */
     uint32_t miss_target_ppm;   /* Parts per million of packets. */

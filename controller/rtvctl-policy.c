@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@
 #include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
+#include "rtvnic-report.h"
 #include "sset.h"
 #include "util.h"
 
@@ -48,6 +50,8 @@ rtvctl_policy_init_default(struct rtvctl_policy *p)
     p->miss_target = 0.001;
     p->miss_window_ms = 1000;
     p->miss_min_misses = 3;
+    p->near_miss_permille = 0;
+    p->near_miss_persist_ms = 50;
     p->disconnected_grace_ms = 60000;
     p->escalation_table = 0;
     p->next_table = 1;
@@ -397,6 +401,23 @@ parse_member(const char *key, const struct json *val, void *p_)
     } else if (!strcmp(key, "miss_min_misses")) {
         error = get_uint(val, key, 1, 1000000, &x);
         p->miss_min_misses = x;
+    } else if (!strcmp(key, "near_miss_fraction")) {
+        double fraction;
+
+        error = get_ratio(val, key, 1, false, &fraction);
+        if (!error && fraction
+            && (fraction < 0.001
+                || fraction > RTVNIC_NEAR_PERMILLE_MAX / 1000.0)) {
+            char *text = json_text(val);
+
+            error = xasprintf("%s: %s is neither 0 nor in [0.001, %g]", key,
+                              text, RTVNIC_NEAR_PERMILLE_MAX / 1000.0);
+            free(text);
+        }
+        p->near_miss_permille = error ? 0 : lround(fraction * 1000);
+    } else if (!strcmp(key, "near_miss_persist_ms")) {
+        error = get_uint(val, key, 0, 60000, &x);
+        p->near_miss_persist_ms = x;
     } else if (!strcmp(key, "top_rung_deadline_us")) {
         error = get_uint(val, key, 0, 60000000, &x);
         p->top_rung_deadline_us = x;

@@ -74,6 +74,10 @@ struct rtvctl_policy {
                                      * 0..0.5 (0: no windowed rule). */
     uint32_t miss_window_ms;        /* Its window, without 'miss-window'. */
     uint32_t miss_min_misses;       /* Evidence: misses in the window. */
+    uint16_t near_miss_permille;    /* Near miss: delay above this many
+                                     * thousandths of the deadline (0:
+                                     * switches report no near misses). */
+    uint32_t near_miss_persist_ms;  /* Near misses must last this long. */
     uint32_t top_rung_deadline_us;  /* Flows with a contract deadline up to
                                      * this climb the ladder in one step, to
                                      * its top, and relax in one (0: none). */

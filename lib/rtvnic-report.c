@@ -42,6 +42,7 @@ COVERAGE_DEFINE(rtvnic_ofp_secondary);
 COVERAGE_DEFINE(rtvnic_reassembly_drop);
 
 static atomic_uint32_t report_interval_us = RTVNIC_REPORT_INTERVAL_DEFAULT_US;
+static atomic_uint16_t near_permille;
 static atomic_uint64_t n_refused;
 
 uint32_t
@@ -51,6 +52,15 @@ rtvnic_report_interval_us(void)
 
     atomic_read_relaxed(&report_interval_us, &us);
     return us;
+}
+
+uint16_t
+rtvnic_report_near_permille(void)
+{
+    uint16_t permille;
+
+    atomic_read_relaxed(&near_permille, &permille);
+    return permille;
 }
 
 /* NXT_RTVNIC messages from controllers that this switch refused (bad, from a
@@ -153,6 +163,7 @@ rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
         put_header(&w->header, msg, len);
         put_addr(w->sender, &r->sender);
         w->vnic_id = htons(r->vnic_id);
+        w->near_misses = htons(MIN(r->near_misses, UINT16_MAX));
         w->interval_us = htonl(r->interval_us);
         w->packets = htonl(r->packets);
         w->misses = htonl(r->misses);
@@ -194,6 +205,7 @@ rtvnic_msg_encode(const struct rtvnic_msg *msg, struct ofpbuf *b)
 
         put_header(&w->header, msg, len);
         w->report_interval_us = htonl(msg->config.report_interval_us);
+        w->near_permille = htons(msg->config.near_permille);
         break;
     }
     case RTVNIC_MSG_SOURCES: {
@@ -390,6 +402,7 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
 
         get_addr(w->sender, &r->sender);
         r->vnic_id = ntohs(w->vnic_id);
+        r->near_misses = ntohs(w->near_misses);
         r->interval_us = ntohl(w->interval_us);
         r->packets = ntohl(w->packets);
         r->misses = ntohl(w->misses);
@@ -404,6 +417,11 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
             error = xasprintf("RTvNIC report has more misses (%"PRIu32") "
                               "than packets (%"PRIu32")", r->misses,
                               r->packets);
+        } else if (r->near_misses > r->packets - r->misses) {
+            error = xasprintf("RTvNIC report has more near misses (%"PRIu32
+                              ") than packets that met their deadline (%"
+                              PRIu32")", r->near_misses,
+                              r->packets - r->misses);
         }
         break;
     }
@@ -435,8 +453,13 @@ rtvnic_msg_decode(const void *body, size_t len, struct rtvnic_msg *msg)
         const struct rtvnic_wire_config *w = body;
 
         msg->config.report_interval_us = ntohl(w->report_interval_us);
+        msg->config.near_permille = ntohs(w->near_permille);
         if (!msg->config.report_interval_us) {
             error = xstrdup("RTvNIC config with a zero report interval");
+        } else if (msg->config.near_permille > RTVNIC_NEAR_PERMILLE_MAX) {
+            error = xasprintf("RTvNIC config with a near-miss fraction of "
+                              "%"PRIu16"/1000, not below 1",
+                              msg->config.near_permille);
         }
         break;
     }
@@ -518,6 +541,9 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
                       r->packets, r->misses, r->lost, r->deadline_us,
                       r->max_excess_ns, r->host_mean_ns, r->host_max_ns,
                       r->network_mean_ns, r->network_max_ns);
+        if (r->near_misses) {
+            ds_put_format(s, " near_misses=%"PRIu32, r->near_misses);
+        }
         break;
     case RTVNIC_MSG_HEARTBEAT:
         ds_put_format(s, "heartbeat");
@@ -540,6 +566,10 @@ rtvnic_msg_format(const struct rtvnic_msg *msg, struct ds *s)
     case RTVNIC_MSG_CONFIG:
         ds_put_format(s, "config report_interval_us=%"PRIu32,
                       msg->config.report_interval_us);
+        if (msg->config.near_permille) {
+            ds_put_format(s, " near_permille=%"PRIu16,
+                          msg->config.near_permille);
+        }
         break;
     case RTVNIC_MSG_SOURCES:
         ds_put_format(s, "sources");
@@ -816,10 +846,19 @@ rtvnic_ofp_handle(const struct ofp_header *oh, enum ofperr role_error)
                          RTVNIC_REPORT_INTERVAL_MIN_US,
                          RTVNIC_REPORT_INTERVAL_MAX_US);
             ofperr = refuse(OFPERR_OFPBRC_EPERM);
-        } else if (us != rtvnic_report_interval_us()) {
-            VLOG_INFO("controller set the RTvNIC report interval to %"PRIu32
-                      " us", us);
-            atomic_store_relaxed(&report_interval_us, us);
+        } else {
+            uint16_t permille = msg.config.near_permille;
+
+            if (us != rtvnic_report_interval_us()) {
+                VLOG_INFO("controller set the RTvNIC report interval to %"
+                          PRIu32" us", us);
+                atomic_store_relaxed(&report_interval_us, us);
+            }
+            if (permille != rtvnic_report_near_permille()) {
+                VLOG_INFO("controller set the RTvNIC near-miss fraction to "
+                          "%"PRIu16"/1000 of the deadline", permille);
+                atomic_store_relaxed(&near_permille, permille);
+            }
         }
         break;
     }

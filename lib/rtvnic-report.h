@@ -27,7 +27,9 @@
  * v4-mapped IPv6).  The structs below give the exact layout:
  *
  *   REPORT (1), switch -> controller, for each flow with misses in a report
- *   interval: struct rtvnic_wire_report, 72 bytes.
+ *   interval, or with near misses (packets that met their deadline with
+ *   less slack than the controller's CONFIG asks for): struct
+ *   rtvnic_wire_report, 72 bytes.
  *
  *   HEARTBEAT (2), switch -> controller, every second: struct
  *   rtvnic_wire_list (n, the number of entries in this body), then n struct
@@ -39,7 +41,14 @@
  *
  *   CONFIG (4), controller -> switch: struct rtvnic_wire_config.  The switch
  *   accepts report intervals from RTVNIC_REPORT_INTERVAL_MIN_US to
- *   RTVNIC_REPORT_INTERVAL_MAX_US (1 ms to 10 s).
+ *   RTVNIC_REPORT_INTERVAL_MAX_US (1 ms to 10 s), and a near-miss fraction
+ *   'near_permille' of 0 (none: only misses are reported, as before it
+ *   existed) or 1 to 999: a packet whose delay exceeds that many thousandths
+ *   of its deadline, without missing it, is a near miss.
+ *
+ *   Both near-miss fields were padding before: a switch that predates them
+ *   ignores a controller's fraction and never reports near misses, and a
+ *   controller that predates them never asks for any.
  *
  *   SOURCES (5), switch -> controller, every second, per bridge: struct
  *   rtvnic_wire_list, then n entries: the RTvNIC sources on the bridge's
@@ -114,7 +123,7 @@ struct rtvnic_wire_report {
     struct rtvnic_wire_header header;   /* Type RTVNIC_MSG_REPORT. */
     ovs_be32 sender[4];                 /* Sending host, IPv6 or mapped. */
     ovs_be16 vnic_id;
-    uint8_t pad[2];
+    ovs_be16 near_misses;               /* Saturates at 65535; was pad. */
     ovs_be32 interval_us;
     ovs_be32 packets;
     ovs_be32 misses;
@@ -158,7 +167,8 @@ OFP_ASSERT(sizeof(struct rtvnic_wire_set_deadline) == 24);
 struct rtvnic_wire_config {
     struct rtvnic_wire_header header;   /* Type RTVNIC_MSG_CONFIG. */
     ovs_be32 report_interval_us;
-    uint8_t pad[4];
+    ovs_be16 near_permille;     /* 0: no near misses; was pad. */
+    uint8_t pad[2];
 };
 OFP_ASSERT(sizeof(struct rtvnic_wire_config) == 16);
 
@@ -202,6 +212,7 @@ OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry) == 24);
 #define RTVNIC_REPORT_INTERVAL_MIN_US 1000
 #define RTVNIC_REPORT_INTERVAL_MAX_US 10000000
 #define RTVNIC_HEARTBEAT_INTERVAL_US 1000000
+#define RTVNIC_NEAR_PERMILLE_MAX 999
 
 /* NXT_RTVNIC messages a switch queues to one controller connection at most
  * (cf. packet-ins).  A multi-part message is queued whole or not at all, but
@@ -219,9 +230,10 @@ struct rtvnic_report {
     uint32_t lost;
     uint32_t deadline_us;
     uint64_t max_excess_ns;
+    uint32_t near_misses;       /* At most UINT16_MAX on the wire. */
     /* The means are of the interval's misses (its packets that arrived
-     * after their deadline): they say where the misses spent their time.
-     * The maxima are of all its packets. */
+     * after their deadline), or if none missed of its near misses: they say
+     * where those spent their time.  The maxima are of all its packets. */
     uint32_t host_mean_ns;
     uint32_t host_max_ns;
     uint32_t network_mean_ns;
@@ -260,6 +272,7 @@ struct rtvnic_msg {
         } set_deadline;
         struct {
             uint32_t report_interval_us;
+            uint16_t near_permille;
         } config;
         struct {
             struct rtvnic_source_entry *entries;
@@ -316,6 +329,9 @@ enum ofperr rtvnic_ofp_handle(const struct ofp_header *,
 
 /* The report interval a controller configured (default 10 ms). */
 uint32_t rtvnic_report_interval_us(void);
+/* The near-miss fraction a controller configured, in thousandths of a
+ * deadline (default 0: none). */
+uint16_t rtvnic_report_near_permille(void);
 
 /* Messages refused from controllers, for "rtvnic/show". */
 uint64_t rtvnic_ofp_n_refused(void);

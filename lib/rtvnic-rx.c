@@ -90,12 +90,14 @@ struct rx_stats {
     /* Since the last report interval: for miss reports.  The sums are of
      * the misses only, to say where they came from: a few misses' network
      * spike would disappear in a mean over the interval's on-time
-     * packets. */
+     * packets.  Near misses have their own sums, for an interval without
+     * misses. */
     struct {
-        uint32_t packets, misses, lost;
+        uint32_t packets, misses, lost, near_misses;
         uint64_t max_excess_ns;
         uint64_t host_max_ns, net_max_ns;
         uint64_t miss_host_sum_ns, miss_net_sum_ns;
+        uint64_t near_host_sum_ns, near_net_sum_ns;
     } ival;
 
     /* Since the last heartbeat. */
@@ -528,6 +530,7 @@ rtvnic_rx_record(const struct in6_addr *sender,
         return;
     }
 
+    uint16_t near_permille = rtvnic_report_near_permille();
     bool urgent = false;
 
     ovs_mutex_lock(&f->mutex);
@@ -583,6 +586,10 @@ rtvnic_rx_record(const struct in6_addr *sender,
             s->ival.max_excess_ns = MAX(s->ival.max_excess_ns,
                                         delay - deadline);
             s->beat_misses++;
+        } else if (near_permille && delay * 1000 > deadline * near_permille) {
+            s->ival.near_misses++;
+            s->ival.near_host_sum_ns += host;
+            s->ival.near_net_sum_ns += net;
         }
     }
     ovs_mutex_unlock(&f->mutex);
@@ -682,8 +689,9 @@ all_flows(size_t *n, bool sort)
 }
 
 /* Stores in '*reports' (to be freed by the caller) one report for each flow
- * that had misses since the previous call, which was 'interval_us' ago, and
- * starts a new interval for every flow.  Returns the number of reports. */
+ * that had misses or near misses since the previous call, which was
+ * 'interval_us' ago, and starts a new interval for every flow.  Returns the
+ * number of reports. */
 size_t
 rtvnic_rx_take_reports(struct rtvnic_report **reports, uint32_t interval_us)
 {
@@ -697,9 +705,17 @@ rtvnic_rx_take_reports(struct rtvnic_report **reports, uint32_t interval_us)
 
         ovs_mutex_lock(&f->mutex);
         struct rx_stats *s = &f->s;
-        if (s->ival.misses) {
+        if (s->ival.misses || s->ival.near_misses) {
             uint32_t pkts = s->ival.packets;
             uint32_t misses = s->ival.misses;
+            uint32_t near = s->ival.near_misses;
+            /* Where the misses spent their time, or without any, the near
+             * misses. */
+            uint32_t n_mean = misses ? misses : near;
+            uint64_t host_sum = (misses ? s->ival.miss_host_sum_ns
+                                 : s->ival.near_host_sum_ns);
+            uint64_t net_sum = (misses ? s->ival.miss_net_sum_ns
+                                : s->ival.near_net_sum_ns);
 
             (*reports)[n++] = (struct rtvnic_report) {
                 .sender = f->sender,
@@ -707,12 +723,13 @@ rtvnic_rx_take_reports(struct rtvnic_report **reports, uint32_t interval_us)
                 .interval_us = interval_us,
                 .packets = pkts,
                 .misses = misses,
+                .near_misses = near,
                 .lost = s->ival.lost,
                 .deadline_us = s->deadline_us,
                 .max_excess_ns = s->ival.max_excess_ns,
-                .host_mean_ns = clamp32(s->ival.miss_host_sum_ns / misses),
+                .host_mean_ns = clamp32(host_sum / n_mean),
                 .host_max_ns = clamp32(s->ival.host_max_ns),
-                .network_mean_ns = clamp32(s->ival.miss_net_sum_ns / misses),
+                .network_mean_ns = clamp32(net_sum / n_mean),
                 .network_max_ns = clamp32(s->ival.net_max_ns),
             };
         }

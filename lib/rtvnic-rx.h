@@ -28,7 +28,10 @@
  * the network part (the rest).  The receiver's part is neither the sending
  * host's nor the network's, so it is kept out of both: a busy receiving
  * switch must not make the controller raise DSCP.  A miss when the delay
- * exceeds the stamp's deadline, and by how much; losses as gaps in the
+ * exceeds the stamp's deadline, and by how much; a near miss (for the
+ * controller's reports only) when it does not, but exceeds the fraction of
+ * the deadline the controller configured (rtvnic_report_near_permille():
+ * the flow's slack is running out); losses as gaps in the
  * sequence numbers; delays below zero (clock skew) apart; malformed stamps
  * ("bad_stamp"); stamps whose time or sequence number cannot be true
  * ("implausible": they count nothing else); and sender restarts ("epochs").

@@ -53,7 +53,9 @@
 # when it came), and quiet_period_ms 12000, longer than the congestion:
 # with a shorter one rtvctl gives the priority back while the core is still
 # congested, the flows miss again and it re-escalates (e.g. QUIET_MS=3000
-# oscillates every ~3.5 s).
+# oscillates every ~3.5 s).  near_miss_fraction 0.5: a flow whose network
+# delay keeps more than half its deadline for 50 ms (a queue growing in the
+# core) escalates before it misses.
 #
 # Prints a per-second timeline and the feedback measurement of
 # bench/rtvnic-feedback-measure.py (per RT flow: escalation delay,
@@ -232,7 +234,8 @@ bench/rtvnic-feedback-measure.py (definitions in its header), scenario
 of testbed/rtvnic-demo-feedback.sh: cross traffic congests the core's
 best-effort class from t=${T_CROSS_ON}s to t=${T_CROSS_OFF}s (onset and end:
 first and last cross datagram sent), rtvctl quiet period $QUIET_MS ms,
-miss_persist_ms 50, top_rung_deadline_us 2000.  $(sched_text)${busy:+
+miss_persist_ms 50, near_miss_fraction 0.5,
+top_rung_deadline_us 2000.  $(sched_text)${busy:+
 
 WARNING: another job competed for the 2 CPUs when the run started
 (/tmp/rtvnic-dpdk-busy, or less than 80 % idle): not a final measurement.}

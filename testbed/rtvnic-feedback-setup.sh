@@ -302,7 +302,7 @@ fb_rtvctl() {
         [report_interval_ms]=10 [tighten_floor_us]=1000
         [miss_ratio_threshold]=0.5 [dscp_ladder]="[0, 34, 46]"
         [quiet_period_ms]=12000 [min_step_interval_ms]=500
-        [miss_persist_ms]=50
+        [miss_persist_ms]=50 [near_miss_fraction]=0.5
         [escalation_table]=0 [next_table]=1)
     for kv in "$@"; do
         pol[${kv%%=*}]=${kv#*=}

@@ -20,6 +20,7 @@
  *       Reads events from stdin, one per line, and prints the decision for
  *       each:
  *         TIME report PACKETS MISSES HOST_MEAN_US NET_MEAN_US EXCESS_US
+ *              [NEAR_MISSES]
  *         TIME relax
  *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
  *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
@@ -85,7 +86,7 @@ test_rtvctl_logic_main(int argc, char *argv[])
         struct rtvctl_action a;
         long long int t;
         char cmd[32];
-        unsigned int pkts, misses, host_us, net_us, excess_us;
+        unsigned int pkts, misses, host_us, net_us, excess_us, near = 0;
         unsigned long long int contract;
         unsigned int target_ppm, window_ms;
         int n;
@@ -94,11 +95,12 @@ test_rtvctl_logic_main(int argc, char *argv[])
             continue;
         }
         if (!strcmp(cmd, "report")
-            && sscanf(line, "%*d %*s %u %u %u %u %u", &pkts, &misses,
-                      &host_us, &net_us, &excess_us) == 5) {
+            && sscanf(line, "%*d %*s %u %u %u %u %u %u", &pkts, &misses,
+                      &host_us, &net_us, &excess_us, &near) >= 5) {
             struct rtvnic_report r = {
                 .packets = pkts,
                 .misses = misses,
+                .near_misses = near,
                 .host_mean_ns = host_us * 1000,
                 .network_mean_ns = net_us * 1000,
                 .max_excess_ns = (uint64_t) excess_us * 1000,
