@@ -284,6 +284,7 @@ decide_near_misses(const struct rtvctl_policy *p,
     long long int gap_ms = 2 * (long long int) p->report_interval_ms;
     if (now_ms - st->near_last_ms > gap_ms) {
         st->near_start_ms = now_ms;
+        st->near_first_net_ns = r->network_max_ns;
     }
     st->near_last_ms = now_ms;
 
@@ -294,6 +295,19 @@ decide_near_misses(const struct rtvctl_policy *p,
                  "near_miss_persist_ms %"PRIu32, at_risk, r->packets,
                  p->near_miss_permille / 10.0, span_ms,
                  p->near_miss_persist_ms);
+        return false;
+    }
+    if (r->network_max_ns < st->near_first_net_ns) {
+        /* A queue that drains (the backlog of a stall somewhere on the
+         * path) gives the slack back by itself; a growing one does not.
+         * The maxima are of all of a report's packets, so they compare
+         * across reports with and without misses; the means do not. */
+        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
+                 "%.1f%% of the deadline for %lld ms, but network max %"
+                 PRIu32" us < %"PRIu32" us at the episode's start: "
+                 "draining, not growing", at_risk, r->packets,
+                 p->near_miss_permille / 10.0, span_ms,
+                 r->network_max_ns / 1000, st->near_first_net_ns / 1000);
         return false;
     }
     /* The network keeps using up the flow's slack: it is not quiet. */

@@ -66,8 +66,11 @@
  * misses, whose network part dominates (network mean > host mean, of the
  * misses or else of the near misses), each at most two report intervals
  * after the previous one, for at least 'near_miss_persist_ms', raise DSCP
- * one step (to the top for a 'top_rung_deadline_us' flow), as stage 2.
- * Such an episode also delays relaxing.  A standing queue in the network
+ * one step (to the top for a 'top_rung_deadline_us' flow), as stage 2,
+ * unless the report's network maximum (of all its packets) is below the
+ * episode's first report's:
+ * a queue that drains (the backlog a stall left on the path) gives the
+ * slack back by itself.  Such an episode also delays relaxing.  A standing queue in the network
  * that grows towards the deadline (a ramp) shows up this way before any
  * packet misses; a queue that only bursts, or the host's EDF using the
  * slack it was given (host part dominates: the deadline is the host's to
@@ -112,6 +115,7 @@ struct rtvctl_flow_state {
     long long int episode_last_ms;  /* Its latest report. */
     long long int near_start_ms;    /* First report of a near-miss episode. */
     long long int near_last_ms;     /* Its latest report. */
+    uint32_t near_first_net_ns;     /* Its first report's network max. */
     unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
     uint64_t reports;
     uint64_t misses;

@@ -50,6 +50,7 @@ COVERAGE_DEFINE(rtvnic_rx_implausible);
 COVERAGE_DEFINE(rtvnic_rx_bad_stamp);
 COVERAGE_DEFINE(rtvnic_rx_epoch);
 COVERAGE_DEFINE(rtvnic_rx_urgent);
+COVERAGE_DEFINE(rtvnic_rx_near_miss);
 
 /* Histogram: log-linear, SUB_BUCKETS per octave, over the delays a plausible
  * stamp can have (below RTVNIC_RX_MAX_DELAY_NS < 2^MAX_OCTAVE ns).  Bucket 0
@@ -587,6 +588,7 @@ rtvnic_rx_record(const struct in6_addr *sender,
                                         delay - deadline);
             s->beat_misses++;
         } else if (near_permille && delay * 1000 > deadline * near_permille) {
+            COVERAGE_INC(rtvnic_rx_near_miss);
             s->ival.near_misses++;
             s->ival.near_host_sum_ns += host;
             s->ival.near_net_sum_ns += net;

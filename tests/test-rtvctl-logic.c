@@ -21,6 +21,7 @@
  *       each:
  *         TIME report PACKETS MISSES HOST_MEAN_US NET_MEAN_US EXCESS_US
  *              [NEAR_MISSES]
+ *         (the network maximum is the mean)
  *         TIME relax
  *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
  *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
@@ -103,6 +104,7 @@ test_rtvctl_logic_main(int argc, char *argv[])
                 .near_misses = near,
                 .host_mean_ns = host_us * 1000,
                 .network_mean_ns = net_us * 1000,
+                .network_max_ns = net_us * 1000,
                 .max_excess_ns = (uint64_t) excess_us * 1000,
             };
             rtvctl_decide_report(&policy, &st, &r, t, &a);
