@@ -68,13 +68,12 @@
  * after the previous one, for at least 'near_miss_persist_ms', raise DSCP
  * one step (to the top for a 'top_rung_deadline_us' flow), as stage 2,
  * unless the report's network maximum (of all its packets) is below the
- * episode's first report's:
- * a queue that drains (the backlog a stall left on the path) gives the
- * slack back by itself.  Such an episode also delays relaxing.  A standing queue in the network
- * that grows towards the deadline (a ramp) shows up this way before any
- * packet misses; a queue that only bursts, or the host's EDF using the
- * slack it was given (host part dominates: the deadline is the host's to
- * use), does not.
+ * episode's first report's: a queue that drains (the backlog a stall left
+ * on the path) gives the slack back by itself.  Such an episode also
+ * delays relaxing.  A standing queue in the network that grows towards the
+ * deadline (a ramp) shows up this way before any packet misses; a queue
+ * that only bursts, or the host's EDF using the slack it was given (host
+ * part dominates: the deadline is the host's to use), does not.
  *
  * Reports below the threshold act only through the windowed rule.  The
  * others act only once misses have persisted for the policy's
