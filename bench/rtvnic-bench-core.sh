@@ -55,6 +55,10 @@
 # nice -10 or SCHED_FIFO 10 (RT), the switches' main threads at SCHED_FIFO
 # 20: on this shared machine a best-effort sender at nice 0 fell behind its
 # rate, and then the congestion was not the same in both runs.
+# 3 s before the congestion rtvctl is restarted with no memory, its flows
+# removed and the deadlines back at the contracts (as make bench-feedback
+# does between runs): what it did on the flows' first packets and the
+# machine's stalls must not relax inside the congestion.
 # The runs alternate htb, ovs, htb, ovs, ... (PAIRS pairs at least, default
 # 5, until every floor is decided, at most MAX_PAIRS, default 10), each
 # on a fresh testbed, so that slow drifts of this shared machine's load hit
@@ -181,6 +185,16 @@ one_run() {
     rt fb_send voice vm1a "$VM2A_IP" 5001 1 $((DURATION + 60)) \
         --rate "$VOICE_PPS" --size 172
     send+=($fb_last_pid)
+    # What rtvctl did before the congestion (on a flow's first packets, on
+    # the machine's stalls) is forgotten 3 s before it: a flow escalated
+    # then relaxed a quiet period later, inside the congestion, into the
+    # core's 1,000-packet best-effort queue, and missed ~400 packets before
+    # its first miss came back (~600 ms at CORE_RATE), in whichever core
+    # it happened.
+    fb_until $((T_CROSS_ON - 3))
+    fb_rtvctl_forget "host1:$VM1A_PORT" "host1:$VM1B_PORT"
+    fb_rtvctl_start
+    echo "rtvctl-restart $(date +%s.%N)" >> "$fb_run/events"
     fb_cross "$T_CROSS_ON" "$T_CROSS_OFF" "$CROSS_PPS"
     sleep 3
     fb_until "$DURATION"

@@ -182,69 +182,31 @@ grep -v '^voice3 ' "$base/flows.all" > "$base/flows" || true
 for h in $(fb_hosts); do
     "$fb_tb" vsctl host$h set controller br-int max_backoff=1000
 done
-rtvctl_sockets=$(fb_rtvctl_remotes)
 
 # stop_rtvctl: the last rtvctl started (its run directory in rtvctl_run)
-# gone.  A daemon that exited stays a zombie until PID 1 reaps it (up to
-# ~2 s here), so "gone" is "not running".
+# gone.
 rtvctl_run=$base
 stop_rtvctl() {
-    local pid i st
-    pid=$(cat "$rtvctl_run/rtvctl.pid" 2>/dev/null) || return 0
-    fb_run=$rtvctl_run fb_stop_rtvctl
-    for i in $(seq 250); do
-        st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
-        [ "${st%% *}" != Z ] || return 0
-        sleep 0.02
-    done
-    fb_die "rtvctl ($pid) did not exit"
+    fb_run=$rtvctl_run fb_rtvctl_gone
 }
 
 # reset_state: no rtvctl, none of its flows or ours on the sending hosts,
 # the RT sources' effective deadlines at their contracts.
 reset_state() {
-    local src h port uuid dl
-    stop_rtvctl
+    local h
+    fb_run=$rtvctl_run fb_rtvctl_forget $RT_SOURCES
     for h in $(fb_senders); do
-        "$fb_tb" ofctl host$h del-flows br-int \
-            "table=0,cookie=0x5254560000000000/0xffffff0000000000"
         "$fb_tb" ofctl host$h del-flows br-int "table=0,cookie=0x1/-1"
-    done
-    # A changed QoS row is applied afresh, with the effective deadline at
-    # the contract: the same deadline written in us, then as it was.  Only
-    # where rtvctl left it tightened (each write waits for ovs-vswitchd).
-    for src in $RT_SOURCES; do
-        h=${src%%:*} port=${src#*:}
-        "$fb_tb" appctl $h rtvnic/show "$port" \
-            | grep -Eq 'deadline ([0-9a-z]+), effective \1,' && continue
-        uuid=$("$fb_tb" vsctl $h get port "$port" qos)
-        dl=$("$fb_tb" vsctl $h get qos "$uuid" other-config:deadline | tr -d '"')
-        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
-        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$dl"
     done
 }
 
 # start_rtvctl QUIET-MS: a fresh rtvctl (no memory of earlier runs) with
 # that quiet period, connected to every host and knowing every RT source.
 start_rtvctl() {
-    local i show
     sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $1/" \
         "$base/policy.base" > "$fb_run/policy.json"
     rtvctl_run=$fb_run
-    "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
-        --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
-        -vconsole:off --policy="$fb_run/policy.json" $rtvctl_sockets \
-        2> "$fb_run/rtvctl.stderr" \
-        || fb_die "rtvctl did not start: $(cat "$fb_run/rtvctl.stderr")"
-    for i in $(seq 200); do
-        show=$(fb_ctl rtvctl/show 2>/dev/null || true)
-        if grep -q "datapath ID 0x21" <<<"$show" \
-                && fb_knows_sources "$base/flows.all" "$show"; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    fb_die "rtvctl did not learn the switches and sources: $show"
+    fb_rtvctl_start "$base/flows.all"
 }
 
 # static_best: the RT vNICs' packets leave their hosts in EF, as rtvctl's

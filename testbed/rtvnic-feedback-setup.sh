@@ -296,6 +296,70 @@ fb_stop_rtvctl() {
     fi
 }
 
+# fb_rtvctl_gone: the run's rtvctl stopped and no longer running.  A
+# daemon that exited stays a zombie until PID 1 reaps it (up to ~2 s here),
+# so "gone" is "not running".
+fb_rtvctl_gone() {
+    local pid i st
+    pid=$(cat "$fb_run/rtvctl.pid" 2>/dev/null) || return 0
+    fb_stop_rtvctl
+    for i in $(seq 250); do
+        st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
+        [ "${st%% *}" != Z ] || return 0
+        sleep 0.02
+    done
+    fb_die "rtvctl ($pid) did not exit"
+}
+
+# fb_rtvctl_forget HOST:PORT...: the run's rtvctl gone and what it did
+# undone: its DSCP flows on the sending hosts removed, the effective
+# deadlines of the RT sources HOST:PORT (e.g. 1:vm1a) back at their
+# contracts.
+fb_rtvctl_forget() {
+    local src h port uuid dl
+    fb_rtvctl_gone
+    for h in $(fb_senders); do
+        "$fb_tb" ofctl host$h del-flows br-int \
+            "table=0,cookie=0x5254560000000000/0xffffff0000000000"
+    done
+    # A changed QoS row is applied afresh, with the effective deadline at
+    # the contract: the same deadline written in us, then as it was.  Only
+    # where rtvctl left it tightened (each write waits for ovs-vswitchd).
+    for src in "$@"; do
+        h=${src%%:*} port=${src#*:}
+        "$fb_tb" appctl $h rtvnic/show "$port" \
+            | grep -Eq 'deadline ([0-9a-z]+), effective \1,' && continue
+        uuid=$("$fb_tb" vsctl $h get port "$port" qos)
+        dl=$("$fb_tb" vsctl $h get qos "$uuid" other-config:deadline | tr -d '"')
+        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
+        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$dl"
+    done
+}
+
+# fb_rtvctl_start [FLOWS]: a fresh rtvctl (no memory of earlier ones) with
+# the run's policy.json, on the sockets the switches already use, once it
+# knows every switch and the RT sources FLOWS lists (default: the run's).
+fb_rtvctl_start() {
+    local flows=${1:-$fb_run/flows} i show core_id=
+    [ "$CORE" = ovs ] && core_id=$(printf '%#x' $((16#$CORE_DPID)))
+    "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
+        --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
+        -vconsole:off --policy="$fb_run/policy.json" $(fb_rtvctl_remotes) \
+        2> "$fb_run/rtvctl.stderr" \
+        || fb_die "rtvctl did not start: $(cat "$fb_run/rtvctl.stderr")"
+    for i in $(seq 200); do
+        show=$(fb_ctl rtvctl/show 2>/dev/null || true)
+        if grep -q "datapath ID 0x21" <<<"$show" \
+                && { [ -z "$core_id" ] \
+                     || grep -q "datapath ID $core_id" <<<"$show"; } \
+                && fb_knows_sources "$flows" "$show"; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    fb_die "rtvctl did not learn the switches and sources: $show"
+}
+
 fb_rtvctl() {
     local kv k v i show n
     declare -A pol=(
