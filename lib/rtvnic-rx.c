@@ -587,7 +587,8 @@ rtvnic_rx_record(const struct in6_addr *sender,
             s->ival.max_excess_ns = MAX(s->ival.max_excess_ns,
                                         delay - deadline);
             s->beat_misses++;
-        } else if (near_permille && delay * 1000 > deadline * near_permille) {
+        } else if (deadline && near_permille
+                   && delay * 1000 > deadline * near_permille) {
             COVERAGE_INC(rtvnic_rx_near_miss);
             s->ival.near_misses++;
             s->ival.near_host_sum_ns += host;
