@@ -499,6 +499,22 @@ encode_role_request(enum ofp_version version,
     return b;
 }
 
+/* The NXT_RTVNIC CONFIG message that tells a switch what 'p' wants of its
+ * reports. */
+static struct ofpbuf *
+encode_config(const struct rtvctl_policy *p, enum ofp_version version)
+{
+    struct rtvnic_msg msg = {
+        .type = RTVNIC_MSG_CONFIG,
+        .config = {
+            .report_interval_us = p->report_interval_ms * 1000,
+            .near_permille = p->near_miss_permille,
+        },
+    };
+
+    return rtvnic_msg_to_ofp(&msg, version);
+}
+
 /* The flow that gives DSCP 'dscp' its queue on a network switch, in the
  * policy's 'network_table': it chooses the queue and continues with the
  * switch's own pipeline at 'network_next_table', so the operator's ACLs
@@ -1173,15 +1189,6 @@ rtvctl_sw_destroy(struct rtvctl_sw *sw)
 void
 rtvctl_sw_connected(struct rtvctl_sw *sw, enum ofp_version version)
 {
-    const struct rtvctl_policy *p = sw->core->policy;
-    struct rtvnic_msg msg = {
-        .type = RTVNIC_MSG_CONFIG,
-        .config = {
-            .report_interval_us = p->report_interval_ms * 1000,
-            .near_permille = p->near_miss_permille,
-        },
-    };
-
     struct rtvctl_core *c = sw->core;
 
     sw->connected = true;
@@ -1203,7 +1210,7 @@ rtvctl_sw_connected(struct rtvctl_sw *sw, enum ofp_version version)
     }
     send_msg(sw, ofpraw_alloc(OFPRAW_OFPT_FEATURES_REQUEST, version, 0));
     if (c->role != RTVCTL_ROLE_STANDBY) {
-        send_msg(sw, rtvnic_msg_to_ofp(&msg, version));
+        send_msg(sw, encode_config(c->policy, version));
     }
 }
 
@@ -1428,15 +1435,6 @@ rtvctl_core_set_role(struct rtvctl_core *c, enum rtvctl_role role,
     c->generation = generation;
     if (role == RTVCTL_ROLE_LEADER && old_role != RTVCTL_ROLE_LEADER) {
         c->acting_since = time_msec();
-
-        struct rtvnic_msg config = {
-            .type = RTVNIC_MSG_CONFIG,
-            .config = {
-                .report_interval_us = c->policy->report_interval_ms * 1000,
-                .near_permille = c->policy->near_miss_permille,
-            },
-        };
-
         LIST_FOR_EACH (sw, node, &c->switches) {
             if (!sw->connected) {
                 continue;
@@ -1444,7 +1442,7 @@ rtvctl_core_set_role(struct rtvctl_core *c, enum rtvctl_role role,
             send_msg(sw, encode_role_request(sw->version,
                                              OFPCR12_ROLE_PRIMARY,
                                              generation));
-            send_msg(sw, rtvnic_msg_to_ofp(&config, sw->version));
+            send_msg(sw, encode_config(c->policy, sw->version));
             sw->have_sources = false;
             if (sw->have_dpid) {
                 request_flows(sw);
