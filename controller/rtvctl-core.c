@@ -1785,16 +1785,15 @@ rtvctl_core_format_show(const struct rtvctl_core *c, struct ds *s)
         format_flow_name(flow, s);
         ds_put_format(s, ": %s, dscp %u, effective deadline %"PRIu64" us "
                       "(contract %"PRIu64" us), reports %"PRIu64", misses %"
-                      PRIu64"\n", rtvctl_stage_name(&flow->st),
+                      PRIu64, rtvctl_stage_name(&flow->st),
                       p->dscp_ladder[flow->st.level],
                       flow->st.effective_us, flow->st.contract_us,
                       flow->st.reports, flow->st.misses);
         if (flow->st.near_misses) {
             /* Only with near misses, so that the line stays as it was for
              * a policy without them. */
-            ds_chomp(s, '\n');
-            ds_put_format(s, ", near misses %"PRIu64"\n",
-                          flow->st.near_misses);
+            ds_put_format(s, ", near misses %"PRIu64, flow->st.near_misses);
         }
+        ds_put_char(s, '\n');
     }
 }
