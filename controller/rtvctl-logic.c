@@ -268,6 +268,7 @@ decide_near_misses(const struct rtvctl_policy *p,
     uint64_t at_risk = (uint64_t) r->misses + r->near_misses;
     bool most = r->packets && at_risk * 2 >= r->packets;
     bool network = r->network_mean_ns > r->host_mean_ns;
+    char ev[96];
 
     if (!p->near_miss_permille || !r->near_misses) {
         return false;
@@ -288,12 +289,13 @@ decide_near_misses(const struct rtvctl_policy *p,
     }
     st->near_last_ms = now_ms;
 
+    snprintf(ev, sizeof ev, "%"PRIu64"/%"PRIu32" packets above %.1f%% of "
+             "the deadline", at_risk, r->packets,
+             p->near_miss_permille / 10.0);
     long long int span_ms = now_ms - st->near_start_ms;
     if (span_ms < p->near_miss_persist_ms) {
-        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
-                 "%.1f%% of the deadline, for %lld ms, not yet "
-                 "near_miss_persist_ms %"PRIu32, at_risk, r->packets,
-                 p->near_miss_permille / 10.0, span_ms,
+        snprintf(a->why, sizeof a->why, "%s, for %lld ms, not yet "
+                 "near_miss_persist_ms %"PRIu32, ev, span_ms,
                  p->near_miss_persist_ms);
         return false;
     }
@@ -302,21 +304,17 @@ decide_near_misses(const struct rtvctl_policy *p,
          * path) gives the slack back by itself; a growing one does not.
          * The maxima are of all of a report's packets, so they compare
          * across reports with and without misses; the means do not. */
-        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
-                 "%.1f%% of the deadline for %lld ms, but network max %"
+        snprintf(a->why, sizeof a->why, "%s for %lld ms, but network max %"
                  PRIu32" us < %"PRIu32" us at the episode's start: "
-                 "draining, not growing", at_risk, r->packets,
-                 p->near_miss_permille / 10.0, span_ms,
+                 "draining, not growing", ev, span_ms,
                  r->network_max_ns / 1000, st->near_first_net_ns / 1000);
         return false;
     }
     /* The network keeps using up the flow's slack: it is not quiet. */
     st->last_miss_ms = now_ms;
     if (st->level + 1 >= p->n_ladder) {
-        snprintf(a->why, sizeof a->why, "%"PRIu64"/%"PRIu32" packets above "
-                 "%.1f%% of the deadline for %lld ms at the top of the DSCP "
-                 "ladder: nothing left to do", at_risk, r->packets,
-                 p->near_miss_permille / 10.0, span_ms);
+        snprintf(a->why, sizeof a->why, "%s for %lld ms at the top of the "
+                 "DSCP ladder: nothing left to do", ev, span_ms);
         return false;
     }
     if (now_ms - st->last_change_ms < p->min_step_interval_ms) {
@@ -328,12 +326,11 @@ decide_near_misses(const struct rtvctl_policy *p,
 
     size_t from = st->level;
     st->level = uses_top_rung(p, st) ? p->n_ladder - 1 : st->level + 1;
-    snprintf(a->why, sizeof a->why, "near misses: %"PRIu64"/%"PRIu32
-             " packets above %.1f%% of the deadline for %lld ms, network "
+    snprintf(a->why, sizeof a->why, "near misses: %s for %lld ms, network "
              "mean %"PRIu32" us > host mean %"PRIu32" us: escalate DSCP %u "
-             "-> %u", at_risk, r->packets, p->near_miss_permille / 10.0,
-             span_ms, r->network_mean_ns / 1000, r->host_mean_ns / 1000,
-             p->dscp_ladder[from], p->dscp_ladder[st->level]);
+             "-> %u", ev, span_ms, r->network_mean_ns / 1000,
+             r->host_mean_ns / 1000, p->dscp_ladder[from],
+             p->dscp_ladder[st->level]);
     a->level = st->level;
     act(a, RTVCTL_ACT_SET_LEVEL);
     stepped_up(p, st, now_ms);
