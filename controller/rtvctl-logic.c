@@ -258,7 +258,8 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     window_clear(p, st, now_ms);
 }
 
-/* The near-miss rule (see rtvctl-logic.h).  Returns true if it acted. */
+/* The near-miss rule (see rtvctl-logic.h), for a report with near misses
+ * under a policy with them.  Returns true if it acted. */
 static bool
 decide_near_misses(const struct rtvctl_policy *p,
                    struct rtvctl_flow_state *st,
@@ -270,9 +271,6 @@ decide_near_misses(const struct rtvctl_policy *p,
     bool network = r->network_mean_ns > r->host_mean_ns;
     char ev[96];
 
-    if (!p->near_miss_permille || !r->near_misses) {
-        return false;
-    }
     if (!most || !network) {
         near_episode_clear(st);
         snprintf(a->why, sizeof a->why, "%"PRIu32" near misses and %"
@@ -360,6 +358,10 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         }
     }
 
+    if (!p->near_miss_permille || !r->near_misses) {
+        /* No near-miss rule to apply: 'why' stays the misses'. */
+        return;
+    }
     char why[sizeof a->why];
     ovs_strlcpy(why, a->why, sizeof why);
     if (!decide_near_misses(p, st, r, now_ms, a) && r->misses) {
