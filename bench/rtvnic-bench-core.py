@@ -55,6 +55,11 @@ while a miss is a miss in both runs of a pair alike.
 Exit status 0 when every floor is decided (PASS, FAIL, or FAIL-UNDECIDED
 at M pairs), 3 while one needs more pairs (the caller runs another), 2 on
 unusable input.
+
+A run's measurement is kept in RUNDIR/bench-core.json and used again while
+that file is newer than every other file of the run and than this script
+and rtvnic-feedback-measure.py: the caller runs this after every pair,
+each time with all the runs so far.
 """
 
 import importlib.util
@@ -67,6 +72,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CROSS_PAYLOAD = 1472
 BE_FLOOR = 0.05
+CACHE = "bench-core.json"
 
 
 def die(msg):
@@ -163,6 +169,46 @@ def one(fbm, run):
     return r
 
 
+def newest_input(run):
+    """The newest modification time (ns) of what one() measures 'run' from:
+    the run's files and the code that measures them."""
+    paths = [os.path.abspath(__file__),
+             os.path.join(HERE, "rtvnic-feedback-measure.py")]
+    for d, _, names in os.walk(run):
+        paths += [os.path.join(d, n) for n in names
+                  if d != run or n not in (CACHE, CACHE + ".tmp")]
+    newest = 0
+    for p in paths:
+        try:
+            newest = max(newest, os.stat(p).st_mtime_ns)
+        except OSError:
+            pass
+    return newest
+
+
+def one_cached(fbm, run):
+    """one(fbm, run), from RUNDIR/bench-core.json if that is newer than all
+    of its inputs, else measured and saved there."""
+    cache = os.path.join(run, CACHE)
+    try:
+        if os.stat(cache).st_mtime_ns > newest_input(run):
+            with open(cache) as f:
+                r = json.load(f)
+            # The same run under another name or path.
+            r["run"] = os.path.basename(run)
+            return r
+    except (OSError, ValueError):
+        pass
+    r = one(fbm, run)
+    try:
+        with open(cache + ".tmp", "w") as f:
+            json.dump(r, f, indent=1)
+        os.replace(cache + ".tmp", cache)
+    except OSError:
+        pass  # A run directory we may not write to: measured every time.
+    return r
+
+
 def fmt(v, unit=""):
     return "-" if v is None else "%s%s" % (v, unit)
 
@@ -207,7 +253,7 @@ def main(argv):
         die("--min-pairs %d > --max-pairs %d" % (min_pairs, max_pairs))
     fbm = load_module("fbmeasure", "rtvnic-feedback-measure.py")
     paired = load_module("paired", "rtvnic-paired.py")
-    res = [one(fbm, r) for r in runs]
+    res = [one_cached(fbm, r) for r in runs]
     names = sorted({n for r in res for n in r["flows"]},
                    key=lambda n: min(r["flows"][n]["deadline_us"]
                                      for r in res if n in r["flows"]))

@@ -86,8 +86,10 @@
 # CROSS_PPS (1500), BE_PPS (700), QUIET_MS (12000), BUSY_WAIT (600: wait
 # that long for /tmp/rtvnic-dpdk-busy to go and the CPUs to be at least
 # 80 % idle), FB_SCHED (fifo, as make demo).  Run files stay in
-# build/bench-core/ (one directory per run).  Runs as root, about 45 s per
-# run.
+# build/bench-core/ (one directory per run, with rtvnic-bench-core.py's
+# measurement of the run in bench-core.json: it runs after every pair, on
+# all the runs so far, and measures each run once).  Runs as root, about
+# 45 s per run.
 set -e -o pipefail
 
 ovs=$(cd "${1:?usage: $0 OVSDIR}" && pwd)
