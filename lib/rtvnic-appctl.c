@@ -87,8 +87,13 @@ show_egress(struct ds *ds, struct rtvnic_port *port,
         ds_put_format(ds, ", default-min-rate %"PRIu64" bit/s",
                       port->cfg.default_min_rate_bps);
     }
-    ds_put_format(ds, ", late-policy %s\n",
+    ds_put_format(ds, ", late-policy %s",
                   port->cfg.late_policy == RTVNIC_LATE_DROP ? "drop" : "send");
+    if (port->cfg.stamp_rate_bps) {
+        ds_put_format(ds, ", stamp-rate %"PRIu64" bit/s",
+                      port->cfg.stamp_rate_bps);
+    }
+    ds_put_char(ds, '\n');
     ds_put_format(ds, "    queued: %"PRIu64" packets, %"PRIu64" bytes\n",
                   st.queued_packets, st.queued_bytes);
     ds_put_format(ds, "    enqueued: %"PRIu64", sent: %"PRIu64" packets, "
@@ -131,6 +136,11 @@ show_egress(struct ds *ds, struct rtvnic_port *port,
     if (n_queues || st.no_queue) {
         ds_put_format(ds, "    no such queue: %"PRIu64" packets, sent as "
                       "best effort\n", st.no_queue);
+    }
+    if (port->cfg.stamp_rate_bps || st.stamped || st.stamp_over_rate) {
+        ds_put_format(ds, "    stamped: %"PRIu64" packets by their stamps' "
+                      "deadlines, %"PRIu64" beyond stamp-rate as best "
+                      "effort\n", st.stamped, st.stamp_over_rate);
     }
 }
 

@@ -31,7 +31,7 @@
 static const char *const rtvnic_keys[] = {
     "deadline", "min-rate", "burst",
     "max-rate", "default-deadline", "default-min-rate", "queue-limit",
-    "late-policy", "miss-target", "miss-window",
+    "late-policy", "miss-target", "miss-window", "stamp-rate",
 };
 
 /* Parses the leading decimal digits of 'value' into '*n'.  Returns the
@@ -282,7 +282,8 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
             error = xasprintf("%s=\"%s\": unknown key (valid keys: deadline, "
                               "min-rate, burst, miss-target, miss-window, "
                               "max-rate, default-deadline, "
-                              "default-min-rate, queue-limit, late-policy)",
+                              "default-min-rate, queue-limit, late-policy, "
+                              "stamp-rate)",
                               key, value);
         } else if (!strcmp(key, "deadline")) {
             error = rtvnic_parse_duration(key, value, &cfg->deadline_ns);
@@ -329,6 +330,9 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
                 error = xasprintf("late-policy=\"%s\": must be \"send\" or "
                                   "\"drop\"", value);
             }
+        } else if (!strcmp(key, "stamp-rate")) {
+            error = rtvnic_parse_rate(key, value, RTVNIC_MAX_RATE_BPS,
+                                      &cfg->stamp_rate_bps);
         }
     }
     free(nodes);
@@ -368,6 +372,13 @@ rtvnic_config_parse(const struct smap *other_config, struct rtvnic_config *cfg)
                    && (value = smap_get(other_config, "late-policy"))) {
             error = xasprintf("late-policy=\"%s\": only valid with max-rate",
                               value);
+        } else if (!cfg->is_egress && cfg->stamp_rate_bps) {
+            error = xasprintf("stamp-rate=\"%s\": only valid with max-rate",
+                              smap_get(other_config, "stamp-rate"));
+        } else if (cfg->stamp_rate_bps > cfg->max_rate_bps) {
+            error = xasprintf("stamp-rate=\"%s\": exceeds max-rate=\"%s\"",
+                              smap_get(other_config, "stamp-rate"),
+                              smap_get(other_config, "max-rate"));
         } else if (cfg->is_source && cfg->is_egress
                    && cfg->min_rate_bps > cfg->max_rate_bps) {
             error = xasprintf("min-rate=\"%s\": exceeds max-rate=\"%s\"",

@@ -35,8 +35,10 @@
  *   - egress (an EDF-scheduled, paced output port): "max-rate" (bit/s) and
  *     optionally "default-deadline", "default-min-rate" (bit/s, the
  *     guarantee that sources without a min-rate ask for at this egress),
- *     "queue-limit" ("N" packets or "NB" bytes) and "late-policy" ("send" or
- *     "drop").
+ *     "queue-limit" ("N" packets or "NB" bytes), "late-policy" ("send" or
+ *     "drop") and "stamp-rate" (bit/s, at most max-rate: how much forwarded
+ *     traffic that carries an RTvNIC stamp is scheduled by the stamp's
+ *     deadline, on a switch between RTvNIC hosts).
  *
  * A Queue row of a QoS row of type "rtvnic" (queue N, selected by
  * "set_queue:N") is a class of the egress: "deadline" (required, with a
@@ -88,6 +90,8 @@ struct rtvnic_config {
     uint32_t queue_limit_packets;   /* 0 if the limit is in bytes. */
     uint64_t queue_limit_bytes;     /* 0 if the limit is in packets. */
     enum rtvnic_late_policy late_policy;
+    uint64_t stamp_rate_bps;        /* Stamped transit traffic scheduled by
+                                     * its stamps' deadlines; 0: none. */
 };
 
 char *rtvnic_config_parse(const struct smap *other_config,

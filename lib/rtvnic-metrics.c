@@ -90,7 +90,7 @@ compare_sources(const void *a_, const void *b_)
 enum {
     EG_QUEUED_PACKETS, EG_QUEUED_BYTES, EG_ENQUEUED, EG_SENT_PACKETS,
     EG_SENT_BYTES, EG_DROPPED, EG_LATE, EG_LATE_DROPPED, EG_CLAMPED,
-    EG_NO_QUEUE,
+    EG_NO_QUEUE, EG_STAMPED, EG_STAMP_OVER_RATE,
     SRC_CONFORMING, SRC_EXCESS, SRC_SENT_PACKETS, SRC_SENT_BYTES, SRC_LATE,
     SRC_DROPPED,
     SRC_DEADLINE, SRC_EFFECTIVE,
@@ -123,6 +123,12 @@ format_egresses(struct ds *out, struct netdev *const *netdevs_, size_t n)
           "Packets whose deadline was outside the EDF window."),
         F(EG_NO_QUEUE, "egress_no_queue_packets_total", "counter",
           "Packets that named a queue the egress does not have."),
+        F(EG_STAMPED, "egress_stamped_packets_total", "counter",
+          "Forwarded best-effort packets scheduled by their RTvNIC stamp's "
+          "deadline (stamp-rate)."),
+        F(EG_STAMP_OVER_RATE, "egress_stamp_over_rate_packets_total",
+          "counter", "Stamped forwarded packets beyond stamp-rate, sent as "
+          "best effort."),
         F(SRC_CONFORMING, "source_conforming_packets_total", "counter",
           "Packets of the source within its token bucket at the egress."),
         F(SRC_EXCESS, "source_excess_packets_total", "counter",
@@ -170,6 +176,8 @@ format_egresses(struct ds *out, struct netdev *const *netdevs_, size_t n)
             [EG_LATE_DROPPED] = s.late_dropped,
             [EG_CLAMPED] = s.clamped,
             [EG_NO_QUEUE] = s.no_queue,
+            [EG_STAMPED] = s.stamped,
+            [EG_STAMP_OVER_RATE] = s.stamp_over_rate,
         };
         for (size_t m = 0; m < ARRAY_SIZE(v); m++) {
             family_add(&f[m], ds_cstr(&labels), v[m]);

@@ -42,6 +42,8 @@ COVERAGE_DEFINE(rtvnic_sched_late_drop);
 COVERAGE_DEFINE(rtvnic_sched_freed);
 COVERAGE_DEFINE(rtvnic_sched_no_queue);
 COVERAGE_DEFINE(rtvnic_sched_overdue_promoted);
+COVERAGE_DEFINE(rtvnic_sched_stamped);
+COVERAGE_DEFINE(rtvnic_sched_stamp_over_rate);
 
 #define NS_PER_S UINT64_C(1000000000)
 
@@ -61,6 +63,11 @@ typedef unsigned __int128 u128;
  * the same FIFO, token bucket and statistics, found by queue id in
  * 'queue_map' and by slot (the packet's 'queue_slot') in 'queues'.  Its
  * packets have source id 0.
+ *
+ * Stamped transit packets are best effort with a deadline of their own:
+ * like other best effort they go straight into the EDF queues, where their
+ * deadlines order them.  'stamps' is only a token bucket: its FIFO and
+ * lists stay empty.
  *
  * 'conforming' holds heads that were within their token bucket on arrival,
  * 'excess' all other on-time packets, 'overdue_conforming' conforming heads
@@ -109,6 +116,7 @@ struct rtvnic_sched {
     uint32_t limit_packets OVS_GUARDED;  /* 0: limited in bytes. */
     uint64_t limit_bytes OVS_GUARDED;    /* 0: limited in packets. */
     enum rtvnic_late_policy late_policy OVS_GUARDED;
+    struct sched_source stamps OVS_GUARDED;     /* Bucket of stamp-rate. */
 
     /* Queues. */
     struct rtvnic_edf conforming OVS_GUARDED;
@@ -214,6 +222,16 @@ sched_apply_config(struct rtvnic_sched *sched, const struct rtvnic_config *cfg)
     sched->limit_packets = cfg->queue_limit_packets;
     sched->limit_bytes = cfg->queue_limit_bytes;
     sched->late_policy = cfg->late_policy;
+    if (sched->stamps.rate_bps != cfg->stamp_rate_bps) {
+        uint64_t depth = MAX((u128) cfg->stamp_rate_bps
+                             * RTVNIC_STAMP_BURST_NS / 8,
+                             UINT64_C(1514) * NS_PER_S);
+
+        sched->stamps.rate_bps = cfg->stamp_rate_bps;
+        sched->stamps.depth_nbytes = depth;
+        sched->stamps.tokens_nbytes = depth;
+        sched->stamps.refill_ns = 0;
+    }
 }
 
 struct rtvnic_sched *
@@ -691,6 +709,35 @@ make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
     return true;
 }
 
+/* Returns the relative deadline of best-effort 'packet' of 'size' bytes at
+ * 'now_ns': its RTvNIC stamp's deadline, if it has a stamp with a deadline
+ * no later than the default and the stamp-rate bucket holds 'size' bytes,
+ * otherwise the default deadline. */
+static uint64_t
+stamp_deadline(struct rtvnic_sched *sched, const struct dp_packet *packet,
+               uint32_t size, uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
+{
+    struct rtvnic_stamp stamp;
+    uint64_t deadline_ns;
+
+    if (!rtvnic_stamp_peek(packet, &stamp) || !stamp.deadline_us) {
+        return sched->default_deadline_ns;
+    }
+    deadline_ns = (uint64_t) stamp.deadline_us * 1000;
+    if (deadline_ns >= sched->default_deadline_ns) {
+        return sched->default_deadline_ns;
+    }
+    if (!take_tokens(&sched->stamps, size, now_ns)) {
+        COVERAGE_INC(rtvnic_sched_stamp_over_rate);
+        sched->stats.stamp_over_rate++;
+        return sched->default_deadline_ns;
+    }
+    COVERAGE_INC(rtvnic_sched_stamped);
+    sched->stats.stamped++;
+    return deadline_ns;
+}
+
 static void
 update_next_release(struct rtvnic_sched *sched) OVS_REQUIRES(sched->mutex)
 {
@@ -738,6 +785,9 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
                     COVERAGE_INC(rtvnic_sched_no_queue);
                     sched->stats.no_queue++;
                 }
+            }
+            if (src == be && sched->stamps.rate_bps) {
+                rel_deadline = stamp_deadline(sched, packet, size, now_ns);
             }
         }
         if (src != be) {

@@ -74,6 +74,18 @@
  *     whose skb_priority names no queue class is best effort and counted
  *     ("no_queue", coverage "rtvnic_sched_no_queue").
  *
+ *   - Stamped transit traffic: with 'stamp-rate', a best-effort packet (no
+ *     source, no queue class) that carries an RTvNIC stamp
+ *     (rtvnic_stamp_peek(): a switch between RTvNIC hosts forwards it) gets
+ *     the stamp's deadline instead of the default deadline, if no later,
+ *     while a token bucket of 'stamp-rate' (depth RTVNIC_STAMP_BURST_NS at
+ *     that rate, at least one 1514-byte frame) holds its bytes ("stamped",
+ *     coverage "rtvnic_sched_stamped"); beyond it, it is best effort
+ *     ("stamp_over_rate", coverage "rtvnic_sched_stamp_over_rate").  It
+ *     stays excess: a stamp reorders traffic that nothing guarantees and
+ *     never takes a conforming class's capacity, and the bucket bounds how
+ *     much a forged stamp can put ahead of other best effort.
+ *
  *   - Equal quantised deadlines (rtvnic-edf.h) are served first come, first
  *     served; best effort, having one relative deadline, leaves in arrival
  *     order.
@@ -119,6 +131,9 @@ struct rtvnic_trace;
 
 #define RTVNIC_PACER_SLACK_NS (UINT64_C(1000) * 1000)
 
+/* The depth of the stamp-rate bucket, as time at that rate. */
+#define RTVNIC_STAMP_BURST_NS (UINT64_C(10) * 1000 * 1000)
+
 struct rtvnic_sched_stats {
     uint64_t queued_packets;
     uint64_t queued_bytes;
@@ -130,6 +145,8 @@ struct rtvnic_sched_stats {
     uint64_t late_dropped;      /* Late and dropped (late-policy=drop). */
     uint64_t clamped;           /* Deadlines outside the EDF window. */
     uint64_t no_queue;          /* Named a queue the egress does not have. */
+    uint64_t stamped;           /* Best effort scheduled by its stamp. */
+    uint64_t stamp_over_rate;   /* Stamped, beyond stamp-rate. */
 };
 
 struct rtvnic_source_stats {

@@ -499,6 +499,79 @@ find_ip(const struct dp_packet *packet, bool *is_ipv6)
     return NULL;
 }
 
+/* If 'packet' is an Ethernet frame (with at most one VLAN tag) carrying IPv4
+ * (not a fragment) or IPv6 (no extension header), UDP to the Geneve port
+ * 6081, and Geneve version 0 whose options hold the RTvNIC option, 24 bytes
+ * long and of version RTVNIC_STAMP_VERSION, stores the stamp in '*stamp'
+ * and returns true.  Otherwise returns false.  Reads only bytes inside
+ * 'packet', whatever the headers claim, and changes nothing. */
+bool
+rtvnic_stamp_peek(const struct dp_packet *packet, struct rtvnic_stamp *stamp)
+{
+    const uint8_t *end = (const uint8_t *) dp_packet_data(packet)
+                         + dp_packet_size(packet);
+    const uint8_t *ip, *udp, *opts;
+    uint16_t opt_class, dst_port;
+    unsigned int opts_len;
+    bool is_ipv6;
+    uint8_t type;
+
+    ip = find_ip(packet, &is_ipv6);
+    if (!ip) {
+        return false;
+    }
+    if (is_ipv6) {
+        if (ip[6] != IPPROTO_UDP) {
+            return false;
+        }
+        udp = ip + IPV6_HEADER_LEN;
+    } else {
+        size_t ihl = (ip[0] & 0x0f) * 4;
+        ovs_be16 frag;
+
+        memcpy(&frag, ip + 6, sizeof frag);
+        if (ip[0] >> 4 != 4 || ihl < IP_HEADER_LEN || ip[9] != IPPROTO_UDP
+            || frag & htons(IP_MORE_FRAGMENTS | IP_FRAG_OFF_MASK)
+            || ihl > end - ip) {
+            return false;
+        }
+        udp = ip + ihl;
+    }
+    if (end - udp < UDP_HEADER_LEN + sizeof(struct genevehdr)) {
+        return false;
+    }
+    memcpy(&dst_port, udp + 2, sizeof dst_port);
+    if (dst_port != htons(RTVNIC_GENEVE_PORT) || udp[UDP_HEADER_LEN] >> 6) {
+        return false;
+    }
+    opts_len = (udp[UDP_HEADER_LEN] & 0x3f) * 4;
+    opts = udp + UDP_HEADER_LEN + sizeof(struct genevehdr);
+    if (opts_len > end - opts) {
+        return false;
+    }
+
+    rtvnic_stamp_get_option(&opt_class, &type);
+    for (unsigned int ofs = 0; ofs + sizeof(struct geneve_opt) <= opts_len;) {
+        const uint8_t *opt = opts + ofs;
+        unsigned int len = (opt[3] & 0x1f) * 4;
+        ovs_be16 class;
+
+        ofs += sizeof(struct geneve_opt) + len;
+        if (ofs > opts_len) {
+            return false;
+        }
+        memcpy(&class, opt, sizeof class);
+        if (class == htons(opt_class) && opt[2] == type) {
+            if (len != RTVNIC_OPT_DATA_LEN) {
+                return false;
+            }
+            rtvnic_stamp_decode(opt + sizeof(struct geneve_opt), stamp);
+            return stamp->version == RTVNIC_STAMP_VERSION;
+        }
+    }
+    return false;
+}
+
 bool
 rtvnic_packet_get_dscp(const struct dp_packet *packet, uint8_t *dscp)
 {

@@ -56,6 +56,10 @@
  * behaves exactly as in stock OVS.  Only packets popped from tunnel ports
  * get here, so a guest cannot forge a stamp.
  *
+ * Transit: rtvnic_stamp_peek() reads the stamp of a Geneve packet that a
+ * switch forwards without popping it (an OVS switch between RTvNIC hosts),
+ * for its egress scheduler (rtvnic-sched.h); the packet is not changed.
+ *
  * Time: stamps use OVS's monotonic clock (so that "time/warp" drives tests)
  * plus an offset to wall-clock time, computed from the real clocks unless
  * fixed with rtvnic_clock_set_offset(). */
@@ -74,6 +78,7 @@ struct ovs_action_push_tnl;
 #define RTVNIC_OPT_DATA_LEN 24
 #define RTVNIC_STAMP_VERSION 1
 #define RTVNIC_STAMP_F_DSCP 0x1
+#define RTVNIC_GENEVE_PORT 6081  /* IANA's, where transit switches look. */
 
 struct rtvnic_stamp {
     uint64_t arrival_ns;
@@ -109,6 +114,9 @@ void rtvnic_stamp_depart(struct dp_packet *, uint64_t now_ns);
 /* Destinations with a sequence counter of their own, per source. */
 #define RTVNIC_SEQ_MAX_DSTS 4096
 void rtvnic_stamp_source_removed(uint16_t source_id);
+
+/* Transit. */
+bool rtvnic_stamp_peek(const struct dp_packet *, struct rtvnic_stamp *);
 
 /* Receiver. */
 struct rtvnic_restore {

@@ -20,8 +20,10 @@
   rtvnic-pkt.py geneve [--arrival NS] [--depart NS] [--deadline-us N]
                        [--vnic N] [--dscp N] [--inner-dscp N] [--seq N]
                        [--version N] [--words N] [--no-stamp]
+                       [--outer-sport N]
       That frame, with its DSCP set to --inner-dscp, in Geneve (VNI 123) from
-      --outer-src (default 1.1.2.92) to 1.1.2.88 with the RTvNIC option
+      --outer-src (default 1.1.2.92) to 1.1.2.88, UDP source port
+      --outer-sport (default 51283), with the RTvNIC option
       (--words: its length in 4-byte words, 6 unless testing malformed
       options).  With --count N: N such frames, one a line, for vNICs
       --vnic, --vnic + 1, ...
@@ -103,7 +105,7 @@ def geneve(a, src='1.1.2.92'):
     frame = inner(a.inner_dscp, a.sport)
     return eth('aa55aa550000', 'f8bc124434b6', 0x0800,
                ipv4([int(x) for x in src.split('.')], [1, 1, 2, 88], 17,
-                    udp(51283, 6081, gnv + frame)))
+                    udp(a.outer_sport, 6081, gnv + frame)))
 
 
 def geneve_many(a):
@@ -224,6 +226,7 @@ def main():
     p.add_argument('--sport', type=int, default=1000)
     p.add_argument('--no-stamp', action='store_true')
     p.add_argument('--outer-src', default='1.1.2.92')
+    p.add_argument('--outer-sport', type=int, default=51283)
     p.add_argument('--count', type=int, default=0)
     p.add_argument('--senders', default='1.1.2.92')
     p.add_argument('--queues', type=int, default=1)

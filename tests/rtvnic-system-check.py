@@ -35,6 +35,9 @@ TOPIC core and feedback: DIR is a run directory of
 testbed/rtvnic-feedback-setup.sh, measured into DIR/feedback.json by
 bench/rtvnic-feedback-measure.py.
 
+TOPIC transit: DIR has core.start and core.end (the OVS core's rtvnic/show)
+and flows2.start and flows2.end (host2's rtvnic/flows --json).
+
 TOPIC measure: "fixture" writes a made-up run into DIR, "fields FILE"
 prints the judged fields of rtvnic-feedback-measure.py's --json FILE."""
 
@@ -419,6 +422,61 @@ class Core(Run):
               % ("yes" if be and int(be[0]) > 0 else "no"))
 
 
+class Transit:
+    """An OVS core with stamp-rate and no controller."""
+
+    def __init__(self, d):
+        self.d = d
+
+    def core(self, suffix):
+        """The core's egress counters: {"stamped", "over", "be",
+        "late_dropped"}, zeros for those it does not show."""
+        text = read(self.d, "core." + suffix)
+        out = {"stamped": 0, "over": 0, "be": 0, "late_dropped": 0}
+        m = re.search(r"^    stamped: (\d+) packets by their stamps' "
+                      r"deadlines, (\d+) beyond", text, re.M)
+        if m:
+            out["stamped"], out["over"] = int(m[1]), int(m[2])
+        m = re.search(r"^    best effort: packets (\d+),", text, re.M)
+        if m:
+            out["be"] = int(m[1])
+        m = re.search(r"late-dropped: (\d+)$", text, re.M)
+        if m:
+            out["late_dropped"] = int(m[1])
+        return out
+
+    def host2(self, suffix):
+        """host2's measurements of host1's RT flows, summed."""
+        try:
+            flows = json.loads(read(self.d, "flows2." + suffix))
+        except ValueError:
+            flows = []
+        out = {"packets": 0, "misses": 0}
+        for f in flows:
+            if f["sender"] == "192.0.2.1":
+                out["packets"] += f["packets"]
+                out["misses"] += f["misses"]
+        return out
+
+    def stamped(self):
+        """Every RT packet that crossed the core was scheduled by its
+        stamp (none beyond stamp-rate): the core's stamped count is what
+        host2 measured of host1's RT flow plus what the core dropped late;
+        the best effort it forwarded (vm1b's, the cross traffic) was not
+        stamped."""
+        c0, c1 = self.core("start"), self.core("end")
+        h0, h1 = self.host2("start"), self.host2("end")
+        c = {k: c1[k] - c0[k] for k in c1}
+        h = {k: h1[k] - h0[k] for k in h1}
+        info("core %s, host2 %s" % (c, h))
+        print("core stamped - host2 measured - core late-dropped: %d"
+              % (c["stamped"] - h["packets"] - c["late_dropped"]))
+        print("RT packets stamped in the core: %s, beyond stamp-rate: %d"
+              % ("yes" if c["stamped"] > 0 else "no", c["over"]))
+        print("unstamped best effort crossed the core: %s"
+              % ("yes" if c["be"] - c["stamped"] - c["over"] > 0 else "no"))
+
+
 class Feedback(Run):
     def source_counters(self, name):
         out = {}
@@ -592,7 +650,7 @@ def main():
     topic, d, check = sys.argv[1:4]
     args = sys.argv[4:]
     cls = {"net": Net, "core": Core, "feedback": Feedback,
-           "measure": Measure}[topic]
+           "transit": Transit, "measure": Measure}[topic]
     getattr(cls(d), check.replace("-", "_"))(*args)
 
 

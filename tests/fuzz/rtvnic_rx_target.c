@@ -17,13 +17,14 @@
 /* libFuzzer target: the receive path of a stamped Geneve packet.
  *
  * Input: one control byte, then a whole outer Ethernet frame as it arrives
- * from the underlay.  The frame goes where the userspace datapath sends a
- * packet for its Geneve tnl_pop action: flow_extract() sets its header
- * offsets (dpif-netdev's miniflow_extract()), then OVS's own
- * netdev_geneve_pop_header() runs, whose RTvNIC hook (ovs-patches 0008)
- * calls rtvnic_geneve_receive() and rtvnic_geneve_restore(): the option is
- * parsed, measured into the receiver's flow table (lib/rtvnic-rx.c) and
- * stripped.  The flow table persists from one input to the next, so inputs
+ * from the underlay.  First a transit switch's egress reads the frame's
+ * stamp (rtvnic_stamp_peek(), for stamp-rate).  Then the frame goes where
+ * the userspace datapath sends a packet for its Geneve tnl_pop action:
+ * flow_extract() sets its header offsets (dpif-netdev's
+ * miniflow_extract()), then OVS's own netdev_geneve_pop_header() runs,
+ * whose RTvNIC hook (ovs-patches 0008) calls rtvnic_geneve_receive() and
+ * rtvnic_geneve_restore(): the option is parsed, measured into the
+ * receiver's flow table (lib/rtvnic-rx.c) and stripped.  The flow table persists from one input to the next, so inputs
  * fill it, hit its cap, and lowering the cap evicts; rtvnic_rx_run() expires
  * idle flows as time passes.
  *
@@ -196,6 +197,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         *dp_packet_ol_flags_ptr(packet) |= (DP_PACKET_OL_RX_IP_CKSUM_GOOD
                                             | DP_PACKET_OL_RX_L4_CKSUM_GOOD);
     }
+    /* What a transit switch's egress reads (stamp-rate). */
+    struct rtvnic_stamp stamp;
+    if (rtvnic_stamp_peek(packet, &stamp)) {
+        FUZZ_CHECK(stamp.version == RTVNIC_STAMP_VERSION);
+    }
+
     flow_extract(packet, &flow);
     /* What the datapath's tnl_pop flow matches: UDP to the Geneve port,
      * not a later fragment. */
