@@ -75,8 +75,9 @@
 # CORE=ovs runs the same scenario through the testbed's OVS core switch
 # (testbed/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
 # queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
-# network switch and pushes its DSCP->queue flows there) instead of the
-# Linux htb router; its result files are then named demo-ovs-core.md/.png,
+# network switch and pushes its DSCP->queue flows there; stamped packets in
+# no queue by their stamps' deadlines up to CORE_STAMP_PCT, 50, % of the
+# rate) instead of the Linux htb router; its result files are then named demo-ovs-core.md/.png,
 # feedback-demo-ovs-core.md/.json.
 #
 # Environment: TESTBED_PREFIX (default rtvfb), DURATION (40 s of traffic),
@@ -109,7 +110,8 @@ case $CORE in
     linux) sfx= core_text="htb $CORE_RATE (EF prio 0, AF41 prio 1, BE prio 7)" ;;
     ovs) sfx=-ovs-core
          core_text="an OVS switch, RTvNIC egress at $CORE_RATE (queue 1 EF-like
-deadline ${CORE_EF_DEADLINE:-2ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-10ms}, chosen by rtvctl's DSCP flows; best
+deadline ${CORE_EF_DEADLINE:-2ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-10ms}, chosen by rtvctl's DSCP flows; stamped
+packets without a queue by their stamps' deadlines up to ${CORE_STAMP_PCT:-50} % of the rate; best
 effort without a queue)" ;;
     *) echo "rtvnic-demo-feedback: CORE must be linux or ovs, not '$CORE'" >&2; exit 1 ;;
 esac
