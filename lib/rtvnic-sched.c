@@ -44,6 +44,7 @@ COVERAGE_DEFINE(rtvnic_sched_no_queue);
 COVERAGE_DEFINE(rtvnic_sched_overdue_promoted);
 COVERAGE_DEFINE(rtvnic_sched_stamped);
 COVERAGE_DEFINE(rtvnic_sched_stamp_over_rate);
+COVERAGE_DEFINE(rtvnic_sched_stamp_overdue);
 
 #define NS_PER_S UINT64_C(1000000000)
 
@@ -67,7 +68,10 @@ typedef unsigned __int128 u128;
  * Stamped transit packets are best effort with a deadline of their own:
  * like other best effort they go straight into the EDF queues, where their
  * deadlines order them.  'stamps' is only a token bucket: its FIFO and
- * lists stay empty.
+ * lists stay empty.  The bucket pays for the larger of the packet's bytes
+ * and those of the packets that making room for it pushes out, so that
+ * stamps move at most stamp-rate ahead of best effort and push out at most
+ * stamp-rate of it, also where queue-limit counts packets.
  *
  * 'conforming' holds heads that were within their token bucket on arrival,
  * 'excess' all other on-time packets, 'overdue_conforming' conforming heads
@@ -80,6 +84,7 @@ typedef unsigned __int128 u128;
 #define SCHED_CONFORMING 0x1    /* Within its token bucket on arrival, or
                                  * when found overdue. */
 #define SCHED_HEAD       0x2    /* Its source's head, in an EDF queue. */
+#define SCHED_STAMPED    0x4    /* Best effort with its stamp's deadline. */
 
 /* Per-source (or per-queue class) state inside one egress. */
 struct sched_source {
@@ -223,9 +228,10 @@ sched_apply_config(struct rtvnic_sched *sched, const struct rtvnic_config *cfg)
     sched->limit_bytes = cfg->queue_limit_bytes;
     sched->late_policy = cfg->late_policy;
     if (sched->stamps.rate_bps != cfg->stamp_rate_bps) {
-        uint64_t depth = MAX((u128) cfg->stamp_rate_bps
-                             * RTVNIC_STAMP_BURST_NS / 8,
-                             UINT64_C(1514) * NS_PER_S);
+        BUILD_ASSERT(RTVNIC_MAX_RATE_BPS
+                     <= UINT64_MAX / RTVNIC_STAMP_BURST_NS);
+        uint64_t depth = MAX(cfg->stamp_rate_bps * RTVNIC_STAMP_BURST_NS / 8,
+                             RTVNIC_STAMP_MIN_BURST_BYTES * NS_PER_S);
 
         sched->stamps.rate_bps = cfg->stamp_rate_bps;
         sched->stamps.depth_nbytes = depth;
@@ -247,6 +253,8 @@ rtvnic_sched_create(const struct rtvnic_config *cfg)
     rtvnic_edf_init(&sched->overdue_conforming);
     rtvnic_edf_init(&sched->late);
     ovs_list_init(&sched->active);
+    ovs_list_init(&sched->stamps.fifo);
+    ovs_list_init(&sched->stamps.active_node);
     sched->n_sources = 1;
     sched->sources = xmalloc(sizeof *sched->sources);
     sched->sources[0] = sched_source_create();
@@ -496,12 +504,10 @@ rtvnic_sched_remove_queue(struct rtvnic_sched *sched, uint32_t queue_id)
     ovs_mutex_unlock(&sched->mutex);
 }
 
-/* Takes 'size' bytes from 'src''s token bucket, if it holds them. */
-static bool
-take_tokens(struct sched_source *src, uint32_t size, uint64_t now_ns)
+/* Brings 'src''s token bucket up to 'now_ns'. */
+static void
+refill_tokens(struct sched_source *src, uint64_t now_ns)
 {
-    uint64_t need = (uint64_t) size * NS_PER_S;
-
     if (now_ns > src->refill_ns) {
         u128 add = (u128) (now_ns - src->refill_ns) * src->rate_bps / 8;
         u128 tokens = src->tokens_nbytes + add;
@@ -510,6 +516,15 @@ take_tokens(struct sched_source *src, uint32_t size, uint64_t now_ns)
                               ? src->depth_nbytes : (uint64_t) tokens);
         src->refill_ns = now_ns;
     }
+}
+
+/* Takes 'size' bytes from 'src''s token bucket, if it holds them. */
+static bool
+take_tokens(struct sched_source *src, uint32_t size, uint64_t now_ns)
+{
+    uint64_t need = (uint64_t) size * NS_PER_S;
+
+    refill_tokens(src, now_ns);
     if (src->tokens_nbytes >= need) {
         src->tokens_nbytes -= need;
         return true;
@@ -679,13 +694,21 @@ drop_victim(struct rtvnic_sched *sched, struct victim *v, uint64_t now_ns)
     count_drop(sched, packet, now_ns);
 }
 
+enum room {
+    ROOM_MADE,
+    ROOM_NONE,                  /* The arriving packet is the one to drop. */
+    ROOM_OVER_BUDGET,           /* The next to drop is beyond the budget. */
+};
+
 /* Makes room for a packet of 'size' bytes, with absolute deadline 'deadline',
  * conforming or not, by dropping the queued packets with the latest deadline
- * among those not guaranteed, then among the conforming ones.  Returns false
- * if the arriving packet itself is the one to drop. */
-static bool
+ * among those not guaranteed, then among the conforming ones.  With a
+ * nonnull 'budget', drops only packets whose bytes '*budget' still holds,
+ * taking them from it. */
+static enum room
 make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
-          uint64_t deadline, uint64_t now_ns) OVS_REQUIRES(sched->mutex)
+          uint64_t deadline, uint64_t *budget, uint64_t now_ns)
+    OVS_REQUIRES(sched->mutex)
 {
     while (over_limit(sched, size)) {
         struct victim v;
@@ -693,49 +716,86 @@ make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
         find_victim(sched, false, &v);
         if (v.packet) {
             if (!conforming && deadline >= v.packet->rtvnic.node.deadline) {
-                return false;
+                return ROOM_NONE;
             }
         } else {
             if (!conforming) {
-                return false;
+                return ROOM_NONE;
             }
             find_victim(sched, true, &v);
             if (!v.packet || deadline >= v.packet->rtvnic.node.deadline) {
-                return false;
+                return ROOM_NONE;
             }
+        }
+        if (budget) {
+            uint32_t victim_size = dp_packet_size(v.packet);
+
+            if (victim_size > *budget) {
+                return ROOM_OVER_BUDGET;
+            }
+            *budget -= victim_size;
         }
         drop_victim(sched, &v, now_ns);
     }
-    return true;
+    return ROOM_MADE;
 }
 
-/* Returns the relative deadline of best-effort 'packet' of 'size' bytes at
- * 'now_ns': its RTvNIC stamp's deadline, if it has a stamp with a deadline
- * no later than the default and the stamp-rate bucket holds 'size' bytes,
- * otherwise the default deadline. */
-static uint64_t
-stamp_deadline(struct rtvnic_sched *sched, const struct dp_packet *packet,
-               uint32_t size, uint64_t now_ns)
+/* Gives best-effort 'packet' of 'size' bytes, arriving at 'arrival', its
+ * RTvNIC stamp's deadline, making room for it, if it carries a stamp with a
+ * deadline earlier than the default and the stamp-rate bucket holds its
+ * bytes and those of the packets that making room pushes out; it pays the
+ * larger of the two (in a queue limited in bytes they are about equal; in
+ * one limited in packets a small frame may push out a large one).  Returns
+ * true
+ * if so.  Otherwise returns false (counting a stamp beyond the bucket):
+ * the packet is best effort like any other, which also leaves it to be
+ * dropped if even its stamp's deadline would not make room.  The bucket
+ * pays for what was pushed out either way. */
+static bool
+stamp_admit(struct rtvnic_sched *sched, struct dp_packet *packet,
+            uint32_t size, uint64_t arrival, uint64_t now_ns)
     OVS_REQUIRES(sched->mutex)
 {
+    struct rtvnic_packet_meta *meta = &packet->rtvnic;
     struct rtvnic_stamp stamp;
-    uint64_t deadline_ns;
+    enum room room = ROOM_OVER_BUDGET;
+    uint64_t rel_ns, budget;
 
     if (!rtvnic_stamp_peek(packet, &stamp) || !stamp.deadline_us) {
-        return sched->default_deadline_ns;
+        return false;
     }
-    deadline_ns = (uint64_t) stamp.deadline_us * 1000;
-    if (deadline_ns >= sched->default_deadline_ns) {
-        return sched->default_deadline_ns;
+    rel_ns = (uint64_t) stamp.deadline_us * 1000;
+    if (rel_ns >= sched->default_deadline_ns) {
+        return false;
     }
-    if (!take_tokens(&sched->stamps, size, now_ns)) {
-        COVERAGE_INC(rtvnic_sched_stamp_over_rate);
-        sched->stats.stamp_over_rate++;
-        return sched->default_deadline_ns;
+    refill_tokens(&sched->stamps, now_ns);
+    budget = sched->stamps.tokens_nbytes / NS_PER_S;
+    if (budget >= size) {
+        uint64_t held = budget, pushed_out;
+
+        room = make_room(sched, size, false, arrival + rel_ns, &budget,
+                         now_ns);
+        pushed_out = held - budget;
+        sched->stamps.tokens_nbytes -= (room == ROOM_MADE
+                                        ? MAX(size, pushed_out)
+                                        : pushed_out) * NS_PER_S;
+    }
+    if (room != ROOM_MADE) {
+        if (room == ROOM_OVER_BUDGET) {
+            COVERAGE_INC(rtvnic_sched_stamp_over_rate);
+            sched->stats.stamp_over_rate++;
+        }
+        return false;
     }
     COVERAGE_INC(rtvnic_sched_stamped);
     sched->stats.stamped++;
-    return deadline_ns;
+    meta->node.deadline = arrival + rel_ns;
+    meta->sched_flags |= SCHED_STAMPED;
+    if (!meta->arrival_ns) {
+        /* handle_overdue() may need the arrival again. */
+        meta->arrival_ns = arrival;
+    }
+    return true;
 }
 
 static void
@@ -786,9 +846,6 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
                     sched->stats.no_queue++;
                 }
             }
-            if (src == be && sched->stamps.rate_bps) {
-                rel_deadline = stamp_deadline(sched, packet, size, now_ns);
-            }
         }
         if (src != be) {
             if (src->own_deadline) {
@@ -815,8 +872,11 @@ rtvnic_sched_enqueue(struct rtvnic_sched *sched, struct dp_packet_batch *batch,
 
         meta->node.deadline = arrival + rel_deadline;
         meta->sched_flags = conforming ? SCHED_CONFORMING : 0;
-        if (!make_room(sched, size, conforming, meta->node.deadline,
-                       now_ns)) {
+        if (src == be && sched->stamps.rate_bps
+            && stamp_admit(sched, packet, size, arrival, now_ns)) {
+            /* Room is made. */
+        } else if (make_room(sched, size, conforming, meta->node.deadline,
+                             NULL, now_ns) != ROOM_MADE) {
             count_drop(sched, packet, now_ns);
             continue;
         }
@@ -890,7 +950,10 @@ promote_overdue_excess(struct rtvnic_sched *sched, struct dp_packet *packet,
 /* Takes the overdue 'node' out of 'queue': drops it under late-policy=drop,
  * otherwise moves it to 'overdue_conforming' if it comes from 'conforming' or
  * promote_overdue_excess() makes it conforming, else to the late queue (see
- * rtvnic_sched_dequeue() for their order). */
+ * rtvnic_sched_dequeue() for their order).  Under late-policy=send a stamped
+ * packet is first best effort again, with the deadline it would have had
+ * without its stamp: a stamp that could not be met must not put the packet
+ * behind all best effort. */
 static void
 handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
                struct rtvnic_edf_node *node, uint64_t now_ns)
@@ -899,6 +962,18 @@ handle_overdue(struct rtvnic_sched *sched, struct rtvnic_edf *queue,
     struct dp_packet *packet = packet_from_node(node);
 
     rtvnic_edf_remove(queue, node);
+    if (packet->rtvnic.sched_flags & SCHED_STAMPED
+        && sched->late_policy != RTVNIC_LATE_DROP) {
+        uint64_t deadline = (rtvnic_packet_arrival(&packet->rtvnic, now_ns)
+                             + sched->default_deadline_ns);
+
+        packet->rtvnic.sched_flags &= ~SCHED_STAMPED;
+        COVERAGE_INC(rtvnic_sched_stamp_overdue);
+        if (deadline >= now_ns) {
+            rtvnic_edf_insert(&sched->excess, node, deadline);
+            return;
+        }
+    }
     if (sched->late_policy == RTVNIC_LATE_DROP) {
         struct sched_source *src = packet_class(sched, packet);
 

@@ -74,17 +74,22 @@
  *     whose skb_priority names no queue class is best effort and counted
  *     ("no_queue", coverage "rtvnic_sched_no_queue").
  *
- *   - Stamped transit traffic: with 'stamp-rate', a best-effort packet (no
- *     source, no queue class) that carries an RTvNIC stamp
+ *   - Stamped transit traffic: with 'stamp-rate', a best-effort packet (of
+ *     no source known here and no queue class) that carries an RTvNIC stamp
  *     (rtvnic_stamp_peek(): a switch between RTvNIC hosts forwards it) gets
- *     the stamp's deadline instead of the default deadline, if no later,
+ *     the stamp's deadline instead of the default deadline, if earlier,
  *     while a token bucket of 'stamp-rate' (depth RTVNIC_STAMP_BURST_NS at
- *     that rate, at least one 1514-byte frame) holds its bytes ("stamped",
- *     coverage "rtvnic_sched_stamped"); beyond it, it is best effort
- *     ("stamp_over_rate", coverage "rtvnic_sched_stamp_over_rate").  It
- *     stays excess: a stamp reorders traffic that nothing guarantees and
+ *     that rate, at least RTVNIC_STAMP_MIN_BURST_BYTES) holds its bytes and
+ *     those of the packets that the queue limit then pushes out for it, and
+ *     pays the larger of the two ("stamped", coverage
+ *     "rtvnic_sched_stamped"); otherwise it is best effort
+ *     ("stamp_over_rate", coverage "rtvnic_sched_stamp_over_rate").
+ *     It stays excess: a stamp reorders traffic that nothing guarantees and
  *     never takes a conforming class's capacity, and the bucket bounds how
- *     much a forged stamp can put ahead of other best effort.
+ *     much a forged stamp can put ahead of, or push out, other traffic.
+ *     Under late-policy "send" a stamped packet found overdue is best
+ *     effort again, with the default deadline from its arrival (coverage
+ *     "rtvnic_sched_stamp_overdue"), not late.
  *
  *   - Equal quantised deadlines (rtvnic-edf.h) are served first come, first
  *     served; best effort, having one relative deadline, leaves in arrival
@@ -131,8 +136,10 @@ struct rtvnic_trace;
 
 #define RTVNIC_PACER_SLACK_NS (UINT64_C(1000) * 1000)
 
-/* The depth of the stamp-rate bucket, as time at that rate. */
+/* The depth of the stamp-rate bucket, as time at that rate, and at least
+ * one jumbo frame. */
 #define RTVNIC_STAMP_BURST_NS (UINT64_C(10) * 1000 * 1000)
+#define RTVNIC_STAMP_MIN_BURST_BYTES UINT64_C(9018)
 
 struct rtvnic_sched_stats {
     uint64_t queued_packets;

@@ -76,7 +76,7 @@
 # (testbed/rtvnic-testbed: RTvNIC egress at CORE_RATE with an EF-like
 # queue, deadline 2 ms, and an AF41-like one, 10 ms; rtvctl names it as a
 # network switch and pushes its DSCP->queue flows there; stamped packets in
-# no queue by their stamps' deadlines up to CORE_STAMP_PCT, 50, % of the
+# no queue by their stamps' deadlines up to CORE_STAMP_PCT, 80, % of the
 # rate) instead of the Linux htb router; its result files are then named demo-ovs-core.md/.png,
 # feedback-demo-ovs-core.md/.json.
 #
@@ -111,7 +111,7 @@ case $CORE in
     ovs) sfx=-ovs-core
          core_text="an OVS switch, RTvNIC egress at $CORE_RATE (queue 1 EF-like
 deadline ${CORE_EF_DEADLINE:-2ms}, queue 2 AF41-like ${CORE_AF41_DEADLINE:-10ms}, chosen by rtvctl's DSCP flows; stamped
-packets without a queue by their stamps' deadlines up to ${CORE_STAMP_PCT:-50} % of the rate; best
+packets without a queue by their stamps' deadlines up to ${CORE_STAMP_PCT:-80} % of the rate; best
 effort without a queue)" ;;
     *) echo "rtvnic-demo-feedback: CORE must be linux or ovs, not '$CORE'" >&2; exit 1 ;;
 esac

@@ -24,9 +24,10 @@
  * miniflow_extract()), then OVS's own netdev_geneve_pop_header() runs,
  * whose RTvNIC hook (ovs-patches 0008) calls rtvnic_geneve_receive() and
  * rtvnic_geneve_restore(): the option is parsed, measured into the
- * receiver's flow table (lib/rtvnic-rx.c) and stripped.  The flow table persists from one input to the next, so inputs
- * fill it, hit its cap, and lowering the cap evicts; rtvnic_rx_run() expires
- * idle flows as time passes.
+ * receiver's flow table (lib/rtvnic-rx.c) and stripped.  The flow table
+ * persists from one input to the next, so inputs fill it, hit its cap, and
+ * lowering the cap evicts; rtvnic_rx_run() expires idle flows as time
+ * passes.
  *
  * Control byte:
  *   bits 0-2  the table's max_flows: 1, 2, 3, 4, 8, 16, 32 or 64;
