@@ -746,8 +746,7 @@ make_room(struct rtvnic_sched *sched, uint32_t size, bool conforming,
  * bytes and those of the packets that making room pushes out; it pays the
  * larger of the two (in a queue limited in bytes they are about equal; in
  * one limited in packets a small frame may push out a large one).  Returns
- * true
- * if so.  Otherwise returns false (counting a stamp beyond the bucket):
+ * true if so.  Otherwise returns false (counting a stamp beyond the bucket):
  * the packet is best effort like any other, which also leaves it to be
  * dropped if even its stamp's deadline would not make room.  The bucket
  * pays for what was pushed out either way. */
