@@ -459,6 +459,17 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         st->effective_us = target;
         a->deadline_us = target;
         act(a, RTVCTL_ACT_SET_DEADLINE);
+    } else if (host_dominates && r->deadline_us
+               && r->host_mean_ns >= (uint64_t) r->deadline_us * 1000) {
+        /* The sending host alone kept the misses longer than their whole
+         * deadline: no network priority could have brought them in, and a
+         * higher DSCP would only take priority from other flows. */
+        snprintf(a->why, sizeof a->why, "%s, deadline at its floor, host "
+                 "mean %"PRIu32" us >= the %"PRIu32" us deadline: "
+                 "host-bound, a higher DSCP cannot help", ev,
+                 r->host_mean_ns / 1000, r->deadline_us);
+        a->host_bound = true;
+        return;
     } else if (st->level + 1 < p->n_ladder) {
         size_t from = st->level;
 

@@ -29,7 +29,12 @@
  *      deadline is at its floor, raises the flow's DSCP one step up the
  *      policy's ladder (at most one step per report).  A flow whose
  *      contract deadline is at most the policy's 'top_rung_deadline_us'
- *      goes straight to the top of the ladder.
+ *      goes straight to the top of the ladder.  Not at the floor when
+ *      the misses' host mean alone is at least their (contract) deadline:
+ *      such misses are "host-bound" (a stalled or CPU-starved sending
+ *      switch), no network priority could have brought them in, and a
+ *      higher DSCP would only take priority from other flows.  They are
+ *      logged (a warning) and delay relaxing.
  *
  *   3. After a quiet period without misses, one step is given back: first
  *      DSCP, one level at a time (for a 'top_rung_deadline_us' flow,
@@ -148,6 +153,8 @@ struct rtvctl_action {
     uint64_t deadline_us;
     size_t level;
     char why[256];              /* The numbers behind the decision. */
+    bool host_bound;            /* No step: misses the network part could
+                                 * not have prevented (see stage 2). */
 };
 
 void rtvctl_flow_state_init(struct rtvctl_flow_state *);

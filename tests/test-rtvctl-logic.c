@@ -21,7 +21,7 @@
  *       each:
  *         TIME report PACKETS MISSES HOST_MEAN_US NET_MEAN_US EXCESS_US
  *              [NEAR_MISSES]
- *         (the network maximum is the mean)
+ *         (the network maximum is the mean, the deadline the contract)
  *         TIME relax
  *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
  *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
@@ -106,6 +106,7 @@ test_rtvctl_logic_main(int argc, char *argv[])
                 .network_mean_ns = net_us * 1000,
                 .network_max_ns = net_us * 1000,
                 .max_excess_ns = (uint64_t) excess_us * 1000,
+                .deadline_us = st.contract_us,   /* As the stamps carry. */
             };
             rtvctl_decide_report(&policy, &st, &r, t, &a);
             print_action(t, &a, &st);
