@@ -178,8 +178,8 @@ struct rtvctl_core {
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-/* Host-bound misses come with every report while they last. */
-static struct vlog_rate_limit host_bound_rl = VLOG_RATE_LIMIT_INIT(6, 1);
+/* Misses no step can help come with every report while they last. */
+static struct vlog_rate_limit cannot_help_rl = VLOG_RATE_LIMIT_INIT(6, 1);
 
 /* Sends 'msg' to 'sw'.  A null 'msg' is a message that could not be encoded
  * (rtvnic_msg_to_ofp() refuses a body that does not fit). */
@@ -666,11 +666,11 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
     bool ok = true;
 
     if (a->type == RTVCTL_ACT_NONE) {
-        if (a->host_bound && c->role != RTVCTL_ROLE_STANDBY) {
+        if (a->cannot_help && c->role != RTVCTL_ROLE_STANDBY) {
             /* The contract is broken where rtvctl cannot mend it: the
-             * operator can (the host's load, its admission). */
+             * operator can (the hosts' load, their admission). */
             format_flow_name(flow, &name);
-            VLOG_WARN_RL(&host_bound_rl, "%s: %s", ds_cstr(&name), a->why);
+            VLOG_WARN_RL(&cannot_help_rl, "%s: %s", ds_cstr(&name), a->why);
             ds_destroy(&name);
         }
         return true;

@@ -228,6 +228,15 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                    && v->lower > v->target);
 }
 
+/* Takes back 'misses' that window_report() just counted. */
+static void
+window_forget(struct rtvctl_flow_state *st, uint32_t misses)
+{
+    uint32_t *b = &st->win_misses[st->win_epoch % RTVCTL_MISS_BUCKETS];
+
+    *b -= MIN(*b, misses);
+}
+
 static void
 act(struct rtvctl_action *a, enum rtvctl_action_type type)
 {
@@ -258,6 +267,20 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     window_clear(p, st, now_ms);
 }
 
+/* Whether packets whose mean sending-host and network parts were
+ * 'host_ns' and 'net_ns' had, on average, more than 'permille' / 1000 of
+ * 'deadline_us' left for the receiving host: then that host (its switch
+ * reading them late) made them late, not anything a step changes.  False
+ * when the deadline is not known (0). */
+static bool
+parts_fit(uint32_t host_ns, uint32_t net_ns, uint32_t deadline_us,
+          unsigned int permille)
+{
+    return (deadline_us
+            && ((uint64_t) host_ns + net_ns) * 1000
+               < (uint64_t) deadline_us * 1000 * permille);
+}
+
 /* The near-miss rule (see rtvctl-logic.h), for a report with near misses
  * under a policy with them.  Returns true if it acted. */
 static bool
@@ -269,15 +292,18 @@ decide_near_misses(const struct rtvctl_policy *p,
     uint64_t at_risk = (uint64_t) r->misses + r->near_misses;
     bool most = r->packets && at_risk * 2 >= r->packets;
     bool network = r->network_mean_ns > r->host_mean_ns;
+    bool receiver = parts_fit(r->host_mean_ns, r->network_mean_ns,
+                              r->deadline_us, p->near_miss_permille);
     char ev[96];
 
-    if (!most || !network) {
+    if (!most || !network || receiver) {
         near_episode_clear(st);
         snprintf(a->why, sizeof a->why, "%"PRIu32" near misses and %"
                  PRIu32" misses of %"PRIu32" packets, %s: no near-miss "
                  "episode", r->near_misses, r->misses, r->packets,
                  (!most ? "less than half"
-                  : "host mean >= network mean"));
+                  : !network ? "host mean >= network mean"
+                  : "host and network means within the near-miss line"));
         return false;
     }
     long long int gap_ms = 2 * (long long int) p->report_interval_ms;
@@ -379,7 +405,13 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     char ev[96];
 
     window_report(p, st, r, now_ms, &v);
-    if (v.over_target) {
+    bool receiver_bound = parts_fit(r->host_mean_ns, r->network_mean_ns,
+                                    r->deadline_us, 1000);
+    if (receiver_bound) {
+        /* Evidence about the receiving host, not for a step: the window
+         * forgets these misses again (the verdict still shows them). */
+        window_forget(st, r->misses);
+    } else if (v.over_target) {
         st->last_miss_ms = now_ms;
     }
 
@@ -425,6 +457,15 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  p->miss_persist_ms);
         return;
     }
+    if (receiver_bound) {
+        snprintf(a->why, sizeof a->why, "%s, host mean %"PRIu32" us + "
+                 "network mean %"PRIu32" us < the %"PRIu32" us deadline: "
+                 "receiver-bound, neither stage can help", ev,
+                 r->host_mean_ns / 1000, r->network_mean_ns / 1000,
+                 r->deadline_us);
+        a->cannot_help = true;
+        return;
+    }
     st->last_miss_ms = now_ms;
     /* A relax that the flow's misses prove premature is undone at once
      * (and the next quiet period doubles, below): the change to wait for
@@ -468,7 +509,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  "mean %"PRIu32" us >= the %"PRIu32" us deadline: "
                  "host-bound, a higher DSCP cannot help", ev,
                  r->host_mean_ns / 1000, r->deadline_us);
-        a->host_bound = true;
+        a->cannot_help = true;
         return;
     } else if (st->level + 1 < p->n_ladder) {
         size_t from = st->level;

@@ -36,6 +36,15 @@
  *      higher DSCP would only take priority from other flows.  They are
  *      logged (a warning) and delay relaxing.
  *
+ * Neither stage acts on "receiver-bound" misses, whose host and network
+ * means together are below their deadline: on average they would have
+ * been in time but for the receiving host (its switch reading them late,
+ * which the receiver's own kernel timestamps keep out of the network
+ * part), and neither the sender's deadline nor its DSCP changes that.
+ * They are logged (a warning) and, saying nothing about the sender or
+ * the network, do not delay relaxing.  For the same reason near misses
+ * whose two means stay within the near-miss line make no episode.
+ *
  *   3. After a quiet period without misses, one step is given back: first
  *      DSCP, one level at a time (for a 'top_rung_deadline_us' flow,
  *      straight back to the bottom), then the deadline, back to the
@@ -153,8 +162,8 @@ struct rtvctl_action {
     uint64_t deadline_us;
     size_t level;
     char why[256];              /* The numbers behind the decision. */
-    bool host_bound;            /* No step: misses the network part could
-                                 * not have prevented (see stage 2). */
+    bool cannot_help;           /* No step: host-bound or receiver-bound
+                                 * misses (see above); worth a warning. */
 };
 
 void rtvctl_flow_state_init(struct rtvctl_flow_state *);

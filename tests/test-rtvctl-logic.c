@@ -21,7 +21,10 @@
  *       each:
  *         TIME report PACKETS MISSES HOST_MEAN_US NET_MEAN_US EXCESS_US
  *              [NEAR_MISSES]
- *         (the network maximum is the mean, the deadline the contract)
+ *         (the network maximum is the mean, the deadline the stamps')
+ *         TIME stamps DEADLINE_US        (the deadline the next reports'
+ *                                        stamps carry; 0, the default, as
+ *                                        if not known)
  *         TIME relax
  *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
  *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
@@ -83,13 +86,14 @@ test_rtvctl_logic_main(int argc, char *argv[])
     }
     rtvctl_flow_state_init(&st);
 
+    uint32_t stamp_us = 0;
     while (fgets(line, sizeof line, stdin)) {
         struct rtvctl_action a;
         long long int t;
         char cmd[32];
         unsigned int pkts, misses, host_us, net_us, excess_us, near = 0;
         unsigned long long int contract;
-        unsigned int target_ppm, window_ms;
+        unsigned int target_ppm, window_ms, stamps;
         int n;
 
         if (sscanf(line, "%lld %31s", &t, cmd) != 2) {
@@ -106,7 +110,7 @@ test_rtvctl_logic_main(int argc, char *argv[])
                 .network_mean_ns = net_us * 1000,
                 .network_max_ns = net_us * 1000,
                 .max_excess_ns = (uint64_t) excess_us * 1000,
-                .deadline_us = st.contract_us,   /* As the stamps carry. */
+                .deadline_us = stamp_us,
             };
             rtvctl_decide_report(&policy, &st, &r, t, &a);
             print_action(t, &a, &st);
@@ -116,6 +120,9 @@ test_rtvctl_logic_main(int argc, char *argv[])
         } else if (!strcmp(cmd, "beat")
                    && sscanf(line, "%*d %*s %u", &pkts) == 1) {
             rtvctl_flow_note_packets(&policy, &st, pkts, 1000, t);
+        } else if (!strcmp(cmd, "stamps")
+                   && sscanf(line, "%*d %*s %u", &stamps) == 1) {
+            stamp_us = stamps;
         } else if (!strcmp(cmd, "wilson")
                    && sscanf(line, "%*d %*s %u %u", &misses, &pkts) == 2) {
             printf("%lld: wilson %u/%u: %.0f ppm\n", t, misses, pkts,
