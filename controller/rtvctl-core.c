@@ -135,6 +135,9 @@ struct rt_flow {
     long long int relax_at;
     long long int orphan_since; /* When its host was first seen not
                                  * connected, 0 while it is. */
+    uint64_t asked_us;          /* Last effective deadline asked of its
+                                 * host, 0 if none... */
+    uint64_t asked_from_us;     /* ...instead of this one. */
 };
 
 struct rtvctl_core {
@@ -704,6 +707,8 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
         };
         send_msg(host, rtvnic_msg_to_ofp(&msg, host->version));
         c->n_deadlines++;
+        flow->asked_us = a->deadline_us;
+        flow->asked_from_us = a->from_us;
     } else if (!(src = sw_source(host, flow->vnic_id))) {
         VLOG_WARN_RL(&rl, "%s: port of the vNIC on its host not known yet",
                      ds_cstr(&name));
@@ -782,6 +787,58 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
         flow->st = old;
     }
     flow_check_changed(c, flow, &before);
+}
+
+/* An error 'oh' from 'sw': if it refuses the latest effective deadline
+ * asked for one of its flows (its admission control would not keep the
+ * other sources' guarantees), the deadline the host kept becomes the flow's
+ * floor, so that the flow does not ask again and again but moves on to
+ * stage 2. */
+static void
+handle_error(struct rtvctl_sw *sw, const struct ofp_header *oh)
+{
+    struct rtvctl_core *c = sw->core;
+    const struct rtvctl_host *host;
+    struct ofpbuf payload;
+    struct rtvnic_msg msg;
+    char *error;
+
+    if (c->role == RTVCTL_ROLE_STANDBY || !sw->have_dpid
+        || !(host = rtvctl_policy_host_by_dpid(c->policy, sw->dpid))
+        || ofperr_decode_msg(oh, &payload) != OFPERR_OFPBRC_EPERM) {
+        return;
+    }
+    error = (payload.size >= sizeof(struct ofp_header)
+             && ntohs(((const struct ofp_header *) payload.data)->length)
+                == payload.size
+             ? rtvnic_msg_from_ofp(payload.data, &msg)
+             : xstrdup("truncated"));
+    ofpbuf_uninit(&payload);
+    if (error) {
+        free(error);
+        return;
+    }
+    if (msg.type == RTVNIC_MSG_SET_DEADLINE) {
+        struct rt_flow *flow = flow_find(c, &host->tunnel_ip,
+                                         msg.set_deadline.vnic_id);
+        uint64_t us = msg.set_deadline.deadline_ns / 1000;
+
+        if (flow && flow->asked_us == us && us < flow->asked_from_us) {
+            struct rtvctl_flow_state old = flow->st;
+            struct ds name = DS_EMPTY_INITIALIZER;
+
+            rtvctl_flow_deadline_refused(&flow->st, us, flow->asked_from_us,
+                                         time_msec());
+            flow->asked_us = 0;
+            format_flow_name(flow, &name);
+            VLOG_INFO("%s: host refused deadline %"PRIu64" us: %"PRIu64
+                      " us is its floor", ds_cstr(&name), us,
+                      flow->asked_from_us);
+            ds_destroy(&name);
+            flow_check_changed(c, flow, &old);
+        }
+    }
+    rtvnic_msg_uninit(&msg);
 }
 
 /* A host's list of sources is the truth about effective deadlines. */
@@ -1114,6 +1171,7 @@ rtvctl_sw_receive(struct rtvctl_sw *sw, const struct ofpbuf *b)
         char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
         VLOG_WARN("%s: %s", sw->name, s);
         free(s);
+        handle_error(sw, oh);
         break;
     }
     case OFPTYPE_NXT_RTVNIC:

@@ -252,6 +252,35 @@ uses_top_rung(const struct rtvctl_policy *p,
     return st->contract_us && st->contract_us <= p->top_rung_deadline_us;
 }
 
+/* The lowest effective deadline to ask 'st''s host for: the policy's floor,
+ * or the deadline the host kept when its admission control refused a lower
+ * one (the other sources' guarantees would not hold with it). */
+static uint64_t
+deadline_floor_us(const struct rtvctl_policy *p,
+                  const struct rtvctl_flow_state *st, long long int now_ms)
+{
+    /* The host's sources change: a refusal is tried again after a quiet
+     * period. */
+    bool fresh = (now_ms - st->host_floor_ms
+                  < (long long int) p->quiet_period_ms);
+
+    return MAX(p->tighten_floor_us, fresh ? st->host_floor_us : 0);
+}
+
+void
+rtvctl_flow_deadline_refused(struct rtvctl_flow_state *st,
+                             uint64_t refused_us, uint64_t from_us,
+                             long long int now_ms)
+{
+    /* Deadlines between the two might pass; trying them one report after
+     * another would only delay stage 2. */
+    st->host_floor_us = from_us;
+    st->host_floor_ms = now_ms;
+    if (st->effective_us == refused_us) {
+        st->effective_us = from_us;
+    }
+}
+
 /* A step was taken at 'now_ms': what every step does besides its action. */
 static void
 stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
@@ -485,11 +514,11 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     uint64_t excess_us = MAX(r->max_excess_ns / 1000
                              + (r->max_excess_ns % 1000 != 0), 1);
 
-    if (host_dominates && st->contract_us
-        && st->effective_us > p->tighten_floor_us) {
-        uint64_t target = (st->effective_us > excess_us + p->tighten_floor_us
+    uint64_t floor_us = deadline_floor_us(p, st, now_ms);
+    if (host_dominates && st->contract_us && st->effective_us > floor_us) {
+        uint64_t target = (st->effective_us > excess_us + floor_us
                            ? st->effective_us - excess_us
-                           : p->tighten_floor_us);
+                           : floor_us);
 
         snprintf(a->why, sizeof a->why, "%s, host mean %"PRIu32" us >= "
                  "network mean %"PRIu32" us, excess %"PRIu64" us: tighten "
@@ -497,6 +526,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  r->host_mean_ns / 1000,
                  r->network_mean_ns / 1000, excess_us, st->effective_us,
                  target);
+        a->from_us = st->effective_us;
         st->effective_us = target;
         a->deadline_us = target;
         act(a, RTVCTL_ACT_SET_DEADLINE);
@@ -575,7 +605,9 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
                  "deadline %"PRIu64" -> %"PRIu64" us (contract)",
                  now_ms - st->last_miss_ms, st->effective_us,
                  st->contract_us);
+        a->from_us = st->effective_us;
         st->effective_us = st->contract_us;
+        st->host_floor_us = 0;  /* The host's other sources may have gone. */
         a->deadline_us = st->contract_us;
         act(a, RTVCTL_ACT_SET_DEADLINE);
     } else {

@@ -23,7 +23,10 @@
  *   1. A miss report whose host part of the delay dominates (host mean >=
  *      network mean, both of the interval's misses: see struct
  *      rtvnic_report) tightens the vNIC's effective deadline on its host by
- *      the observed excess, not below the policy's floor.
+ *      the observed excess, not below the policy's floor.  If the host's
+ *      admission control refuses the tighter deadline, the one it kept is
+ *      the flow's floor for a quiet period, or until the flow relaxes back
+ *      to its contract.
  *
  *   2. A miss report whose network part dominates, or arrives when the
  *      deadline is at its floor, raises the flow's DSCP one step up the
@@ -120,6 +123,11 @@ struct rtvnic_report;
 struct rtvctl_flow_state {
     uint64_t contract_us;       /* Configured deadline; 0 if not known. */
     uint64_t effective_us;      /* Deadline the host applies. */
+    uint64_t host_floor_us;     /* Deadline the host kept when it refused
+                                 * a lower one, at 'host_floor_ms' (for a
+                                 * quiet period, until the flow is back at
+                                 * its contract); 0 if none. */
+    long long int host_floor_ms;
     size_t level;               /* Index in the DSCP ladder. */
     long long int last_miss_ms;
     long long int last_change_ms;
@@ -160,6 +168,7 @@ enum rtvctl_action_type {
 struct rtvctl_action {
     enum rtvctl_action_type type;
     uint64_t deadline_us;
+    uint64_t from_us;           /* SET_DEADLINE: the deadline before. */
     size_t level;
     char why[256];              /* The numbers behind the decision. */
     bool cannot_help;           /* No step: host-bound or receiver-bound
@@ -175,6 +184,12 @@ void rtvctl_flow_note_packets(const struct rtvctl_policy *,
                               struct rtvctl_flow_state *, uint32_t packets,
                               uint32_t interval_ms, long long int now_ms);
 double rtvctl_wilson_lower(double misses, double packets);
+/* The flow's host refused the effective deadline 'refused_us' that an
+ * action asked for instead of 'from_us': 'from_us' becomes the flow's
+ * floor, and its deadline again if 'refused_us' is still the latest. */
+void rtvctl_flow_deadline_refused(struct rtvctl_flow_state *,
+                                  uint64_t refused_us, uint64_t from_us,
+                                  long long int now_ms);
 void rtvctl_decide_relax(const struct rtvctl_policy *,
                          struct rtvctl_flow_state *, long long int now_ms,
                          struct rtvctl_action *);
