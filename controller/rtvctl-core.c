@@ -804,15 +804,19 @@ handle_error(struct rtvctl_sw *sw, const struct ofp_header *oh)
     char *error;
 
     if (c->role == RTVCTL_ROLE_STANDBY || !sw->have_dpid
-        || !(host = rtvctl_policy_host_by_dpid(c->policy, sw->dpid))
-        || ofperr_decode_msg(oh, &payload) != OFPERR_OFPBRC_EPERM) {
+        || !(host = rtvctl_policy_host_by_dpid(c->policy, sw->dpid))) {
         return;
     }
-    error = (payload.size >= sizeof(struct ofp_header)
+    enum ofperr refusal = ofperr_decode_msg(oh, &payload);
+    if (!refusal) {
+        return;                 /* Undecodable: nothing to free. */
+    }
+    error = (refusal == OFPERR_OFPBRC_EPERM
+             && payload.size >= sizeof(struct ofp_header)
              && ntohs(((const struct ofp_header *) payload.data)->length)
                 == payload.size
              ? rtvnic_msg_from_ofp(payload.data, &msg)
-             : xstrdup("truncated"));
+             : xstrdup("not a refused RTvNIC message"));
     ofpbuf_uninit(&payload);
     if (error) {
         free(error);
