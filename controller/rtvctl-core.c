@@ -57,6 +57,7 @@
 VLOG_DEFINE_THIS_MODULE(rtvctl);
 
 COVERAGE_DEFINE(rtvctl_heartbeat_unknown_flow);
+COVERAGE_DEFINE(rtvctl_cannot_help);
 
 /* Cookies of rtvctl's DSCP flows: prefix, vNIC id, ladder level; a host's
  * base flow (a ladder whose bottom is not DSCP 0) has COOKIE_BASE and its
@@ -138,6 +139,7 @@ struct rt_flow {
     uint64_t asked_us;          /* Last effective deadline asked of its
                                  * host, 0 if none... */
     uint64_t asked_from_us;     /* ...instead of this one. */
+    long long int warned_ms;    /* Last "cannot help" warning, 0 if none. */
 };
 
 struct rtvctl_core {
@@ -181,8 +183,9 @@ struct rtvctl_core {
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
-/* Misses no step can help come with every report while they last. */
-static struct vlog_rate_limit cannot_help_rl = VLOG_RATE_LIMIT_INIT(6, 1);
+/* Misses no step can help come with every report while they last: one
+ * warning per flow per this many ms. */
+#define CANNOT_HELP_WARN_MS 10000
 
 /* Sends 'msg' to 'sw'.  A null 'msg' is a message that could not be encoded
  * (rtvnic_msg_to_ofp() refuses a body that does not fit). */
@@ -671,10 +674,18 @@ execute(struct rtvctl_core *c, struct rt_flow *flow,
     if (a->type == RTVCTL_ACT_NONE) {
         if (a->cannot_help && c->role != RTVCTL_ROLE_STANDBY) {
             /* The contract is broken where rtvctl cannot mend it: the
-             * operator can (the hosts' load, their admission). */
-            format_flow_name(flow, &name);
-            VLOG_WARN_RL(&cannot_help_rl, "%s: %s", ds_cstr(&name), a->why);
-            ds_destroy(&name);
+             * operator can (the hosts' load, their admission).  Once per
+             * flow per interval, so that no flow hides another's. */
+            long long int now = time_msec();
+
+            COVERAGE_INC(rtvctl_cannot_help);
+            if (!flow->warned_ms
+                || now - flow->warned_ms >= CANNOT_HELP_WARN_MS) {
+                flow->warned_ms = now;
+                format_flow_name(flow, &name);
+                VLOG_WARN("%s: %s", ds_cstr(&name), a->why);
+                ds_destroy(&name);
+            }
         }
         return true;
     }
@@ -807,16 +818,23 @@ handle_error(struct rtvctl_sw *sw, const struct ofp_header *oh)
         || !(host = rtvctl_policy_host_by_dpid(c->policy, sw->dpid))) {
         return;
     }
-    enum ofperr refusal = ofperr_decode_msg(oh, &payload);
-    if (!refusal) {
-        return;                 /* Undecodable: nothing to free. */
+    /* The echoed request is the switch's word: decoded only if it is a
+     * whole NXT_RTVNIC message (rtvnic_msg_from_ofp() asserts that). */
+    const struct ofp_header *req = NULL;
+    enum ofptype type;
+    if (ofperr_decode_msg(oh, &payload) == OFPERR_OFPBRC_EPERM
+        && payload.size >= sizeof *req) {
+        req = payload.data;
+        if (ntohs(req->length) != payload.size
+            || ofptype_decode(&type, req) || type != OFPTYPE_NXT_RTVNIC) {
+            req = NULL;
+        }
     }
-    error = (refusal == OFPERR_OFPBRC_EPERM
-             && payload.size >= sizeof(struct ofp_header)
-             && ntohs(((const struct ofp_header *) payload.data)->length)
-                == payload.size
-             ? rtvnic_msg_from_ofp(payload.data, &msg)
-             : xstrdup("not a refused RTvNIC message"));
+    if (!req) {
+        ofpbuf_uninit(&payload);
+        return;
+    }
+    error = rtvnic_msg_from_ofp(req, &msg);
     ofpbuf_uninit(&payload);
     if (error) {
         free(error);
@@ -827,17 +845,18 @@ handle_error(struct rtvctl_sw *sw, const struct ofp_header *oh)
                                          msg.set_deadline.vnic_id);
         uint64_t us = msg.set_deadline.deadline_ns / 1000;
 
-        if (flow && flow->asked_us == us && us < flow->asked_from_us) {
+        if (flow && flow->asked_us && flow->asked_us == us
+            && us < flow->asked_from_us) {
             struct rtvctl_flow_state old = flow->st;
             struct ds name = DS_EMPTY_INITIALIZER;
 
             rtvctl_flow_deadline_refused(&flow->st, us, flow->asked_from_us,
                                          time_msec());
-            flow->asked_us = 0;
             format_flow_name(flow, &name);
             VLOG_INFO("%s: host refused deadline %"PRIu64" us: %"PRIu64
                       " us is its floor", ds_cstr(&name), us,
                       flow->asked_from_us);
+            flow->asked_us = flow->asked_from_us = 0;
             ds_destroy(&name);
             flow_check_changed(c, flow, &old);
         }
@@ -1173,7 +1192,7 @@ rtvctl_sw_receive(struct rtvctl_sw *sw, const struct ofpbuf *b)
         break;
     case OFPTYPE_ERROR: {
         char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
-        VLOG_WARN("%s: %s", sw->name, s);
+        VLOG_WARN_RL(&rl, "%s: %s", sw->name, s);
         free(s);
         handle_error(sw, oh);
         break;

@@ -167,6 +167,10 @@ struct window_verdict {
     long long int span_ms;      /* From its first miss to 'now_ms'. */
     bool over_target;           /* 'lower' > 'target' (delays relaxing). */
     bool violated;              /* With enough evidence: act. */
+
+    /* The report's bucket before its misses, for window_forget(). */
+    uint32_t bucket_misses;
+    long long int bucket_first_ms;
 };
 
 static void
@@ -195,9 +199,10 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         }
     }
 
+    size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
+    v->bucket_misses = st->win_misses[b];
+    v->bucket_first_ms = st->win_first_ms[b];
     if (r->misses) {
-        size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
-
         if (!st->win_misses[b]) {
             st->win_first_ms[b] = now_ms;
         }
@@ -228,13 +233,14 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                    && v->lower > v->target);
 }
 
-/* Takes back 'misses' that window_report() just counted. */
+/* Takes back the misses that window_report() just counted into 'v'. */
 static void
-window_forget(struct rtvctl_flow_state *st, uint32_t misses)
+window_forget(struct rtvctl_flow_state *st, const struct window_verdict *v)
 {
-    uint32_t *b = &st->win_misses[st->win_epoch % RTVCTL_MISS_BUCKETS];
+    size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
 
-    *b -= MIN(*b, misses);
+    st->win_misses[b] = v->bucket_misses;
+    st->win_first_ms[b] = v->bucket_first_ms;
 }
 
 static void
@@ -321,8 +327,10 @@ decide_near_misses(const struct rtvctl_policy *p,
     uint64_t at_risk = (uint64_t) r->misses + r->near_misses;
     bool most = r->packets && at_risk * 2 >= r->packets;
     bool network = r->network_mean_ns > r->host_mean_ns;
+    /* The means are the misses' if there are any, else the near misses'. */
     bool receiver = parts_fit(r->host_mean_ns, r->network_mean_ns,
-                              r->deadline_us, p->near_miss_permille);
+                              r->deadline_us,
+                              r->misses ? 1000 : p->near_miss_permille);
     char ev[96];
 
     if (!most || !network || receiver) {
@@ -434,19 +442,28 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     char ev[96];
 
     window_report(p, st, r, now_ms, &v);
-    bool receiver_bound = parts_fit(r->host_mean_ns, r->network_mean_ns,
-                                    r->deadline_us, 1000);
-    if (receiver_bound) {
-        /* Evidence about the receiving host, not for a step: the window
-         * forgets these misses again (the verdict still shows them). */
-        window_forget(st, r->misses);
-    } else if (v.over_target) {
-        st->last_miss_ms = now_ms;
-    }
-
     bool severe = (r->misses && r->packets
                    && (double) r->misses / r->packets
                       >= p->miss_ratio_threshold);
+    if (parts_fit(r->host_mean_ns, r->network_mean_ns, r->deadline_us,
+                  1000)) {
+        /* Evidence about the receiving host, not for a step: the window
+         * forgets these misses again (the verdict still counts them, to
+         * say whether the contract is broken), the severe rule's episode
+         * does not count them, and they do not delay relaxing. */
+        window_forget(st, &v);
+        snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, host "
+                 "mean %"PRIu32" us + network mean %"PRIu32" us < the %"
+                 PRIu32" us deadline: receiver-bound, neither stage can "
+                 "help", r->misses, r->packets, r->host_mean_ns / 1000,
+                 r->network_mean_ns / 1000, r->deadline_us);
+        a->cannot_help = severe || v.over_target;
+        return;
+    }
+    if (v.over_target) {
+        st->last_miss_ms = now_ms;
+    }
+
     if (severe) {
         if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
             st->episode_start_ms = now_ms;
@@ -484,15 +501,6 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  "%lld ms, not yet miss_persist_ms %"PRIu32, r->misses,
                  r->packets, now_ms - st->episode_start_ms,
                  p->miss_persist_ms);
-        return;
-    }
-    if (receiver_bound) {
-        snprintf(a->why, sizeof a->why, "%s, host mean %"PRIu32" us + "
-                 "network mean %"PRIu32" us < the %"PRIu32" us deadline: "
-                 "receiver-bound, neither stage can help", ev,
-                 r->host_mean_ns / 1000, r->network_mean_ns / 1000,
-                 r->deadline_us);
-        a->cannot_help = true;
         return;
     }
     st->last_miss_ms = now_ms;

@@ -347,6 +347,16 @@ def switch_seeds():
         rec(0, nxt_rtvnic(hdr(4, 16) + struct.pack('!I4x', 1000), version=1))
     s['bad-messages'] = bytes([1]) + rec(0, nxt_rtvnic(b'\0' * 8)) + rec(
         0, ofp(99, b'')) + rec(0, b'\x04')
+    # OFPBRC_EPERM errors: one refusing a SET_DEADLINE (its floor), others
+    # echoing what is not an NXT_RTVNIC message, or only part of one.
+    eperm = struct.pack('!HH', 1, 5)
+    refused = nxt_rtvnic(hdr(3, 24) + struct.pack('!H6xQ', 1, 1000000))
+    s['refused-deadline'] = bytes([1]) + rec(0, src1) + rec(
+        8, report_host(excess_ns=5000000)) + rec(0, ofp(1, eperm + refused)) \
+        + rec(8, report_host(excess_ns=5000000))
+    s['eperm-not-rtvnic'] = bytes([1]) + rec(0, ofp(1, eperm + ofp(0, b''))) \
+        + rec(0, ofp(1, eperm + refused[:20])) + rec(
+            0, ofp(1, eperm + ofp(14, b'\0' * 40)))
     return s
 
 
