@@ -39,19 +39,21 @@
  *      higher DSCP would only take priority from other flows.  They are
  *      logged (a warning) and delay relaxing.
  *
+ *   3. After a quiet period without misses, one step is given back: first
+ *      DSCP, one level at a time (for a 'top_rung_deadline_us' flow,
+ *      straight back to the bottom), then the deadline, back to the
+ *      contract.
+ *
  * Neither stage acts on "receiver-bound" misses, whose host and network
  * means together are below their deadline: on average they would have
  * been in time but for the receiving host (its switch reading them late,
  * which the receiver's own kernel timestamps keep out of the network
  * part), and neither the sender's deadline nor its DSCP changes that.
  * They are logged (a warning) and, saying nothing about the sender or
- * the network, do not delay relaxing.  For the same reason near misses
- * whose two means stay within the near-miss line make no episode.
- *
- *   3. After a quiet period without misses, one step is given back: first
- *      DSCP, one level at a time (for a 'top_rung_deadline_us' flow,
- *      straight back to the bottom), then the deadline, back to the
- *      contract.
+ * the network, are no evidence for a step (neither in the window nor in
+ * the severe rule's persistence) and do not delay relaxing.  For the same
+ * reason near misses whose two means stay within the near-miss line make
+ * no episode.
  *
  * Two rules decide that misses call for a step (stage 1 or 2):
  *
