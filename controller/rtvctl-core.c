@@ -782,14 +782,13 @@ handle_report(struct rtvctl_core *c, const struct rtvnic_report *r)
     if (!execute(c, flow, &a)) {
         old.reports = flow->st.reports;
         old.misses = flow->st.misses;
+        old.near_misses = flow->st.near_misses;
         old.last_miss_ms = flow->st.last_miss_ms;
         old.episode_start_ms = flow->st.episode_start_ms;
         old.episode_last_ms = flow->st.episode_last_ms;
-        /* The window keeps the report's misses (emptied if the decision
-         * emptied it: then evidence is gathered again). */
-        memcpy(old.win_misses, flow->st.win_misses, sizeof old.win_misses);
-        memcpy(old.win_first_ms, flow->st.win_first_ms,
-               sizeof old.win_first_ms);
+        /* The window keeps the report's misses and near misses (emptied
+         * if the decision emptied it: then evidence is gathered again). */
+        memcpy(old.win, flow->st.win, sizeof old.win);
         old.win_epoch = flow->st.win_epoch;
         old.win_bucket_ms = flow->st.win_bucket_ms;
         old.win_start_ms = flow->st.win_start_ms;

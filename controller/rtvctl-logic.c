@@ -86,7 +86,7 @@ static void
 window_clear(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
              long long int now_ms)
 {
-    memset(st->win_misses, 0, sizeof st->win_misses);
+    memset(st->win, 0, sizeof st->win);
     st->win_bucket_ms = MAX(miss_window_ms(p, st) / RTVCTL_MISS_BUCKETS, 1);
     st->win_epoch = now_ms / st->win_bucket_ms;
     st->win_start_ms = now_ms;
@@ -110,17 +110,18 @@ window_advance(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         return;                 /* Time does not go back; if it does, wait. */
     }
     if (epoch - st->win_epoch >= RTVCTL_MISS_BUCKETS) {
-        memset(st->win_misses, 0, sizeof st->win_misses);
+        memset(st->win, 0, sizeof st->win);
     } else {
         for (long long int e = st->win_epoch + 1; e <= epoch; e++) {
-            st->win_misses[e % RTVCTL_MISS_BUCKETS] = 0;
+            memset(&st->win[e % RTVCTL_MISS_BUCKETS], 0, sizeof st->win[0]);
         }
     }
     st->win_epoch = epoch;
 }
 
 /* The packets of 'st''s window at 'now_ms': its rate times the time the
- * window covers (at least one report interval), and at least 'misses'. */
+ * window covers (at least one report interval), and at least 'misses'
+ * (or the misses and near misses it is asked about). */
 static double
 window_packets(const struct rtvctl_policy *p,
                const struct rtvctl_flow_state *st, long long int now_ms,
@@ -159,6 +160,29 @@ rtvctl_flow_note_packets(const struct rtvctl_policy *p,
     st->rate_beat_ms = now_ms;
 }
 
+/* Whether packets whose delay was more than 'permille' / 1000 of
+ * 'deadline_us' (misses: 1000; near misses: the near-miss line), with mean
+ * sending-host and network parts 'host_ns' and 'net_ns', owe it mostly to
+ * the receiving host (its switch reading them late): their receiver part,
+ * at least the line minus the two, is larger than either.  Then no step
+ * would bring them in.  (That the two parts add up to less than the line
+ * is not enough: 1.4 ms of network and 0.56 ms of host delay in a 2 ms
+ * deadline leave the receiver at least 0.04 ms, and the network made those
+ * packets late.)  False when the deadline is not known (0). */
+static bool
+receiver_bound(uint32_t host_ns, uint32_t net_ns, uint32_t deadline_us,
+               unsigned int permille)
+{
+    uint64_t line_ns = (uint64_t) deadline_us * permille;
+    uint64_t parts_ns = (uint64_t) host_ns + net_ns;
+
+    if (!deadline_us || parts_ns >= line_ns) {
+        return false;
+    }
+    uint64_t receiver_ns = line_ns - parts_ns;
+    return receiver_ns > host_ns && receiver_ns > net_ns;
+}
+
 /* What the window says about 'st' after a report at 'now_ms'. */
 struct window_verdict {
     uint64_t misses;            /* In the window. */
@@ -166,12 +190,57 @@ struct window_verdict {
     double ratio, lower, target;
     long long int span_ms;      /* From its first miss to 'now_ms'. */
     bool over_target;           /* 'lower' > 'target' (delays relaxing). */
-    bool violated;              /* With enough evidence: act. */
 
-    /* The report's bucket before its misses, for window_forget(). */
-    uint32_t bucket_misses;
-    long long int bucket_first_ms;
+    /* The same of the packets at risk: misses and near misses. */
+    uint64_t at_risk;
+    double risk_packets, risk_ratio, risk_lower;
+    long long int risk_span_ms;
+
+    bool violated;              /* With enough evidence: act. */
+    bool by_risk;               /* Only with the near misses. */
+
+    /* The report's bucket before it, for window_forget(). */
+    struct rtvctl_window_bucket bucket;
 };
+
+/* Whether near misses whose mean sending-host and network parts were
+ * 'host_ns' and 'net_ns' (or, with misses, the misses') count in the
+ * window: only those the network made near, as for the near-miss rule; the
+ * host's EDF may use the slack its deadline gives it. */
+static bool
+near_misses_count(const struct rtvctl_policy *p,
+                  const struct rtvnic_report *r)
+{
+    return (p->near_miss_permille && r->near_misses
+            && r->network_mean_ns > r->host_mean_ns
+            && !receiver_bound(r->host_mean_ns, r->network_mean_ns,
+                               r->deadline_us,
+                               r->misses ? 1000 : p->near_miss_permille));
+}
+
+/* Adds 'r''s misses and the near misses that count to the window's newest
+ * bucket, saving it first into 'saved'. */
+static void
+window_add(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+           const struct rtvnic_report *r, long long int now_ms,
+           struct rtvctl_window_bucket *saved)
+{
+    struct rtvctl_window_bucket *b
+        = &st->win[st->win_epoch % RTVCTL_MISS_BUCKETS];
+    uint32_t near = near_misses_count(p, r) ? r->near_misses : 0;
+
+    *saved = *b;
+    if ((r->misses || near) && !b->misses && !b->near_misses) {
+        b->first_risk_ms = now_ms;
+    }
+    if (r->misses && !b->misses) {
+        b->first_miss_ms = now_ms;
+    }
+    b->misses = (b->misses > UINT32_MAX - r->misses
+                 ? UINT32_MAX : b->misses + r->misses);
+    b->near_misses = (b->near_misses > UINT32_MAX - near
+                      ? UINT32_MAX : b->near_misses + near);
+}
 
 static void
 window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
@@ -199,22 +268,20 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         }
     }
 
-    size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
-    v->bucket_misses = st->win_misses[b];
-    v->bucket_first_ms = st->win_first_ms[b];
-    if (r->misses) {
-        if (!st->win_misses[b]) {
-            st->win_first_ms[b] = now_ms;
-        }
-        st->win_misses[b] = (st->win_misses[b] > UINT32_MAX - r->misses
-                             ? UINT32_MAX : st->win_misses[b] + r->misses);
-    }
+    window_add(p, st, r, now_ms, &v->bucket);
 
-    long long int first = now_ms;
+    long long int first = now_ms, first_risk = now_ms;
+    uint64_t near = 0;
     for (size_t i = 0; i < RTVCTL_MISS_BUCKETS; i++) {
-        if (st->win_misses[i]) {
-            v->misses += st->win_misses[i];
-            first = MIN(first, st->win_first_ms[i]);
+        const struct rtvctl_window_bucket *b = &st->win[i];
+
+        if (b->misses) {
+            v->misses += b->misses;
+            first = MIN(first, b->first_miss_ms);
+        }
+        if (b->misses || b->near_misses) {
+            near += b->near_misses;
+            first_risk = MIN(first_risk, b->first_risk_ms);
         }
     }
     v->span_ms = now_ms - first;
@@ -222,25 +289,52 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     if (!v->misses || v->target <= 0) {
         return;
     }
+    long long int spread_ms = MAX(p->miss_persist_ms, p->report_interval_ms);
     v->packets = window_packets(p, st, now_ms, v->misses);
     v->ratio = v->misses / v->packets;
     v->lower = rtvctl_wilson_lower(v->misses, v->packets);
     v->over_target = v->lower > v->target;
     v->violated = (v->over_target
                    && v->misses >= p->miss_min_misses
-                   && v->span_ms >= MAX(p->miss_persist_ms,
-                                        p->report_interval_ms)
-                   && v->lower > v->target);
+                   && v->span_ms >= spread_ms);
+    if (v->violated || !near) {
+        return;
+    }
+
+    /* A flow whose packets come within the near-miss line of its deadline
+     * more often than its target allows, and have begun to miss, misses
+     * more often than that as soon as the network's queue grows a little;
+     * waiting for the misses alone to prove it takes about 1 / target of
+     * its packets.  The near misses that count are those the network made
+     * (see near_misses_count()). */
+    v->at_risk = v->misses + near;
+    v->risk_span_ms = now_ms - first_risk;
+    v->risk_packets = window_packets(p, st, now_ms, v->at_risk);
+    v->risk_ratio = v->at_risk / v->risk_packets;
+    v->risk_lower = rtvctl_wilson_lower(v->at_risk, v->risk_packets);
+    v->by_risk = (v->risk_lower > v->target
+                  && v->at_risk >= p->miss_min_misses
+                  && v->risk_span_ms >= spread_ms);
+    v->violated = v->by_risk;
 }
 
-/* Takes back the misses that window_report() just counted into 'v'. */
+/* Counts a report without misses into the window: its near misses, if
+ * they count. */
+static void
+window_note_near(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+                 const struct rtvnic_report *r, long long int now_ms)
+{
+    struct rtvctl_window_bucket saved;
+
+    window_advance(p, st, now_ms);
+    window_add(p, st, r, now_ms, &saved);
+}
+
+/* Takes back what window_report() just counted into 'v'. */
 static void
 window_forget(struct rtvctl_flow_state *st, const struct window_verdict *v)
 {
-    size_t b = st->win_epoch % RTVCTL_MISS_BUCKETS;
-
-    st->win_misses[b] = v->bucket_misses;
-    st->win_first_ms[b] = v->bucket_first_ms;
+    st->win[st->win_epoch % RTVCTL_MISS_BUCKETS] = v->bucket;
 }
 
 static void
@@ -302,20 +396,6 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     window_clear(p, st, now_ms);
 }
 
-/* Whether packets whose mean sending-host and network parts were
- * 'host_ns' and 'net_ns' had, on average, more than 'permille' / 1000 of
- * 'deadline_us' left for the receiving host: then that host (its switch
- * reading them late) made them late, not anything a step changes.  False
- * when the deadline is not known (0). */
-static bool
-parts_fit(uint32_t host_ns, uint32_t net_ns, uint32_t deadline_us,
-          unsigned int permille)
-{
-    return (deadline_us
-            && ((uint64_t) host_ns + net_ns) * 1000
-               < (uint64_t) deadline_us * 1000 * permille);
-}
-
 /* The near-miss rule (see rtvctl-logic.h), for a report with near misses
  * under a policy with them.  Returns true if it acted. */
 static bool
@@ -328,9 +408,9 @@ decide_near_misses(const struct rtvctl_policy *p,
     bool most = r->packets && at_risk * 2 >= r->packets;
     bool network = r->network_mean_ns > r->host_mean_ns;
     /* The means are the misses' if there are any, else the near misses'. */
-    bool receiver = parts_fit(r->host_mean_ns, r->network_mean_ns,
-                              r->deadline_us,
-                              r->misses ? 1000 : p->near_miss_permille);
+    bool receiver = receiver_bound(r->host_mean_ns, r->network_mean_ns,
+                                   r->deadline_us,
+                                   r->misses ? 1000 : p->near_miss_permille);
     char ev[96];
 
     if (!most || !network || receiver) {
@@ -340,7 +420,7 @@ decide_near_misses(const struct rtvctl_policy *p,
                  "episode", r->near_misses, r->misses, r->packets,
                  (!most ? "less than half"
                   : !network ? "host mean >= network mean"
-                  : "host and network means within the near-miss line"));
+                  : "receiver-bound (the receiver's part the largest)"));
         return false;
     }
     long long int gap_ms = 2 * (long long int) p->report_interval_ms;
@@ -425,6 +505,9 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         /* No near-miss rule to apply: 'why' stays the misses'. */
         return;
     }
+    if (!r->misses) {
+        window_note_near(p, st, r, now_ms);
+    }
     char why[sizeof a->why];
     ovs_strlcpy(why, a->why, sizeof why);
     if (!decide_near_misses(p, st, r, now_ms, a) && r->misses) {
@@ -445,18 +528,22 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     bool severe = (r->misses && r->packets
                    && (double) r->misses / r->packets
                       >= p->miss_ratio_threshold);
-    if (parts_fit(r->host_mean_ns, r->network_mean_ns, r->deadline_us,
-                  1000)) {
+    if (receiver_bound(r->host_mean_ns, r->network_mean_ns, r->deadline_us,
+                       1000)) {
         /* Evidence about the receiving host, not for a step: the window
          * forgets these misses again (the verdict still counts them, to
          * say whether the contract is broken), the severe rule's episode
          * does not count them, and they do not delay relaxing. */
         window_forget(st, &v);
         snprintf(a->why, sizeof a->why, "%"PRIu32"/%"PRIu32" misses, host "
-                 "mean %"PRIu32" us + network mean %"PRIu32" us < the %"
-                 PRIu32" us deadline: receiver-bound, neither stage can "
-                 "help", r->misses, r->packets, r->host_mean_ns / 1000,
-                 r->network_mean_ns / 1000, r->deadline_us);
+                 "mean %"PRIu32" us + network mean %"PRIu32" us leave the "
+                 "receiver more than %"PRIu32" us of the %"PRIu32" us "
+                 "deadline: receiver-bound, neither stage can help",
+                 r->misses, r->packets, r->host_mean_ns / 1000,
+                 r->network_mean_ns / 1000,
+                 (uint32_t) ((r->deadline_us * 1000ULL - r->host_mean_ns
+                              - r->network_mean_ns) / 1000),
+                 r->deadline_us);
         a->cannot_help = severe || v.over_target;
         return;
     }
@@ -476,6 +563,12 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     if (severe) {
         snprintf(ev, sizeof ev, "%"PRIu32"/%"PRIu32" misses", r->misses,
                  r->packets);
+    } else if (v.by_risk) {
+        snprintf(ev, sizeof ev, "window %"PRIu64" misses + %"PRIu64" near "
+                 "misses/%.0f in %lld ms, %.3f%% (lower bound %.3f%%) > "
+                 "target %.3f%%", v.misses, v.at_risk - v.misses,
+                 v.risk_packets, v.risk_span_ms, v.risk_ratio * 100,
+                 v.risk_lower * 100, v.target * 100);
     } else if (v.violated) {
         snprintf(ev, sizeof ev, "window %"PRIu64"/%.0f misses in %lld ms, "
                  "%.3f%% (lower bound %.3f%%) > target %.3f%%", v.misses,

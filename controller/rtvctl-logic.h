@@ -45,15 +45,16 @@
  *      contract.
  *
  * Neither stage acts on "receiver-bound" misses, whose host and network
- * means together are below their deadline: on average they would have
- * been in time but for the receiving host (its switch reading them late,
- * which the receiver's own kernel timestamps keep out of the network
- * part), and neither the sender's deadline nor its DSCP changes that.
+ * means leave the receiving host more of their deadline than either
+ * (their receiver part is at least the deadline minus the two): they are
+ * late mostly because of that host (its switch reading them late, which
+ * the receiver's own kernel timestamps keep out of the network part), and
+ * neither the sender's deadline nor its DSCP changes that.
  * They are logged (a warning) and, saying nothing about the sender or
  * the network, are no evidence for a step (neither in the window nor in
  * the severe rule's persistence) and do not delay relaxing.  For the same
- * reason near misses whose two means stay within the near-miss line make
- * no episode.
+ * reason near misses whose receiver part (above the near-miss line) is
+ * the largest make no episode and are no evidence.
  *
  * Two rules decide that misses call for a step (stage 1 or 2):
  *
@@ -71,7 +72,15 @@
  *     counts misses from the reports in RTVCTL_MISS_BUCKETS buckets (bounded
  *     state; older buckets expire); its packets are the flow's rate (from
  *     heartbeats, summed over the receivers that count the flow, else from
- *     the latest report) times the time the window covers.  Every change
+ *     the latest report) times the time the window covers.  With near
+ *     misses (below), the window also counts those the network made
+ *     (network mean > host mean, of the report's misses or else of its
+ *     near misses), and once it holds a miss the same test on misses plus
+ *     near misses (packets at risk) is evidence too: a flow that comes
+ *     within the near-miss line more often than its target allows and has
+ *     begun to miss misses more often than that as soon as the network's
+ *     queue grows a little, and the misses alone would take about 1 /
+ *     target of its packets to prove it.  Every change
  *     of the flow empties the window: a further step needs evidence
  *     gathered after the previous one.  A report after
  *     which the window's lower bound is above the target also delays
@@ -122,6 +131,14 @@
 struct rtvctl_policy;
 struct rtvnic_report;
 
+/* What a flow's reports said in a tenth of its miss window. */
+struct rtvctl_window_bucket {
+    uint32_t misses;
+    uint32_t near_misses;       /* Those that count (see above). */
+    long long int first_miss_ms;    /* First report with misses. */
+    long long int first_risk_ms;    /* First with misses or near misses. */
+};
+
 struct rtvctl_flow_state {
     uint64_t contract_us;       /* Configured deadline; 0 if not known. */
     uint64_t effective_us;      /* Deadline the host applies. */
@@ -149,8 +166,7 @@ struct rtvctl_flow_state {
     uint32_t miss_window_ms;
 
     /* Soft state of the windowed rule (not kept in a database). */
-    uint32_t win_misses[RTVCTL_MISS_BUCKETS];
-    long long int win_first_ms[RTVCTL_MISS_BUCKETS]; /* First miss in it. */
+    struct rtvctl_window_bucket win[RTVCTL_MISS_BUCKETS];
     long long int win_epoch;    /* now / bucket length of the newest. */
     uint32_t win_bucket_ms;     /* 0: window not started. */
     long long int win_start_ms; /* When the window was last emptied. */
