@@ -46,6 +46,8 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->episode_last_ms = LLONG_MIN / 2;
     near_episode_clear(st);
     st->quiet_factor = 1;
+    st->prev_change_ms = LLONG_MIN / 2;
+    st->prev_quiet_factor = 1;
     st->win_start_ms = LLONG_MIN / 2;
     st->rate_beat_ms = LLONG_MIN / 2;
     st->rate_round_ms = LLONG_MIN / 2;
@@ -318,18 +320,6 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     v->violated = v->by_risk;
 }
 
-/* Counts a report without misses into the window: its near misses, if
- * they count. */
-static void
-window_note_near(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
-                 const struct rtvnic_report *r, long long int now_ms)
-{
-    struct rtvctl_window_bucket saved;
-
-    window_advance(p, st, now_ms);
-    window_add(p, st, r, now_ms, &saved);
-}
-
 /* Takes back what window_report() just counted into 'v'. */
 static void
 window_forget(struct rtvctl_flow_state *st, const struct window_verdict *v)
@@ -378,6 +368,8 @@ rtvctl_flow_deadline_refused(struct rtvctl_flow_state *st,
     st->host_floor_ms = now_ms;
     if (st->effective_us == refused_us) {
         st->effective_us = from_us;
+        st->last_change_ms = st->prev_change_ms;
+        st->quiet_factor = st->prev_quiet_factor;
     }
 }
 
@@ -386,6 +378,8 @@ static void
 stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
            long long int now_ms)
 {
+    st->prev_change_ms = st->last_change_ms;
+    st->prev_quiet_factor = st->quiet_factor;
     if (now_ms - st->last_relax_ms
         < (long long int) p->quiet_period_ms * st->quiet_factor) {
         /* Relaxed too early: wait longer next time. */
@@ -482,6 +476,41 @@ static void decide_misses(const struct rtvctl_policy *,
                           struct rtvctl_flow_state *,
                           const struct rtvnic_report *, long long int now_ms,
                           struct rtvctl_action *);
+static bool step_up(const struct rtvctl_policy *, struct rtvctl_flow_state *,
+                    const struct rtvnic_report *, long long int now_ms,
+                    const char *ev, struct rtvctl_action *);
+
+static void
+format_risk(const struct window_verdict *v, char *ev, size_t size)
+{
+    snprintf(ev, size, "window %"PRIu64" misses + %"PRIu64" near misses/"
+             "%.0f in %lld ms, %.3f%% (lower bound %.3f%%) > target %.3f%%",
+             v->misses, v->at_risk - v->misses, v->risk_packets,
+             v->risk_span_ms, v->risk_ratio * 100, v->risk_lower * 100,
+             v->target * 100);
+}
+
+/* The windowed rule on a report without misses, under a policy with near
+ * misses: the report's near misses may complete the evidence of packets at
+ * risk of a window that holds misses (see window_report()); a burst in the
+ * network whose packets all met their deadline, after earlier ones whose
+ * packets did not, is as much evidence as one more miss.  Returns true if
+ * it acted. */
+static bool
+decide_risk(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+            const struct rtvnic_report *r, long long int now_ms,
+            struct rtvctl_action *a)
+{
+    struct window_verdict v;
+    char ev[128];
+
+    window_report(p, st, r, now_ms, &v);
+    if (!v.by_risk || !near_misses_count(p, r)) {
+        return false;
+    }
+    format_risk(&v, ev, sizeof ev);
+    return step_up(p, st, r, now_ms, ev, a);
+}
 
 void
 rtvctl_decide_report(const struct rtvctl_policy *p,
@@ -505,8 +534,9 @@ rtvctl_decide_report(const struct rtvctl_policy *p,
         /* No near-miss rule to apply: 'why' stays the misses'. */
         return;
     }
-    if (!r->misses) {
-        window_note_near(p, st, r, now_ms);
+    if (!r->misses && decide_risk(p, st, r, now_ms, a)) {
+        near_episode_clear(st);
+        return;
     }
     char why[sizeof a->why];
     ovs_strlcpy(why, a->why, sizeof why);
@@ -522,7 +552,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
               struct rtvctl_action *a)
 {
     struct window_verdict v;
-    char ev[96];
+    char ev[128];
 
     window_report(p, st, r, now_ms, &v);
     bool severe = (r->misses && r->packets
@@ -564,11 +594,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         snprintf(ev, sizeof ev, "%"PRIu32"/%"PRIu32" misses", r->misses,
                  r->packets);
     } else if (v.by_risk) {
-        snprintf(ev, sizeof ev, "window %"PRIu64" misses + %"PRIu64" near "
-                 "misses/%.0f in %lld ms, %.3f%% (lower bound %.3f%%) > "
-                 "target %.3f%%", v.misses, v.at_risk - v.misses,
-                 v.risk_packets, v.risk_span_ms, v.risk_ratio * 100,
-                 v.risk_lower * 100, v.target * 100);
+        format_risk(&v, ev, sizeof ev);
     } else if (v.violated) {
         snprintf(ev, sizeof ev, "window %"PRIu64"/%.0f misses in %lld ms, "
                  "%.3f%% (lower bound %.3f%%) > target %.3f%%", v.misses,
@@ -596,6 +622,16 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  p->miss_persist_ms);
         return;
     }
+    step_up(p, st, r, now_ms, ev, a);
+}
+
+/* Misses (or packets at risk), as 'ev' says, call for a step: takes it,
+ * by the host/network split of 'r''s means.  Returns true if it acted. */
+static bool
+step_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+        const struct rtvnic_report *r, long long int now_ms, const char *ev,
+        struct rtvctl_action *a)
+{
     st->last_miss_ms = now_ms;
     /* A relax that the flow's misses prove premature is undone at once
      * (and the next quiet period doubles, below): the change to wait for
@@ -605,7 +641,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         snprintf(a->why, sizeof a->why, "last change %lld ms ago, within "
                  "min_step_interval_ms %"PRIu32, now_ms - st->last_change_ms,
                  p->min_step_interval_ms);
-        return;
+        return false;
     }
 
     bool host_dominates = r->host_mean_ns >= r->network_mean_ns;
@@ -641,7 +677,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  "host-bound, a higher DSCP cannot help", ev,
                  r->host_mean_ns / 1000, r->deadline_us);
         a->cannot_help = true;
-        return;
+        return false;
     } else if (st->level + 1 < p->n_ladder) {
         size_t from = st->level;
 
@@ -657,9 +693,10 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     } else {
         snprintf(a->why, sizeof a->why, "%s at the top of the DSCP ladder: "
                  "nothing left to do", ev);
-        return;
+        return false;
     }
     stepped_up(p, st, now_ms);
+    return true;
 }
 
 long long int

@@ -157,6 +157,10 @@ struct rtvctl_flow_state {
     long long int near_last_ms;     /* Its latest report. */
     uint32_t near_first_net_ns;     /* Its first report's network max. */
     unsigned int quiet_factor;  /* Quiet period multiplier, 1...16. */
+    /* 'last_change_ms' and 'quiet_factor' before the latest step up, for
+     * a step the host refuses: it changed nothing. */
+    long long int prev_change_ms;
+    unsigned int prev_quiet_factor;
     uint64_t reports;
     uint64_t misses;
     uint64_t near_misses;
@@ -204,7 +208,10 @@ void rtvctl_flow_note_packets(const struct rtvctl_policy *,
 double rtvctl_wilson_lower(double misses, double packets);
 /* The flow's host refused the effective deadline 'refused_us' that an
  * action asked for instead of 'from_us': 'from_us' becomes the flow's
- * floor, and its deadline again if 'refused_us' is still the latest. */
+ * floor.  If 'refused_us' is still the latest, it is the flow's deadline
+ * again and the step does not count as a change (neither for
+ * 'min_step_interval_ms' nor for the quiet period's doubling), so the next
+ * misses go on to stage 2 at once. */
 void rtvctl_flow_deadline_refused(struct rtvctl_flow_state *,
                                   uint64_t refused_us, uint64_t from_us,
                                   long long int now_ms);

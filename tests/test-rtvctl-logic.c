@@ -26,6 +26,9 @@
  *                                        stamps carry; 0, the default, as
  *                                        if not known)
  *         TIME relax
+ *         TIME refused DEADLINE_US FROM_US
+ *                                        (the host refused the step to
+ *                                        DEADLINE_US from FROM_US)
  *         TIME beat PACKETS              (a heartbeat: packets in 1 s)
  *         TIME contract DEADLINE_US [TARGET_PPM WINDOW_MS]
  *                                        (what SOURCES would say)
@@ -93,7 +96,7 @@ test_rtvctl_logic_main(int argc, char *argv[])
         char cmd[32];
         unsigned int pkts, misses, host_us, net_us, excess_us, near = 0;
         unsigned long long int contract;
-        unsigned int target_ppm, window_ms, stamps;
+        unsigned int target_ppm, window_ms, stamps, refused_us, from_us;
         int n;
 
         if (sscanf(line, "%lld %31s", &t, cmd) != 2) {
@@ -117,6 +120,13 @@ test_rtvctl_logic_main(int argc, char *argv[])
         } else if (!strcmp(cmd, "relax")) {
             rtvctl_decide_relax(&policy, &st, t, &a);
             print_action(t, &a, &st);
+        } else if (!strcmp(cmd, "refused")
+                   && sscanf(line, "%*d %*s %u %u", &refused_us,
+                             &from_us) == 2) {
+            rtvctl_flow_deadline_refused(&st, refused_us, from_us, t);
+            printf("%lld: refused %u, floor %u [level %"PRIuSIZE", deadline %"
+                   PRIu64", quiet x%u]\n", t, refused_us, from_us, st.level,
+                   st.effective_us, st.quiet_factor);
         } else if (!strcmp(cmd, "beat")
                    && sscanf(line, "%*d %*s %u", &pkts) == 1) {
             rtvctl_flow_note_packets(&policy, &st, pkts, 1000, t);
