@@ -476,9 +476,10 @@ static void decide_misses(const struct rtvctl_policy *,
                           struct rtvctl_flow_state *,
                           const struct rtvnic_report *, long long int now_ms,
                           struct rtvctl_action *);
-static bool step_up(const struct rtvctl_policy *, struct rtvctl_flow_state *,
-                    const struct rtvnic_report *, long long int now_ms,
-                    const char *ev, struct rtvctl_action *);
+static bool take_step(const struct rtvctl_policy *,
+                      struct rtvctl_flow_state *,
+                      const struct rtvnic_report *, long long int now_ms,
+                      const char *ev, struct rtvctl_action *);
 
 static void
 format_risk(const struct window_verdict *v, char *ev, size_t size)
@@ -509,7 +510,7 @@ decide_risk(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         return false;
     }
     format_risk(&v, ev, sizeof ev);
-    return step_up(p, st, r, now_ms, ev, a);
+    return take_step(p, st, r, now_ms, ev, a);
 }
 
 void
@@ -622,15 +623,15 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
                  p->miss_persist_ms);
         return;
     }
-    step_up(p, st, r, now_ms, ev, a);
+    take_step(p, st, r, now_ms, ev, a);
 }
 
 /* Misses (or packets at risk), as 'ev' says, call for a step: takes it,
  * by the host/network split of 'r''s means.  Returns true if it acted. */
 static bool
-step_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
-        const struct rtvnic_report *r, long long int now_ms, const char *ev,
-        struct rtvctl_action *a)
+take_step(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+          const struct rtvnic_report *r, long long int now_ms, const char *ev,
+          struct rtvctl_action *a)
 {
     st->last_miss_ms = now_ms;
     /* A relax that the flow's misses prove premature is undone at once
