@@ -73,7 +73,7 @@ Definitions (times are CLOCK_REALTIME, as every log here):
              the congestion after E: with convergence = first episode, there
              are none;
   baseline misses   misses that happened in the same length of time just
-             before onset (from at least 1 s after t0): the scenario's noise
+             before onset (from at least 0.5 s after t0): the scenario's noise
              without congestion;
   relax time  from end to the first decision of rtvctl after it (its log)
              that brought the flow back to the bottom of the DSCP ladder
@@ -371,7 +371,8 @@ def measure(run, floor_ms):
         cong = [t for t in missed if on <= t <= end]
         cong_own = [w[0] for w in missed_w
                     if on <= w[0] <= end and not in_stall(w[1], w[2])]
-        base_lo = max(t0 + 1, on - (end - on))
+        # The senders start ~0.2 s after t0.
+        base_lo = min(on, max(t0 + 0.5, on - (end - on)))
         base = [t for t in missed if base_lo <= t < on]
         base_own = [w[0] for w in missed_w
                     if base_lo <= w[0] < on and not in_stall(w[1], w[2])]

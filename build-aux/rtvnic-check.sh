@@ -30,11 +30,22 @@ make -s -C "$ovs" tests/testsuite tests/atconfig tests/atlocal \
 # log's last lines (the check or wait that failed), so that a CI run's
 # output alone says where a test failed.
 show_failures () {
-    local log=$1 dir=$2 n
+    local log=$1 dir=$2 n at start
     for n in $(sed -n 's/^ *\([0-9][0-9]*\): .* FAILED (.*/\1/p' "$log"); do
+        # file.at:LINE of the check that failed.
+        at=$(sed -n "s/^ *$n: .* FAILED (\(.*\))\$/\1/p" "$log" | head -n 1)
         # The log is named after the suite: testsuite.log,
         # system-userspace-testsuite.log.
         for f in "$dir/$n/"*testsuite.log; do
+            # The failed check's own output (its diff: a check_logs
+            # failure names the unexpected log line there), then the end
+            # of the log (the daemons' logs the test captured).
+            start=$(grep -n "^\./$at: " "$f" 2>/dev/null | tail -n 1 |
+                    cut -d: -f1)
+            if [ -n "$start" ]; then
+                echo "    --- test $n: the check at $at:"
+                sed -n "$start,$((start + 40))p" "$f" | sed 's/^/    | /'
+            fi
             echo "    --- test $n: $f, last lines:"
             tail -n 25 "$f" 2>/dev/null | sed 's/^/    | /'
         done

@@ -573,20 +573,36 @@ fb_wait() {
     return $rc
 }
 
+# fb_snapshot's files are independent of each other, so they are written
+# at once (each command is mostly process start-up).  Its status is that of
+# host2's rtvnic/flows, the file every caller measures.
 fb_snapshot() {
-    "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1
-    fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1
-    fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1
-    "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1
+    local pids=() p rc=0
+    "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1 &
+    pids+=($!)
+    fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1 &
+    pids+=($!)
+    fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1 &
+    pids+=($!)
     if [ -n "${HOST3_VMS:-}" ]; then
-        "$fb_tb" appctl host3 rtvnic/show > "$fb_run/show3.$1" 2>&1
-        "$fb_tb" ofctl host3 dump-flows br-int table=0 > "$fb_run/h3flows.$1" 2>&1
+        "$fb_tb" appctl host3 rtvnic/show > "$fb_run/show3.$1" 2>&1 &
+        pids+=($!)
+        "$fb_tb" ofctl host3 dump-flows br-int table=0 > "$fb_run/h3flows.$1" 2>&1 &
+        pids+=($!)
     fi
     if [ "$CORE" = ovs ]; then
-        "$fb_tb" appctl core rtvnic/show > "$fb_run/core.$1" 2>&1
-        "$fb_tb" appctl core qos/show c-h2 > "$fb_run/qos.$1" 2>&1
-        "$fb_tb" ofctl core dump-flows "$CORE_BRIDGE" > "$fb_run/coreflows.$1" 2>&1
+        "$fb_tb" appctl core rtvnic/show > "$fb_run/core.$1" 2>&1 &
+        pids+=($!)
+        "$fb_tb" appctl core qos/show c-h2 > "$fb_run/qos.$1" 2>&1 &
+        pids+=($!)
+        "$fb_tb" ofctl core dump-flows "$CORE_BRIDGE" > "$fb_run/coreflows.$1" 2>&1 &
+        pids+=($!)
     fi
+    "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1 || rc=$?
+    for p in "${pids[@]}"; do
+        wait "$p" || true
+    done
+    return $rc
 }
 
 # fb_cpu SUFFIX: the CPU time and major page faults of every process on the
