@@ -55,12 +55,13 @@
 # Each scenario runs RUNS times (5; seeded: the seed shifts the onset by
 # a few ms and the cross traffic's phase, and is recorded), each time in
 # three variants, in turn: feedback (rtvctl running, policy as make demo
-# but quiet period QUIET_MS, 4000: longer than every scenario's congestion,
-# up to 3.5 s with TCP's, since a relax while it lasts is a probe that
-# misses again, and "contract restored" would measure the probe, not the
+# but quiet period QUIET_MS, 3500: the relax, a quiet period after the
+# escalation, comes after every scenario's congestion (3 s; TCP's lasts up
+# to 3.5 s, but rtvctl escalates ~0.4 s after its onset), since a relax
+# while it lasts is a probe that misses again, and "contract restored" would measure the probe, not the
 # reaction; the ramp's cross traffic lasts 6 s and makes voice miss before
 # the onset too, so its runs use RAMP_QUIET_MS, 7000, and the mild
-# congestion's MILD_QUIET_MS, 7000; a feedback run ends once every flow is
+# congestion's MILD_QUIET_MS, 6500; a feedback run ends once every flow is
 # back at its contract, see end_run), nofb (rtvctl not running: no
 # feedback), static (no rtvctl; the RT vNICs' packets in EF from the start,
 # the flow rtvctl's top rung would install).  Between runs the state is
@@ -78,7 +79,7 @@
 # SEED (1), T_ON (1.5 s: rtvctl has had the flows' first heartbeat by
 # then), T_ON_BASELINE (0.8 s: the onset in the runs without rtvctl), CONG (3), MILD_CONG (6), TAIL_MS (500: traffic after the
 # congestion, and with feedback after the last flow is back at its
-# contract), QUIET_MS (4000), RAMP_QUIET_MS (7000), MILD_QUIET_MS (7000),
+# contract), QUIET_MS (3500), RAMP_QUIET_MS (7000), MILD_QUIET_MS (6500),
 # CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
@@ -111,9 +112,9 @@ T_ON_BASELINE=${T_ON_BASELINE:-0.8}
 TAIL_MS=${TAIL_MS:-500}
 CONG=${CONG:-3}
 MILD_CONG=${MILD_CONG:-6}
-QUIET_MS=${QUIET_MS:-4000}
+QUIET_MS=${QUIET_MS:-3500}
 RAMP_QUIET_MS=${RAMP_QUIET_MS:-7000}
-MILD_QUIET_MS=${MILD_QUIET_MS:-7000}
+MILD_QUIET_MS=${MILD_QUIET_MS:-6500}
 CROSS_PPS=${CROSS_PPS:-3000}
 MILD_PPS=${MILD_PPS:-40}
 MILD_BURST=${MILD_BURST:-6}
@@ -149,6 +150,7 @@ cleanup() {
     set +e
     fb_run=$base
     [ -n "${iperf_pid:-}" ] && kill "$iperf_pid" 2>/dev/null
+    [ -n "${prestarted:-}" ] && fb_run=$prestarted fb_stop_rtvctl
     fb_cleanup
     [ "$rc" = 0 ] || echo "rtvnic-bench-feedback: failed (status $rc);" \
                           "testbed is down; logs in $base" >&2
@@ -202,17 +204,38 @@ reset_state() {
     local h
     fb_run=$rtvctl_run fb_rtvctl_forget $RT_SOURCES
     for h in $(fb_senders); do
-        "$fb_tb" ofctl host$h del-flows br-int "table=0,cookie=0x1/-1"
+        fb_sw host$h ovs-ofctl del-flows br-int "table=0,cookie=0x1/-1"
     done
 }
 
 # start_rtvctl QUIET-MS: a fresh rtvctl (no memory of earlier runs) with
 # that quiet period, connected to every host and knowing every RT source.
 start_rtvctl() {
-    sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $1/" \
-        "$base/policy.base" > "$fb_run/policy.json"
+    if [ "$prestarted" != "$fb_run" ]; then
+        sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $1/" \
+            "$base/policy.base" > "$fb_run/policy.json"
+        fb_rtvctl_launch
+    fi
+    prestarted=
     rtvctl_run=$fb_run
-    fb_rtvctl_start "$base/flows.all"
+    fb_rtvctl_ready "$base/flows.all"
+}
+
+# prestart_rtvctl RUNDIR QUIET-MS: start_rtvctl's rtvctl for the feedback
+# run in RUNDIR, started at the end of the run before it, once that run's
+# traffic is over (it sees neither packets nor misses): the switches
+# connect to it within their 1 s backoff and tell it their sources at
+# their next heartbeat (1 s), which the feedback run would otherwise wait
+# for.  It has no memory of earlier runs either; reset_state before the
+# run does not stop it (that is the previous rtvctl's, rtvctl_run's), and
+# removes no flow of it (it acted on nothing).
+prestarted=
+prestart_rtvctl() {
+    mkdir -p "$1"
+    sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $2/" \
+        "$base/policy.base" > "$1/policy.json"
+    fb_run=$1 fb_rtvctl_launch
+    prestarted=$1
 }
 
 # static_best: the RT vNICs' packets leave their hosts in EF, as rtvctl's
@@ -221,8 +244,8 @@ static_best() {
     local src h port ofport
     for src in $RT_SOURCES; do
         h=${src%%:*} port=${src#*:}
-        ofport=$("$fb_tb" vsctl $h get interface "$port" ofport)
-        "$fb_tb" ofctl $h add-flow br-int "table=0,priority=1000,cookie=0x1,in_port=$ofport,ip,actions=set_field:184->tun_tos,resubmit(,1)"
+        ofport=$(fb_sw $h ovs-vsctl get interface "$port" ofport)
+        fb_sw $h ovs-ofctl add-flow br-int "table=0,priority=1000,cookie=0x1,in_port=$ofport,ip,actions=set_field:184->tun_tos,resubmit(,1)"
     done
 }
 
@@ -232,9 +255,13 @@ secs() { awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }'; }
 # in_ns NAME CMD...: CMD in the testbed namespace of NAME (core, vm1d...)
 # at the RT tools' priority, started at once (the testbed's own wrapper
 # takes ~0.7 s to start a command here, too long for an onset).
+declare -A ns_of
 in_ns() {
-    local ns
-    ns=$("$fb_tb" ns "$1") || fb_die "no namespace for $1"
+    local ns=${ns_of[$1]:-}
+    if [ -z "$ns" ]; then
+        ns=$("$fb_tb" ns "$1") || fb_die "no namespace for $1"
+        ns_of[$1]=$ns
+    fi
     shift
     ip netns exec "$ns" $(FB_TOOL_RT=1 FB_TOOL_NICE=-10 fb_tool_sched) "$@"
 }
@@ -388,7 +415,8 @@ senders_done() {
     done
 }
 
-# one_run SCEN SEED VARIANT
+# one_run SCEN SEED VARIANT [NEXT]: NEXT, "SCEN SEED VARIANT", is the run
+# after it, if any.
 one_run() {
     local scen=$1 seed=$2 variant=$3 quiet cong
     fb_run=$base/$scen/$seed-$variant
@@ -399,7 +427,7 @@ one_run() {
         cp "$base/flows" "$fb_run/flows"
     fi
     reset_state
-    : > "$fb_run/rtvctl.log"
+    [ "$prestarted" = "$fb_run" ] || : > "$fb_run/rtvctl.log"
     quiet=$(quiet_ms "$scen")
     cong=$(cong_s "$scen")
     # The onset, in s after t0 (scenario reads it).  rtvctl needs a
@@ -455,6 +483,11 @@ one_run() {
     scenario "$scen" "$seed"
     end_run "$variant"
     fb_wait
+    local nscen nseed nvariant
+    read -r nscen nseed nvariant <<<"${4:-}"
+    if [ "$variant" != feedback ] && [ "$nvariant" = feedback ]; then
+        prestart_rtvctl "$base/$nscen/$nseed-feedback" "$(quiet_ms "$nscen")"
+    fi
     set +e      # Without rtvctl, its part of the snapshot fails.
     fb_snapshot end
     set -e
@@ -476,17 +509,22 @@ measure() {
         || { echo "rtvnic-bench-feedback: measuring $run failed" >&2; return 1; }
 }
 
-n=0
-: > "$base/runs"
+runs=()
 for scen in $SCENARIOS; do
-    say "scenario $scen: $RUNS runs x (feedback, nofb, static)"
     for r in $(seq "$RUNS"); do
-        seed=$((SEED + r - 1))
         for variant in $VARIANTS; do
-            n=$((n + 1))
-            one_run "$scen" "$seed" "$variant"
+            runs+=("$scen $((SEED + r - 1)) $variant")
         done
     done
+done
+n=${#runs[@]}
+: > "$base/runs"
+for i in "${!runs[@]}"; do
+    read -r scen seed variant <<<"${runs[$i]}"
+    if [ "$i" = 0 ] || [ "${runs[$((i - 1))]%% *}" != "$scen" ]; then
+        say "scenario $scen: $RUNS runs x ($VARIANTS)"
+    fi
+    one_run "$scen" "$seed" "$variant" "${runs[$((i + 1))]:-}"
 done
 fb_run=$base
 reset_state

@@ -205,19 +205,32 @@ struct window_verdict {
     struct rtvctl_window_bucket bucket;
 };
 
-/* Whether near misses whose mean sending-host and network parts were
- * 'host_ns' and 'net_ns' (or, with misses, the misses') count in the
- * window: only those the network made near, as for the near-miss rule; the
- * host's EDF may use the slack its deadline gives it. */
+/* Why 'r''s near misses are not the network's, or NULL if they are: their
+ * network part is above their sending-host part, and the receiver's part
+ * is not the largest.  The means are the misses' if 'r' has any, else the
+ * near misses'. */
+static const char *
+near_misses_not_network(const struct rtvctl_policy *p,
+                        const struct rtvnic_report *r)
+{
+    return (r->network_mean_ns <= r->host_mean_ns
+            ? "host mean >= network mean"
+            : receiver_bound(r->host_mean_ns, r->network_mean_ns,
+                             r->deadline_us,
+                             r->misses ? 1000 : p->near_miss_permille)
+            ? "receiver-bound (the receiver's part the largest)"
+            : NULL);
+}
+
+/* Whether 'r''s near misses count in the window: only those the network
+ * made, as for the near-miss rule; the host's EDF may use the slack its
+ * deadline gives it. */
 static bool
 near_misses_count(const struct rtvctl_policy *p,
                   const struct rtvnic_report *r)
 {
     return (p->near_miss_permille && r->near_misses
-            && r->network_mean_ns > r->host_mean_ns
-            && !receiver_bound(r->host_mean_ns, r->network_mean_ns,
-                               r->deadline_us,
-                               r->misses ? 1000 : p->near_miss_permille));
+            && !near_misses_not_network(p, r));
 }
 
 /* Adds 'r''s misses and the near misses that count to the window's newest
@@ -400,21 +413,15 @@ decide_near_misses(const struct rtvctl_policy *p,
 {
     uint64_t at_risk = (uint64_t) r->misses + r->near_misses;
     bool most = r->packets && at_risk * 2 >= r->packets;
-    bool network = r->network_mean_ns > r->host_mean_ns;
-    /* The means are the misses' if there are any, else the near misses'. */
-    bool receiver = receiver_bound(r->host_mean_ns, r->network_mean_ns,
-                                   r->deadline_us,
-                                   r->misses ? 1000 : p->near_miss_permille);
+    const char *not_network = near_misses_not_network(p, r);
     char ev[96];
 
-    if (!most || !network || receiver) {
+    if (!most || not_network) {
         near_episode_clear(st);
         snprintf(a->why, sizeof a->why, "%"PRIu32" near misses and %"
                  PRIu32" misses of %"PRIu32" packets, %s: no near-miss "
                  "episode", r->near_misses, r->misses, r->packets,
-                 (!most ? "less than half"
-                  : !network ? "host mean >= network mean"
-                  : "receiver-bound (the receiver's part the largest)"));
+                 !most ? "less than half" : not_network);
         return false;
     }
     long long int gap_ms = 2 * (long long int) p->report_interval_ms;

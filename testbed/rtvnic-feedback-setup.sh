@@ -250,7 +250,7 @@ fb_up() {
     echo "$fb_sched" > "$fb_run/sched"
 }
 
-fb_vs1() { "$fb_tb" vsctl host1 "$@"; }
+fb_vs1() { fb_sw host1 ovs-vsctl "$@"; }
 # fb_hosts: the testbed's hosts (1 2, and 3 with HOST3_VMS).
 fb_hosts() {
     echo 1 2
@@ -261,7 +261,30 @@ fb_senders() {
     echo 1
     if [ -n "${HOST3_VMS:-}" ]; then echo 3; fi
 }
-fb_of1() { "$fb_tb" ofctl host1 "$@"; }
+# fb_sw HOST PROG ARGS...: OVS's PROG (ovs-vsctl, ovs-ofctl or ovs-appctl)
+# against the daemons of HOST (host1..host3, 1..3, or core with CORE=ovs),
+# as "rtvnic-testbed PROG HOST ARGS..." runs it, but without the testbed
+# script's start-up and its "ip netns exec" (a few tenths of a second each
+# while the testbed's switches keep the CPUs busy, several times a run):
+# the daemons' sockets are files in the host's run directory, which any
+# namespace reaches.
+fb_sw() {
+    local n=${1#host} rd prog=$2 timeout=
+    n=${n#h}
+    if [ "$n" = core ]; then
+        rd=$CORE_RUNDIR
+    else
+        rd=$(eval echo "\$HOST${n}_RUNDIR")
+    fi
+    [ -n "$rd" ] || fb_die "fb_sw: no run directory for $1"
+    shift 2
+    case $prog in
+        ovs-vsctl | ovs-appctl) timeout=--timeout=20 ;;
+    esac
+    OVS_RUNDIR=$rd OVS_LOGDIR=$rd OVS_DBDIR=$rd OVS_SYSCONFDIR=$rd \
+        "$fb_ovs/utilities/$prog" $timeout "$@"
+}
+fb_of1() { fb_sw host1 ovs-ofctl "$@"; }
 fb_ctl() { "$fb_appctl" --timeout=5 -t "$fb_run/rtvctl.ctl" "$@"; }
 
 fb_egress() {
@@ -319,7 +342,7 @@ fb_rtvctl_forget() {
     local src h port uuid dl
     fb_rtvctl_gone
     for h in $(fb_senders); do
-        "$fb_tb" ofctl host$h del-flows br-int \
+        fb_sw host$h ovs-ofctl del-flows br-int \
             "table=0,cookie=0x5254560000000000/0xffffff0000000000"
     done
     # A changed QoS row is applied afresh, with the effective deadline at
@@ -327,26 +350,38 @@ fb_rtvctl_forget() {
     # where rtvctl left it tightened (each write waits for ovs-vswitchd).
     for src in "$@"; do
         h=${src%%:*} port=${src#*:}
-        "$fb_tb" appctl $h rtvnic/show "$port" \
+        fb_sw $h ovs-appctl rtvnic/show "$port" \
             | grep -Eq 'deadline ([0-9a-z]+), effective \1,' && continue
-        uuid=$("$fb_tb" vsctl $h get port "$port" qos)
-        dl=$("$fb_tb" vsctl $h get qos "$uuid" other-config:deadline | tr -d '"')
-        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
-        "$fb_tb" vsctl $h set qos "$uuid" other-config:deadline="$dl"
+        uuid=$(fb_sw $h ovs-vsctl get port "$port" qos)
+        dl=$(fb_sw $h ovs-vsctl get qos "$uuid" other-config:deadline | tr -d '"')
+        fb_sw $h ovs-vsctl set qos "$uuid" other-config:deadline="$((${dl%ms} * 1000))us"
+        fb_sw $h ovs-vsctl set qos "$uuid" other-config:deadline="$dl"
     done
 }
 
 # fb_rtvctl_start [FLOWS]: a fresh rtvctl (no memory of earlier ones) with
 # the run's policy.json, on the sockets the switches already use, once it
-# knows every switch and the RT sources FLOWS lists (default: the run's).
+# knows every switch and the RT sources FLOWS lists (default: the run's):
+# fb_rtvctl_launch, then fb_rtvctl_ready.
 fb_rtvctl_start() {
-    local flows=${1:-$fb_run/flows} i show core_id=
-    [ "$CORE" = ovs ] && core_id=$(printf '%#x' $((16#$CORE_DPID)))
+    fb_rtvctl_launch
+    fb_rtvctl_ready "$@"
+}
+
+# fb_rtvctl_launch: fb_rtvctl_start's rtvctl started, not waited for.
+fb_rtvctl_launch() {
     "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" $(fb_rtvctl_remotes) \
         2> "$fb_run/rtvctl.stderr" \
         || fb_die "rtvctl did not start: $(cat "$fb_run/rtvctl.stderr")"
+}
+
+# fb_rtvctl_ready [FLOWS]: waits until the run's rtvctl knows every switch
+# and the RT sources FLOWS lists (default: the run's).
+fb_rtvctl_ready() {
+    local flows=${1:-$fb_run/flows} i show core_id=
+    [ "$CORE" = ovs ] && core_id=$(printf '%#x' $((16#$CORE_DPID)))
     for i in $(seq 200); do
         show=$(fb_ctl rtvctl/show 2>/dev/null || true)
         if grep -q "datapath ID 0x21" <<<"$show" \
@@ -500,10 +535,24 @@ fb_probe() {
     fb_probe_pid=$!
 }
 
+# fb_vm_exec VM CMD...: replaces the shell by CMD in VM, a namespace VM
+# through "ip netns exec" itself: the testbed script's start-up would
+# delay a tool by a few tenths of a second on the loaded machine.  A QEMU
+# guest's command goes through the testbed script.
+fb_vm_exec() {
+    local ns
+    ns=$(eval echo "\${${1^^}_NS:-}")     # The testbed's env: empty for QEMU.
+    if [ -n "$ns" ]; then
+        shift
+        exec ip netns exec "$ns" "$@"
+    fi
+    exec "$fb_tb" vm "$@"
+}
+
 fb_recv() {
     local name=$1 vm=$2 port=$3 duration=$4 deadline=${5:-} log=
     [ "${6:-}" = nolog ] || log=$fb_run/$name.recv
-    "$fb_tb" vm "$vm" $(fb_tool_sched) \
+    fb_vm_exec "$vm" $(fb_tool_sched) \
         "$fb_traffic" recv "$port" --duration "$duration" $(fb_tool_mlock) \
         ${deadline:+--deadline-us "$deadline"} ${log:+--log "$log"} \
         > "$fb_run/$name.out" 2>&1 &
@@ -515,7 +564,7 @@ fb_recv() {
 fb_send() {
     local name=$1 vm=$2 dst=$3 port=$4 id=$5 duration=$6
     shift 6
-    "$fb_tb" vm "$vm" $(fb_tool_sched) \
+    fb_vm_exec "$vm" $(fb_tool_sched) \
         "$fb_traffic" send "$dst" "$port" --id "$id" $(fb_tool_mlock) \
         --duration "$duration" --log "$fb_run/$name.send" "$@" \
         > "$fb_run/$name.sent" 2>&1 &
@@ -578,27 +627,27 @@ fb_wait() {
 # host2's rtvnic/flows, the file every caller measures.
 fb_snapshot() {
     local pids=() p rc=0
-    "$fb_tb" appctl host1 rtvnic/show > "$fb_run/show.$1" 2>&1 &
+    fb_sw host1 ovs-appctl rtvnic/show > "$fb_run/show.$1" 2>&1 &
     pids+=($!)
     fb_of1 dump-flows br-int table=0 > "$fb_run/h1flows.$1" 2>&1 &
     pids+=($!)
     fb_ctl rtvctl/show > "$fb_run/rtvctl.$1" 2>&1 &
     pids+=($!)
     if [ -n "${HOST3_VMS:-}" ]; then
-        "$fb_tb" appctl host3 rtvnic/show > "$fb_run/show3.$1" 2>&1 &
+        fb_sw host3 ovs-appctl rtvnic/show > "$fb_run/show3.$1" 2>&1 &
         pids+=($!)
-        "$fb_tb" ofctl host3 dump-flows br-int table=0 > "$fb_run/h3flows.$1" 2>&1 &
+        fb_sw host3 ovs-ofctl dump-flows br-int table=0 > "$fb_run/h3flows.$1" 2>&1 &
         pids+=($!)
     fi
     if [ "$CORE" = ovs ]; then
-        "$fb_tb" appctl core rtvnic/show > "$fb_run/core.$1" 2>&1 &
+        fb_sw core ovs-appctl rtvnic/show > "$fb_run/core.$1" 2>&1 &
         pids+=($!)
-        "$fb_tb" appctl core qos/show c-h2 > "$fb_run/qos.$1" 2>&1 &
+        fb_sw core ovs-appctl qos/show c-h2 > "$fb_run/qos.$1" 2>&1 &
         pids+=($!)
-        "$fb_tb" ofctl core dump-flows "$CORE_BRIDGE" > "$fb_run/coreflows.$1" 2>&1 &
+        fb_sw core ovs-ofctl dump-flows "$CORE_BRIDGE" > "$fb_run/coreflows.$1" 2>&1 &
         pids+=($!)
     fi
-    "$fb_tb" appctl host2 rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1 || rc=$?
+    fb_sw host2 ovs-appctl rtvnic/flows --json > "$fb_run/flows2.$1" 2>&1 || rc=$?
     for p in "${pids[@]}"; do
         wait "$p" || true
     done
