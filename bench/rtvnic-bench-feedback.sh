@@ -252,16 +252,23 @@ static_best() {
 # secs MS: MS milliseconds in seconds, as the traffic tool takes them.
 secs() { awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }'; }
 
+# ns_name NAME: ns_of[NAME] is the testbed namespace of NAME, asked of the
+# testbed once.  Call it in the shell that keeps the answer, not in a
+# subshell (a background in_ns forgets it).
+ns_name() {
+    if [ -z "${ns_of[$1]:-}" ]; then
+        ns_of[$1]=$("$fb_tb" ns "$1") || fb_die "no namespace for $1"
+    fi
+}
+
 # in_ns NAME CMD...: CMD in the testbed namespace of NAME (core, vm1d...)
 # at the RT tools' priority, started at once (the testbed's own wrapper
 # takes ~0.7 s to start a command here, too long for an onset).
 declare -A ns_of
 in_ns() {
-    local ns=${ns_of[$1]:-}
-    if [ -z "$ns" ]; then
-        ns=$("$fb_tb" ns "$1") || fb_die "no namespace for $1"
-        ns_of[$1]=$ns
-    fi
+    local ns
+    ns_name "$1"
+    ns=${ns_of[$1]}
     shift
     ip netns exec "$ns" $(FB_TOOL_RT=1 FB_TOOL_NICE=-10 fb_tool_sched) "$@"
 }
@@ -337,19 +344,31 @@ scenario() {
     mild)
         cross_send "$on" "$off" --rate "$MILD_PPS" --burst "$MILD_BURST" ;;
     tcp)
-        local a b rc=0
+        local a b i rc=0
+        ns_name host2
+        ns_name core
         in_ns host2 iperf3 -s -1 -p 5201 > "$fb_run/iperf3-s.out" 2>&1 &
         iperf_pid=$!
+        # The server listens before the client connects (a client that
+        # finds no server fails, and the one-off server would wait on).
+        for i in $(seq 200); do
+            ip netns exec "${ns_of[host2]}" ss -Hltn 'sport = :5201' \
+                | grep -q . && break
+            sleep 0.01
+        done
         fb_until "$on"
         a=$(date +%s.%N)
         in_ns core iperf3 -c "$HOST2_IP" -p 5201 -P "$TCP_FLOWS" -C cubic \
             -t "$CONG" -J > "$fb_run/iperf3.json" 2>&1 || rc=$?
         b=$(date +%s.%N)
+        [ "$rc" = 0 ] || kill "$iperf_pid" 2>/dev/null
         wait "$iperf_pid" || true
         iperf_pid=
         [ "$rc" = 0 ] || fb_die "iperf3 failed (status $rc): $(tail -5 "$fb_run/iperf3.json")"
         echo "$a $b" > "$fb_run/congestion" ;;
     host)
+        ns_name vm1d
+        ns_name vm1e
         fb_until "$on"
         in_ns vm1d "$fb_traffic" send "$VM2A_IP" 5003 --id 4 --rate "$BE_PPS" \
             --size 1372 --duration "$CONG" --log "$fb_run/be2.send" \
