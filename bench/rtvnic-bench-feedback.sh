@@ -58,7 +58,8 @@
 # but quiet period QUIET_MS, 3500: the relax, a quiet period after the
 # escalation, comes after every scenario's congestion (3 s; TCP's lasts up
 # to 3.5 s, but rtvctl escalates ~0.4 s after its onset), since a relax
-# while it lasts is a probe that misses again, and "contract restored" would measure the probe, not the
+# while it lasts is a probe that misses again, and "contract restored"
+# would measure the probe, not the
 # reaction; the ramp's cross traffic lasts 6 s and makes voice miss before
 # the onset too, so its runs use RAMP_QUIET_MS, 7000, and the mild
 # congestion's MILD_QUIET_MS, 6500; a feedback run ends once every flow is
@@ -77,10 +78,10 @@
 #
 # Environment: RUNS (5), SCENARIOS ("step ramp onoff mild tcp host twohost"),
 # SEED (1), T_ON (1.5 s: rtvctl has had the flows' first heartbeat by
-# then), T_ON_BASELINE (0.8 s: the onset in the runs without rtvctl), CONG (3), MILD_CONG (6), TAIL_MS (500: traffic after the
-# congestion, and with feedback after the last flow is back at its
-# contract), QUIET_MS (3500), RAMP_QUIET_MS (7000), MILD_QUIET_MS (6500),
-# CROSS_PPS (3000),
+# then), T_ON_BASELINE (0.8 s: the onset in the runs without rtvctl),
+# CONG (3), MILD_CONG (6), TAIL_MS (500: traffic after the congestion,
+# and with feedback after the last flow is back at its contract), QUIET_MS
+# (3500), RAMP_QUIET_MS (7000), MILD_QUIET_MS (6500), CROSS_PPS (3000),
 # MILD_PPS (40), MILD_BURST (6), TCP_FLOWS (4), BE_PPS (1500),
 # VIDEO_PPS (300), VIDEO_BURST (3), EGRESS_RATE (25000000), CORE_RATE
 # (30mbit), CORE_QUEUE_PKTS (50), SPARE_MBIT (7), TESTBED_PREFIX (rtvfm), POLICY
@@ -302,7 +303,7 @@ first_last() {
 # cong_s SCEN: how long SCEN's congestion lasts, in s.  Mild congestion's
 # bursts come 150 ms apart, and a single one looks exactly like a CPU stall
 # of a few ms (this machine has them several times a minute), so rtvctl
-# needs a second to act (miss_persist_ms): feedback's misses are then about
+# needs a second burst to act (miss_persist_ms): feedback's misses are then about
 # 2 bursts' worth, i.e. 2 x 150 ms of the episode.  The 500 ms the restore
 # floor allows is 10 % of an episode of 5 s: a 3 s episode would ask mild
 # congestion to be detected in a third of that time.
