@@ -213,13 +213,19 @@ reset_state() {
 # that quiet period, connected to every host and knowing every RT source.
 start_rtvctl() {
     if [ "$prestarted" != "$fb_run" ]; then
-        sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $1/" \
-            "$base/policy.base" > "$fb_run/policy.json"
+        write_policy "$fb_run" "$1"
         fb_rtvctl_launch
     fi
     prestarted=
     rtvctl_run=$fb_run
     fb_rtvctl_ready "$base/flows.all"
+}
+
+# write_policy RUNDIR QUIET-MS: the matrix's rtvctl policy with that quiet
+# period, as RUNDIR/policy.json.
+write_policy() {
+    sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $2/" \
+        "$base/policy.base" > "$1/policy.json"
 }
 
 # prestart_rtvctl RUNDIR QUIET-MS: start_rtvctl's rtvctl for the feedback
@@ -233,8 +239,7 @@ start_rtvctl() {
 prestarted=
 prestart_rtvctl() {
     mkdir -p "$1"
-    sed "s/\"quiet_period_ms\": [0-9]*/\"quiet_period_ms\": $2/" \
-        "$base/policy.base" > "$1/policy.json"
+    write_policy "$1" "$2"
     fb_run=$1 fb_rtvctl_launch
     prestarted=$1
 }
@@ -428,10 +433,9 @@ end_run() {
 # senders_done: every one of one_run's senders has exited (a zombie until
 # fb_wait reaps it).
 senders_done() {
-    local p st
+    local p
     for p in "${senders[@]}"; do
-        st=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-        [ "${st%% *}" = Z ] || return 1
+        ! fb_running "$p" || return 1
     done
 }
 

@@ -323,15 +323,22 @@ fb_stop_rtvctl() {
 # daemon that exited stays a zombie until PID 1 reaps it (up to ~2 s here),
 # so "gone" is "not running".
 fb_rtvctl_gone() {
-    local pid i st
+    local pid i
     pid=$(cat "$fb_run/rtvctl.pid" 2>/dev/null) || return 0
     fb_stop_rtvctl
     for i in $(seq 250); do
-        st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
-        [ "${st%% *}" != Z ] || return 0
+        fb_running "$pid" || return 0
         sleep 0.02
     done
     fb_die "rtvctl ($pid) did not exit"
+}
+
+# fb_running PID: PID is a process that has not exited: neither gone nor
+# a zombie (an exited process stays one until its parent reaps it).
+fb_running() {
+    local st
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "${st%% *}" != Z ]
 }
 
 # fb_rtvctl_forget HOST:PORT...: the run's rtvctl gone and what it did
