@@ -187,7 +187,9 @@ cp "$base/policy.json" "$base/policy.base"
 # Every run's flows file lists the flows it runs: host3's only in twohost.
 cp "$base/flows" "$base/flows.all"
 grep -v '^voice3 ' "$base/flows.all" > "$base/flows" || true
-# rtvctl restarts for every feedback run: the switches come back within 1 s.
+# rtvctl restarts for every feedback run.  A new one has a new socket, which
+# the switches connect to at once (fb_rtvctl_launch); this bounds their
+# retries of the old one.
 for h in $(fb_hosts); do
     "$fb_tb" vsctl host$h set controller br-int max_backoff=1000
 done
@@ -230,10 +232,10 @@ write_policy() {
 
 # prestart_rtvctl RUNDIR QUIET-MS: start_rtvctl's rtvctl for the feedback
 # run in RUNDIR, started at the end of the run before it, once that run's
-# traffic is over (it sees neither packets nor misses): the switches
-# connect to it within their 1 s backoff and tell it their sources at
-# their next heartbeat (1 s), which the feedback run would otherwise wait
-# for.  It has no memory of earlier runs either; reset_state before the
+# traffic is over (it sees neither packets nor misses), so that the
+# switches have connected to it and sent it their sources (which its
+# CONFIG asks for) by the time the run starts.  It has no memory of
+# earlier runs either; reset_state before the
 # run does not stop it (that is the previous rtvctl's, rtvctl_run's), and
 # removes no flow of it (it acted on nothing).
 prestarted=
@@ -516,8 +518,7 @@ one_run() {
     fb_snapshot end
     set -e
     echo "$scen $seed $variant" > "$fb_run/run"
-    # rtvctl goes now, so that the switches' reconnection backoff (1 s)
-    # runs out while the next runs run.
+    # rtvctl goes now: the runs without it must not see it.
     if [ "$variant" = feedback ]; then stop_rtvctl; fi
     echo "$fb_run" >> "$base/runs"
 }

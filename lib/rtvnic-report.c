@@ -44,6 +44,8 @@ COVERAGE_DEFINE(rtvnic_reassembly_drop);
 static atomic_uint32_t report_interval_us = RTVNIC_REPORT_INTERVAL_DEFAULT_US;
 static atomic_uint16_t near_permille;
 static atomic_uint64_t n_refused;
+/* A controller's CONFIG asked for the sources (main thread only). */
+static bool sources_asked;
 
 uint32_t
 rtvnic_report_interval_us(void)
@@ -72,6 +74,21 @@ rtvnic_ofp_n_refused(void)
 
     atomic_read_relaxed(&n_refused, &n);
     return n;
+}
+
+bool
+rtvnic_ofp_take_sources_request(void)
+{
+    bool asked = sources_asked;
+
+    sources_asked = false;
+    return asked;
+}
+
+bool
+rtvnic_ofp_sources_requested(void)
+{
+    return sources_asked;
 }
 
 static void
@@ -859,6 +876,7 @@ rtvnic_ofp_handle(const struct ofp_header *oh, enum ofperr role_error)
                           "%"PRIu16"/1000 of the deadline", permille);
                 atomic_store_relaxed(&near_permille, permille);
             }
+            sources_asked = true;
         }
         break;
     }

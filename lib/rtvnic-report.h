@@ -50,7 +50,10 @@
  *   ignores a controller's fraction and never reports near misses, and a
  *   controller that predates them never asks for any.
  *
- *   SOURCES (5), switch -> controller, every second, per bridge: struct
+ *   SOURCES (5), switch -> controller, every second, per bridge, and
+ *   also right after the switch accepted a CONFIG (a controller sends one
+ *   when it connects, so that it can act at once rather than after the next
+ *   second), those at most once per RTVNIC_SOURCES_ASKED_MIN_US: struct
  *   rtvnic_wire_list, then n entries: the RTvNIC sources on the bridge's
  *   ports, so that the controller can match their traffic in flow_mods, and
  *   their contracts.  It is the complete list: the controller replaces what
@@ -212,6 +215,9 @@ OFP_ASSERT(sizeof(struct rtvnic_wire_source_entry) == 24);
 #define RTVNIC_REPORT_INTERVAL_MIN_US 1000
 #define RTVNIC_REPORT_INTERVAL_MAX_US 10000000
 #define RTVNIC_HEARTBEAT_INTERVAL_US 1000000
+/* Sources sent because a CONFIG asked are at least this far apart, so that
+ * a controller that repeats CONFIG costs the switch a bounded effort. */
+#define RTVNIC_SOURCES_ASKED_MIN_US 100000
 #define RTVNIC_NEAR_PERMILLE_MAX 999
 
 /* NXT_RTVNIC messages a switch queues to one controller connection at most
@@ -332,6 +338,11 @@ uint32_t rtvnic_report_interval_us(void);
 /* The near-miss fraction a controller configured, in thousandths of a
  * deadline (default 0: none). */
 uint16_t rtvnic_report_near_permille(void);
+
+/* Whether an accepted CONFIG asked for this switch's sources since the last
+ * rtvnic_ofp_take_sources_request(), which also clears the request. */
+bool rtvnic_ofp_sources_requested(void);
+bool rtvnic_ofp_take_sources_request(void);
 
 /* Messages refused from controllers, for "rtvnic/show". */
 uint64_t rtvnic_ofp_n_refused(void);

@@ -375,13 +375,35 @@ fb_rtvctl_start() {
     fb_rtvctl_ready "$@"
 }
 
-# fb_rtvctl_launch: fb_rtvctl_start's rtvctl started, not waited for.
+# fb_rtvctl_launch: fb_rtvctl_start's rtvctl started, not waited for.  It
+# listens on the socket name (fb_sock) that the switches did not use last,
+# and they move to it: a switch connects to a new controller target at
+# once, but to the old one only after its reconnection backoff (1 s).
 fb_rtvctl_launch() {
+    local n pids=()
+    if [ "$fb_sock" = rtvctl.sock ]; then
+        fb_sock=rtvctl-next.sock
+    else
+        fb_sock=rtvctl.sock
+    fi
     "$fb_rtvctl_bin" --detach --no-chdir --pidfile="$fb_run/rtvctl.pid" \
         --log-file="$fb_run/rtvctl.log" --unixctl="$fb_run/rtvctl.ctl" \
         -vconsole:off --policy="$fb_run/policy.json" $(fb_rtvctl_remotes) \
         2> "$fb_run/rtvctl.stderr" \
         || fb_die "rtvctl did not start: $(cat "$fb_run/rtvctl.stderr")"
+    for n in $(fb_hosts); do
+        fb_sw host$n ovs-vsctl --no-wait set controller br-int \
+            target="\"unix:$(eval echo "\$HOST${n}_RUNDIR")/$fb_sock\"" &
+        pids+=($!)
+    done
+    if [ "$CORE" = ovs ]; then
+        fb_sw core ovs-vsctl --no-wait set controller "$CORE_BRIDGE" \
+            target="\"unix:$CORE_RUNDIR/$fb_sock\"" &
+        pids+=($!)
+    fi
+    for n in "${pids[@]}"; do
+        wait "$n" || fb_die "a switch did not move to rtvctl's $fb_sock"
+    done
 }
 
 # fb_rtvctl_ready [FLOWS]: waits until the run's rtvctl knows every switch
@@ -443,12 +465,12 @@ fb_rtvctl() {
         "$fb_tb" vsctl host$n \
             set bridge br-int other-config:datapath-id=$(eval echo "\$FB_DPID$n") \
             -- set-fail-mode br-int secure \
-            -- set-controller br-int "unix:$(eval echo "\$HOST${n}_RUNDIR")/rtvctl.sock"
+            -- set-controller br-int "unix:$(eval echo "\$HOST${n}_RUNDIR")/$fb_sock"
     done
     if [ "$CORE" = ovs ]; then
         # The core's flows go with the flush; the testbed puts them back.
         "$fb_tb" vsctl core set-controller "$CORE_BRIDGE" \
-            "unix:$CORE_RUNDIR/rtvctl.sock"
+            "unix:$CORE_RUNDIR/$fb_sock"
         "$fb_tb" core-flows
     fi
     for i in $(seq 100); do
@@ -494,13 +516,17 @@ fb_rtvctl() {
     done
 }
 
+# The name of the socket, in each switch's run directory, that the
+# switches connect to and the last rtvctl listens on.
+fb_sock=rtvctl.sock
+
 # fb_rtvctl_remotes: the sockets rtvctl listens on, one per switch.
 fb_rtvctl_remotes() {
     local n
     for n in $(fb_hosts); do
-        echo "punix:$(eval echo "\$HOST${n}_RUNDIR")/rtvctl.sock"
+        echo "punix:$(eval echo "\$HOST${n}_RUNDIR")/$fb_sock"
     done
-    if [ "$CORE" = ovs ]; then echo "punix:$CORE_RUNDIR/rtvctl.sock"; fi
+    if [ "$CORE" = ovs ]; then echo "punix:$CORE_RUNDIR/$fb_sock"; fi
 }
 
 # fb_knows_sources FLOWS SHOW: whether rtvctl/show's output SHOW lists, for

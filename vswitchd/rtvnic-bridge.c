@@ -338,6 +338,7 @@ static long long int last_round_usec;   /* Reports were last taken. */
 static long long int next_beat_usec;
 static struct ovs_list pending = OVS_LIST_INITIALIZER(&pending);
 static bool send_sources;               /* Send each bridge its sources. */
+static long long int next_asked_sources_usec; /* A CONFIG's may go. */
 static struct sset sent_to = SSET_INITIALIZER(&sent_to); /* Controllers. */
 static size_t round_dropped;            /* Dropped since reports_due(). */
 
@@ -360,12 +361,21 @@ rtvnic_bridge_reports_due(void)
     rtvnic_rx_run();
     uint32_t interval = rtvnic_report_interval_us();
 
+    /* A controller that just connected asked for the sources with its
+     * CONFIG: without them it cannot act until the next heartbeat. */
+    if (rtvnic_is_enabled() && rtvnic_ofp_sources_requested()
+        && now >= next_asked_sources_usec) {
+        rtvnic_ofp_take_sources_request();
+        next_asked_sources_usec = now + RTVNIC_SOURCES_ASKED_MIN_US;
+        send_sources = true;
+    }
+
     /* A switch that neither has RTvNIC sources nor receives stamps has
      * nothing to tell its controllers. */
     if (rtvnic_rx_is_empty()
         && (!rtvnic_is_enabled() || now < next_beat_usec)) {
         rtvnic_rx_urgent_clear();   /* Its flow is gone: no busy wait. */
-        return false;
+        return send_sources;
     }
     /* A flow's first misses of an episode are reported at once, in an
      * early round (one per RTVNIC_REPORT_INTERVAL_MIN_US at most) whose
@@ -374,7 +384,7 @@ rtvnic_bridge_reports_due(void)
     if (now < next_report_usec) {
         if (!rtvnic_rx_urgent_pending()
             || now < last_round_usec + RTVNIC_REPORT_INTERVAL_MIN_US) {
-            return false;
+            return send_sources;
         }
         round_us = MAX(now - last_round_usec, 1);
     }
@@ -523,5 +533,8 @@ rtvnic_bridge_wait(void)
         poll_timer_wait_until(DIV_ROUND_UP(next_report_usec, 1000));
     } else if (rtvnic_is_enabled()) {
         poll_timer_wait_until(DIV_ROUND_UP(next_beat_usec, 1000));
+    }
+    if (rtvnic_is_enabled() && rtvnic_ofp_sources_requested()) {
+        poll_timer_wait_until(DIV_ROUND_UP(next_asked_sources_usec, 1000));
     }
 }
