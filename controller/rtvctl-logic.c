@@ -51,6 +51,8 @@ rtvctl_flow_state_init(struct rtvctl_flow_state *st)
     st->win_start_ms = LLONG_MIN / 2;
     st->rate_beat_ms = LLONG_MIN / 2;
     st->rate_round_ms = LLONG_MIN / 2;
+    st->kept_from_ms = LLONG_MAX / 2;
+    st->kept_until_ms = LLONG_MIN / 2;
 }
 
 /* The Wilson score lower bound, one-sided at RTVCTL_WILSON_Z, of a ratio
@@ -81,6 +83,40 @@ static double
 miss_target(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st)
 {
     return st->miss_target_ppm ? st->miss_target_ppm / 1e6 : p->miss_target;
+}
+
+/* The evidence's minimum spread in time: one stall or one bad report
+ * interval is not enough. */
+static long long int
+evidence_spread_ms(const struct rtvctl_policy *p)
+{
+    return MAX(p->miss_persist_ms, p->report_interval_ms);
+}
+
+/* The ratio that the window's lower bound, of misses or with 'risk' of
+ * packets at risk, must exceed at 'now_ms': the target, or for a quiet
+ * period after a relax the ratio the flow kept while it was stepped up, if
+ * that is higher. */
+static double
+window_bar(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st,
+           long long int now_ms, bool risk)
+{
+    double target = miss_target(p, st);
+    double kept = risk ? st->kept_risk_ratio : st->kept_ratio;
+
+    return now_ms < st->kept_until_ms && kept > target ? kept : target;
+}
+
+/* Counts 'misses' and 'near' (those the window counts) of a report at
+ * 'now_ms' as kept since the latest step up, if they are. */
+static void
+keep(struct rtvctl_flow_state *st, uint32_t misses, uint32_t near,
+     long long int now_ms)
+{
+    if (now_ms >= st->kept_from_ms) {
+        st->kept_misses += misses;
+        st->kept_near += near;
+    }
 }
 
 /* Empties the window: what it held led to a change, or is too old. */
@@ -190,12 +226,13 @@ struct window_verdict {
     uint64_t misses;            /* In the window. */
     double packets;             /* Estimated, in the window. */
     double ratio, lower, target;
+    double bar;                 /* What 'lower' must exceed (window_bar()). */
     long long int span_ms;      /* From its first miss to 'now_ms'. */
-    bool over_target;           /* 'lower' > 'target' (delays relaxing). */
+    bool over_target;           /* 'lower' > 'bar' (delays relaxing). */
 
     /* The same of the packets at risk: misses and near misses. */
     uint64_t at_risk;
-    double risk_packets, risk_ratio, risk_lower;
+    double risk_packets, risk_ratio, risk_lower, risk_bar;
     long long int risk_span_ms;
 
     bool violated;              /* With enough evidence: act. */
@@ -301,14 +338,16 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     }
     v->span_ms = now_ms - first;
     v->target = miss_target(p, st);
+    v->bar = window_bar(p, st, now_ms, false);
+    v->risk_bar = window_bar(p, st, now_ms, true);
     if (!v->misses || v->target <= 0) {
         return;
     }
-    long long int spread_ms = MAX(p->miss_persist_ms, p->report_interval_ms);
+    long long int spread_ms = evidence_spread_ms(p);
     v->packets = window_packets(p, st, now_ms, v->misses);
     v->ratio = v->misses / v->packets;
     v->lower = rtvctl_wilson_lower(v->misses, v->packets);
-    v->over_target = v->lower > v->target;
+    v->over_target = v->lower > v->bar;
     v->violated = (v->over_target
                    && v->misses >= p->miss_min_misses
                    && v->span_ms >= spread_ms);
@@ -327,7 +366,7 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     v->risk_packets = window_packets(p, st, now_ms, v->at_risk);
     v->risk_ratio = v->at_risk / v->risk_packets;
     v->risk_lower = rtvctl_wilson_lower(v->at_risk, v->risk_packets);
-    v->by_risk = (v->risk_lower > v->target
+    v->by_risk = (v->risk_lower > v->risk_bar
                   && v->at_risk >= p->miss_min_misses
                   && v->risk_span_ms >= spread_ms);
     v->violated = v->by_risk;
@@ -399,6 +438,8 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         st->quiet_factor = MIN(st->quiet_factor * 2, 16);
     }
     st->last_change_ms = now_ms;
+    st->kept_from_ms = now_ms + evidence_spread_ms(p);
+    st->kept_misses = st->kept_near = 0;
     near_episode_clear(st);
     window_clear(p, st, now_ms);
 }
@@ -488,14 +529,29 @@ static bool take_step(const struct rtvctl_policy *,
                       const struct rtvnic_report *, long long int now_ms,
                       const char *ev, struct rtvctl_action *);
 
+/* "target X%", or the ratio 'bar' kept since the last step up if it is
+ * higher (see window_bar()). */
+static void
+format_bar(const struct window_verdict *v, double bar, char *s, size_t size)
+{
+    if (bar > v->target) {
+        snprintf(s, size, "%.3f%% kept when stepped up (target %.3f%%)",
+                 bar * 100, v->target * 100);
+    } else {
+        snprintf(s, size, "target %.3f%%", v->target * 100);
+    }
+}
+
 static void
 format_risk(const struct window_verdict *v, char *ev, size_t size)
 {
+    char bar[64];
+
+    format_bar(v, v->risk_bar, bar, sizeof bar);
     snprintf(ev, size, "window %"PRIu64" misses + %"PRIu64" near misses/"
-             "%.0f in %lld ms, %.3f%% (lower bound %.3f%%) > target %.3f%%",
+             "%.0f in %lld ms, %.3f%% (lower bound %.3f%%) > %s",
              v->misses, v->at_risk - v->misses, v->risk_packets,
-             v->risk_span_ms, v->risk_ratio * 100, v->risk_lower * 100,
-             v->target * 100);
+             v->risk_span_ms, v->risk_ratio * 100, v->risk_lower * 100, bar);
 }
 
 /* The windowed rule on a report without misses, under a policy with near
@@ -510,10 +566,14 @@ decide_risk(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
             struct rtvctl_action *a)
 {
     struct window_verdict v;
-    char ev[128];
+    char ev[192];
 
     window_report(p, st, r, now_ms, &v);
-    if (!v.by_risk || !near_misses_count(p, r)) {
+    if (!near_misses_count(p, r)) {
+        return false;
+    }
+    keep(st, 0, r->near_misses, now_ms);
+    if (!v.by_risk) {
         return false;
     }
     format_risk(&v, ev, sizeof ev);
@@ -560,7 +620,7 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
               struct rtvctl_action *a)
 {
     struct window_verdict v;
-    char ev[128];
+    char ev[192], bar[64];
 
     window_report(p, st, r, now_ms, &v);
     bool severe = (r->misses && r->packets
@@ -588,6 +648,8 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     if (v.over_target) {
         st->last_miss_ms = now_ms;
     }
+    keep(st, r->misses, near_misses_count(p, r) ? r->near_misses : 0,
+         now_ms);
 
     if (severe) {
         if (now_ms - st->episode_last_ms > p->miss_persist_ms) {
@@ -604,18 +666,19 @@ decide_misses(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     } else if (v.by_risk) {
         format_risk(&v, ev, sizeof ev);
     } else if (v.violated) {
+        format_bar(&v, v.bar, bar, sizeof bar);
         snprintf(ev, sizeof ev, "window %"PRIu64"/%.0f misses in %lld ms, "
-                 "%.3f%% (lower bound %.3f%%) > target %.3f%%", v.misses,
-                 v.packets, v.span_ms, v.ratio * 100, v.lower * 100,
-                 v.target * 100);
+                 "%.3f%% (lower bound %.3f%%) > %s", v.misses, v.packets,
+                 v.span_ms, v.ratio * 100, v.lower * 100, bar);
     } else if (!r->misses || !r->packets
                || (double) r->misses / r->packets < p->miss_ratio_threshold) {
         if (v.misses && v.target > 0) {
+            format_bar(&v, v.bar, bar, sizeof bar);
             snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" "
                      "packets missed, below the threshold; window %"PRIu64
-                     "/%.0f, %.3f%% (lower bound %.3f%%), target %.3f%%",
+                     "/%.0f, %.3f%% (lower bound %.3f%%), %s",
                      r->misses, r->packets, v.misses, v.packets,
-                     v.ratio * 100, v.lower * 100, v.target * 100);
+                     v.ratio * 100, v.lower * 100, bar);
         } else {
             snprintf(a->why, sizeof a->why, "%"PRIu32" of %"PRIu32" "
                      "packets missed, below the threshold", r->misses,
@@ -737,6 +800,7 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     if (!rtvctl_relax_is_due(p, st, now_ms)) {
         return;
     }
+
     if (st->level > 0) {
         size_t from = st->level;
 
@@ -759,12 +823,42 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     } else {
         return;
     }
+
+    /* The flow's packets since the step up, as the window counts them; 0
+     * if its rate is not known (then there is no bar). */
+    long long int quiet_ms = (long long int) p->quiet_period_ms
+                             * st->quiet_factor;
+    double kept_packets = (now_ms > st->kept_from_ms
+                           ? st->rate_pps * (now_ms - st->kept_from_ms)
+                             / 1000.0
+                           : 0);
+    uint64_t kept_risk = st->kept_misses + st->kept_near;
+
+    st->kept_ratio = (kept_packets > 0
+                      ? st->kept_misses / MAX(kept_packets,
+                                              (double) st->kept_misses)
+                      : 0);
+    st->kept_risk_ratio = (kept_packets > 0
+                           ? kept_risk / MAX(kept_packets, (double) kept_risk)
+                           : 0);
+    st->kept_until_ms = now_ms + quiet_ms;
+    if (st->kept_risk_ratio > miss_target(p, st)) {
+        size_t n = strlen(a->why);
+
+        snprintf(a->why + n, sizeof a->why - n, "; it kept %"PRIu64
+                 " misses and %"PRIu64" near misses of %.0f packets since "
+                 "%lld ms after the step up (%.3f%%, at risk %.3f%%): the "
+                 "windowed rule's bars for %lld ms", st->kept_misses,
+                 st->kept_near, kept_packets, evidence_spread_ms(p),
+                 st->kept_ratio * 100, st->kept_risk_ratio * 100, quiet_ms);
+    }
     st->last_change_ms = now_ms;
     st->last_relax_ms = now_ms;
     near_episode_clear(st);
     window_clear(p, st, now_ms);
     if (!st->level && st->effective_us >= st->contract_us) {
         st->quiet_factor = 1;
+        st->kept_from_ms = LLONG_MAX / 2;  /* At rest: nothing to keep. */
     }
 }
 

@@ -82,7 +82,15 @@
  *     queue grows a little, and the misses alone would take about 1 /
  *     target of its packets to prove it.  Every change
  *     of the flow empties the window: a further step needs evidence
- *     gathered after the previous one.  A report after
+ *     gathered after the previous one.  For a quiet period after a relax,
+ *     the lower bound must also exceed the ratio that the flow kept after
+ *     its latest step up, of misses (for the misses' test) or of packets
+ *     at risk (for theirs), counted from one evidence spread after the
+ *     step (packets already queued behind the congestion do not count)
+ *     until the relax: what a higher class or a tighter deadline did not
+ *     remove (CPUs that stall, two flows of one class in one queue) the
+ *     same step would not remove again, and a flow must not oscillate on
+ *     it.  A report after
  *     which the window's lower bound is above the target also delays
  *     relaxing (even with fewer than 'miss_min_misses'); other misses do
  *     not.
@@ -179,6 +187,16 @@ struct rtvctl_flow_state {
     long long int rate_round_ms;    /* First heartbeat of this round. */
     uint64_t rate_acc, rate_prev;   /* Packets: this round, the previous. */
     unsigned int rate_rounds;   /* Heartbeat rounds seen, up to 2. */
+
+    /* Misses and near misses (those the window counts) that the flow kept
+     * after its latest step up, which that step did not remove: counted
+     * from 'kept_from_ms' (LLONG_MAX / 2: not counting).  At a relax,
+     * their ratios become the windowed rule's bars until 'kept_until_ms'
+     * (see above). */
+    long long int kept_from_ms;
+    uint64_t kept_misses, kept_near;
+    double kept_ratio, kept_risk_ratio;
+    long long int kept_until_ms;
 };
 
 enum rtvctl_action_type {
@@ -192,7 +210,7 @@ struct rtvctl_action {
     uint64_t deadline_us;
     uint64_t from_us;           /* SET_DEADLINE: the deadline before. */
     size_t level;
-    char why[256];              /* The numbers behind the decision. */
+    char why[320];              /* The numbers behind the decision. */
     bool cannot_help;           /* No step: host-bound or receiver-bound
                                  * misses (see above); worth a warning. */
 };
