@@ -228,7 +228,7 @@ struct window_verdict {
     double ratio, lower, target;
     double bar;                 /* What 'lower' must exceed (window_bar()). */
     long long int span_ms;      /* From its first miss to 'now_ms'. */
-    bool over_target;           /* 'lower' > 'bar' (delays relaxing). */
+    bool over_target;           /* 'lower' > 'target' (delays relaxing). */
 
     /* The same of the packets at risk: misses and near misses. */
     uint64_t at_risk;
@@ -347,8 +347,8 @@ window_report(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     v->packets = window_packets(p, st, now_ms, v->misses);
     v->ratio = v->misses / v->packets;
     v->lower = rtvctl_wilson_lower(v->misses, v->packets);
-    v->over_target = v->lower > v->bar;
-    v->violated = (v->over_target
+    v->over_target = v->lower > v->target;
+    v->violated = (v->lower > v->bar
                    && v->misses >= p->miss_min_misses
                    && v->span_ms >= spread_ms);
     if (v->violated || !near) {
@@ -440,6 +440,7 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
     st->last_change_ms = now_ms;
     st->kept_from_ms = now_ms + evidence_spread_ms(p);
     st->kept_misses = st->kept_near = 0;
+    st->kept_until_ms = LLONG_MIN / 2;  /* A bar is for stepping up again. */
     near_episode_clear(st);
     window_clear(p, st, now_ms);
 }
@@ -825,9 +826,10 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     }
 
     /* The flow's packets since the step up, as the window counts them; 0
-     * if its rate is not known (then there is no bar). */
-    long long int quiet_ms = (long long int) p->quiet_period_ms
-                             * st->quiet_factor;
+     * if its rate is not known (then there is no bar).  The bar lasts the
+     * policy's quiet period, not the flow's longer one: however high the
+     * ratio it kept, the windowed rule is held back that long at most. */
+    long long int quiet_ms = p->quiet_period_ms;
     double kept_packets = (now_ms > st->kept_from_ms
                            ? st->rate_pps * (now_ms - st->kept_from_ms)
                              / 1000.0
@@ -859,6 +861,11 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     if (!st->level && st->effective_us >= st->contract_us) {
         st->quiet_factor = 1;
         st->kept_from_ms = LLONG_MAX / 2;  /* At rest: nothing to keep. */
+    } else {
+        /* Still stepped up: the next relax's bar is what this level
+         * keeps. */
+        st->kept_from_ms = now_ms + evidence_spread_ms(p);
+        st->kept_misses = st->kept_near = 0;
     }
 }
 

@@ -82,15 +82,16 @@
  *     queue grows a little, and the misses alone would take about 1 /
  *     target of its packets to prove it.  Every change
  *     of the flow empties the window: a further step needs evidence
- *     gathered after the previous one.  For a quiet period after a relax,
- *     the lower bound must also exceed the ratio that the flow kept after
- *     its latest step up, of misses (for the misses' test) or of packets
- *     at risk (for theirs), counted from one evidence spread after the
- *     step (packets already queued behind the congestion do not count)
- *     until the relax: what a higher class or a tighter deadline did not
- *     remove (CPUs that stall, two flows of one class in one queue) the
- *     same step would not remove again, and a flow must not oscillate on
- *     it.  A report after
+ *     gathered after the previous one.  For the policy's quiet period
+ *     after a relax, a step up also needs the lower bound above the ratio
+ *     that the flow kept at the level it relaxed from, of misses (for the
+ *     misses' test) or of packets at risk (for theirs), counted from one
+ *     evidence spread after it reached that level (packets already queued
+ *     behind the congestion do not count) until the relax: what a higher
+ *     class or a tighter deadline did not remove (CPUs that stall, two
+ *     flows of one class in one queue) the same step would not remove
+ *     again, and a flow must not oscillate on it.  A step up ends the bar.
+ *     A report after
  *     which the window's lower bound is above the target also delays
  *     relaxing (even with fewer than 'miss_min_misses'); other misses do
  *     not.

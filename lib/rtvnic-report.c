@@ -76,13 +76,10 @@ rtvnic_ofp_n_refused(void)
     return n;
 }
 
-bool
-rtvnic_ofp_take_sources_request(void)
+void
+rtvnic_ofp_clear_sources_request(void)
 {
-    bool asked = sources_asked;
-
     sources_asked = false;
-    return asked;
 }
 
 bool
@@ -864,16 +861,21 @@ rtvnic_ofp_handle(const struct ofp_header *oh, enum ofperr role_error)
                          RTVNIC_REPORT_INTERVAL_MAX_US);
             ofperr = refuse(OFPERR_OFPBRC_EPERM);
         } else {
+            /* A controller that keeps changing them must not flood the
+             * log. */
+            static struct vlog_rate_limit info_rl
+                = VLOG_RATE_LIMIT_INIT(5, 5);
             uint16_t permille = msg.config.near_permille;
 
             if (us != rtvnic_report_interval_us()) {
-                VLOG_INFO("controller set the RTvNIC report interval to %"
-                          PRIu32" us", us);
+                VLOG_INFO_RL(&info_rl, "controller set the RTvNIC report "
+                             "interval to %"PRIu32" us", us);
                 atomic_store_relaxed(&report_interval_us, us);
             }
             if (permille != rtvnic_report_near_permille()) {
-                VLOG_INFO("controller set the RTvNIC near-miss fraction to "
-                          "%"PRIu16"/1000 of the deadline", permille);
+                VLOG_INFO_RL(&info_rl, "controller set the RTvNIC near-miss "
+                             "fraction to %"PRIu16"/1000 of the deadline",
+                             permille);
                 atomic_store_relaxed(&near_permille, permille);
             }
             sources_asked = true;

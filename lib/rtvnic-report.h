@@ -340,9 +340,9 @@ uint32_t rtvnic_report_interval_us(void);
 uint16_t rtvnic_report_near_permille(void);
 
 /* Whether an accepted CONFIG asked for this switch's sources since the last
- * rtvnic_ofp_take_sources_request(), which also clears the request. */
+ * rtvnic_ofp_clear_sources_request(). */
 bool rtvnic_ofp_sources_requested(void);
-bool rtvnic_ofp_take_sources_request(void);
+void rtvnic_ofp_clear_sources_request(void);
 
 /* Messages refused from controllers, for "rtvnic/show". */
 uint64_t rtvnic_ofp_n_refused(void);

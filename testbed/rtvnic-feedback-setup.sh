@@ -367,7 +367,7 @@ fb_rtvctl_forget() {
 }
 
 # fb_rtvctl_start [FLOWS]: a fresh rtvctl (no memory of earlier ones) with
-# the run's policy.json, on the sockets the switches already use, once it
+# the run's policy.json, on new sockets the switches move to, once it
 # knows every switch and the RT sources FLOWS lists (default: the run's):
 # fb_rtvctl_launch, then fb_rtvctl_ready.
 fb_rtvctl_start() {

@@ -338,7 +338,8 @@ static long long int last_round_usec;   /* Reports were last taken. */
 static long long int next_beat_usec;
 static struct ovs_list pending = OVS_LIST_INITIALIZER(&pending);
 static bool send_sources;               /* Send each bridge its sources. */
-static long long int next_asked_sources_usec; /* A CONFIG's may go. */
+/* Sources that a CONFIG asked for are not sent before this. */
+static long long int next_asked_sources_usec;
 static struct sset sent_to = SSET_INITIALIZER(&sent_to); /* Controllers. */
 static size_t round_dropped;            /* Dropped since reports_due(). */
 
@@ -365,7 +366,7 @@ rtvnic_bridge_reports_due(void)
      * CONFIG: without them it cannot act until the next heartbeat. */
     if (rtvnic_is_enabled() && rtvnic_ofp_sources_requested()
         && now >= next_asked_sources_usec) {
-        rtvnic_ofp_take_sources_request();
+        rtvnic_ofp_clear_sources_request();
         next_asked_sources_usec = now + RTVNIC_SOURCES_ASKED_MIN_US;
         send_sources = true;
     }
@@ -534,7 +535,11 @@ rtvnic_bridge_wait(void)
     } else if (rtvnic_is_enabled()) {
         poll_timer_wait_until(DIV_ROUND_UP(next_beat_usec, 1000));
     }
-    if (rtvnic_is_enabled() && rtvnic_ofp_sources_requested()) {
+    /* A request that is due now was served in this iteration's
+     * rtvnic_bridge_reports_due(), unless bridge_run() did not get that far
+     * (then it waits for the next round, rather than spin). */
+    if (rtvnic_is_enabled() && rtvnic_ofp_sources_requested()
+        && next_asked_sources_usec > time_usec()) {
         poll_timer_wait_until(DIV_ROUND_UP(next_asked_sources_usec, 1000));
     }
 }
