@@ -132,6 +132,10 @@ check_round_trip(const struct rtvnic_config *c)
         }
         smap_add(&smap, "late-policy",
                  c->late_policy == RTVNIC_LATE_DROP ? "drop" : "send");
+        if (c->stamp_rate_bps) {
+            smap_add_format(&smap, "stamp-rate", "%"PRIu64,
+                            c->stamp_rate_bps);
+        }
     }
     error = rtvnic_config_parse(&smap, &back);
     FUZZ_CHECK(!error);
