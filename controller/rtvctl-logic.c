@@ -107,6 +107,24 @@ window_bar(const struct rtvctl_policy *p, const struct rtvctl_flow_state *st,
     return now_ms < st->kept_until_ms && kept > target ? kept : target;
 }
 
+/* Starts counting what the flow keeps at the level it reached at 'now_ms'
+ * (see keep()), one evidence spread later. */
+static void
+kept_restart(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
+             long long int now_ms)
+{
+    st->kept_from_ms = now_ms + evidence_spread_ms(p);
+    st->kept_misses = st->kept_near = 0;
+}
+
+/* The share of 'packets' that 'count' of them are (0 if 'packets' is not
+ * known). */
+static double
+kept_share(uint64_t count, double packets)
+{
+    return packets > 0 ? count / MAX(packets, (double) count) : 0;
+}
+
 /* Counts 'misses' and 'near' (those the window counts) of a report at
  * 'now_ms' as kept since the latest step up, if they are. */
 static void
@@ -438,8 +456,7 @@ stepped_up(const struct rtvctl_policy *p, struct rtvctl_flow_state *st,
         st->quiet_factor = MIN(st->quiet_factor * 2, 16);
     }
     st->last_change_ms = now_ms;
-    st->kept_from_ms = now_ms + evidence_spread_ms(p);
-    st->kept_misses = st->kept_near = 0;
+    kept_restart(p, st, now_ms);
     st->kept_until_ms = LLONG_MIN / 2;  /* A bar is for stepping up again. */
     near_episode_clear(st);
     window_clear(p, st, now_ms);
@@ -801,7 +818,6 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     if (!rtvctl_relax_is_due(p, st, now_ms)) {
         return;
     }
-
     if (st->level > 0) {
         size_t from = st->level;
 
@@ -834,15 +850,10 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
                            ? st->rate_pps * (now_ms - st->kept_from_ms)
                              / 1000.0
                            : 0);
-    uint64_t kept_risk = st->kept_misses + st->kept_near;
 
-    st->kept_ratio = (kept_packets > 0
-                      ? st->kept_misses / MAX(kept_packets,
-                                              (double) st->kept_misses)
-                      : 0);
-    st->kept_risk_ratio = (kept_packets > 0
-                           ? kept_risk / MAX(kept_packets, (double) kept_risk)
-                           : 0);
+    st->kept_ratio = kept_share(st->kept_misses, kept_packets);
+    st->kept_risk_ratio = kept_share(st->kept_misses + st->kept_near,
+                                     kept_packets);
     st->kept_until_ms = now_ms + quiet_ms;
     if (st->kept_risk_ratio > miss_target(p, st)) {
         size_t n = strlen(a->why);
@@ -864,8 +875,7 @@ rtvctl_decide_relax(const struct rtvctl_policy *p,
     } else {
         /* Still stepped up: the next relax's bar is what this level
          * keeps. */
-        st->kept_from_ms = now_ms + evidence_spread_ms(p);
-        st->kept_misses = st->kept_near = 0;
+        kept_restart(p, st, now_ms);
     }
 }
 
